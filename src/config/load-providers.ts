@@ -1,0 +1,95 @@
+/**
+ * Reads the provider files of a config directory (`providers/*.yaml|yml|json`),
+ * validates each against the canonical schema and checks that no domain is claimed twice.
+ * Every problem in every file is collected before failing, so one run shows them all.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import YAML from 'yaml';
+import { providerSchema, type ProviderDefinition } from '../model/provider';
+import { ConfigError, problemsFromZod, type ConfigProblem } from './errors';
+
+export interface LoadedProvider {
+  readonly definition: ProviderDefinition;
+  /** The file it came from, as the admin would name it (relative to the working directory). */
+  readonly file: string;
+}
+
+const PROVIDER_FILE = /\.(ya?ml|json)$/i;
+
+export async function loadProviders(configDir: string): Promise<LoadedProvider[]> {
+  const providersDir = path.join(configDir, 'providers');
+  let names: string[];
+  try {
+    names = (await readdir(providersDir)).filter((name) => PROVIDER_FILE.test(name)).sort();
+  } catch (error) {
+    throw new ConfigError([{ file: displayPath(providersDir), field: '', message: `cannot read directory: ${(error as Error).message}` }]);
+  }
+  if (names.length === 0) {
+    throw new ConfigError([{ file: displayPath(providersDir), field: '', message: 'no provider files (*.yaml, *.yml, *.json) found' }]);
+  }
+
+  const problems: ConfigProblem[] = [];
+  const loaded: LoadedProvider[] = [];
+  for (const name of names) {
+    const file = displayPath(path.join(providersDir, name));
+    const result = parseProviderFile(file, await readFile(path.join(providersDir, name), 'utf8'));
+    if ('problems' in result) problems.push(...result.problems);
+    else loaded.push(result);
+  }
+  problems.push(...findDuplicateDomains(loaded));
+  if (problems.length > 0) throw new ConfigError(problems);
+  return loaded;
+}
+
+/** Parses and validates one provider file's text. Pure, so tests can feed it strings. */
+export function parseProviderFile(file: string, text: string): LoadedProvider | { problems: ConfigProblem[] } {
+  let data: unknown;
+  if (/\.json$/i.test(file)) {
+    try {
+      data = JSON.parse(text);
+    } catch (error) {
+      return { problems: [{ file, field: '', message: `JSON syntax error: ${(error as Error).message}` }] };
+    }
+  } else {
+    const document = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+    if (document.errors.length > 0) {
+      return {
+        problems: document.errors.map((error) => ({
+          file,
+          field: '',
+          message: `YAML syntax error at line ${error.linePos?.[0].line ?? '?'}: ${error.message.split('\n')[0]}`,
+        })),
+      };
+    }
+    data = document.toJS();
+  }
+  const parsed = providerSchema.safeParse(data);
+  if (!parsed.success) return { problems: problemsFromZod(file, parsed.error) };
+  return { definition: parsed.data, file };
+}
+
+function findDuplicateDomains(providers: readonly LoadedProvider[]): ConfigProblem[] {
+  const owner = new Map<string, LoadedProvider>();
+  const problems: ConfigProblem[] = [];
+  for (const provider of providers) {
+    for (const domain of provider.definition.domains) {
+      const first = owner.get(domain);
+      if (first) {
+        problems.push({
+          file: provider.file,
+          field: 'domains',
+          message: `domain ${domain} is already claimed by ${first.file} (provider ${first.definition.id})`,
+        });
+      } else {
+        owner.set(domain, provider);
+      }
+    }
+  }
+  return problems;
+}
+
+function displayPath(absoluteOrRelative: string): string {
+  const relative = path.relative(process.cwd(), absoluteOrRelative);
+  return relative.startsWith('..') || path.isAbsolute(relative) ? absoluteOrRelative : relative;
+}

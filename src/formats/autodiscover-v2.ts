@@ -1,0 +1,27 @@
+/**
+ * Autodiscover v2 (protocols.md §3.7): a JSON pointer to the POX endpoint. It cannot carry
+ * IMAP/POP/SMTP settings, so the only protocol served is AutodiscoverV1.
+ */
+export const AUTODISCOVER_V2_CONTENT_TYPE = 'application/json; charset=utf-8';
+export const POX_PATH = '/autodiscover/autodiscover.xml';
+
+export type AutodiscoverV2Error = 'MissingProtocol' | 'ProtocolNotSupported' | 'MandatoryParameterMissing' | 'InvalidUser';
+
+const ERROR_MESSAGES: Record<AutodiscoverV2Error, string> = {
+  MissingProtocol: 'The Protocol parameter is missing.',
+  ProtocolNotSupported: 'Only the AutodiscoverV1 protocol is supported by this server.',
+  MandatoryParameterMissing: 'The email address is missing.',
+  InvalidUser: 'The email address is not valid or its domain is not hosted here.',
+};
+
+export function isAutodiscoverV1(protocol: string): boolean {
+  return protocol.toLowerCase() === 'autodiscoverv1';
+}
+
+export function renderAutodiscoverV2Pointer(publicHost: string): string {
+  return JSON.stringify({ Protocol: 'AutodiscoverV1', Url: `https://${publicHost}${POX_PATH}` });
+}
+
+export function renderAutodiscoverV2Error(code: AutodiscoverV2Error): string {
+  return JSON.stringify({ ErrorCode: code, ErrorMessage: ERROR_MESSAGES[code] });
+}

@@ -1,0 +1,37 @@
+/**
+ * Plain-text error answers for the GET endpoints, and the last-resort handler that turns
+ * anything unexpected into a 500 without leaking internals or crashing the process.
+ */
+import type { ErrorRequestHandler, Response } from 'express';
+import type { Logger } from 'pino';
+
+export function sendTextError(res: Response, status: number, message: string): void {
+  res.status(status).type('text/plain; charset=utf-8').send(`${message}\n`);
+}
+
+/** Errors raised by body parsing carry an HTTP status and a type; keep their status. */
+interface HttpError {
+  status?: number;
+  statusCode?: number;
+  type?: string;
+  expose?: boolean;
+}
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, _next) => {
+    const httpError = (typeof error === 'object' && error !== null ? error : {}) as HttpError;
+    const status = httpError.status ?? httpError.statusCode ?? 500;
+    if (status >= 500) logger.error({ err: error, path: req.path }, 'request failed');
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const message =
+      httpError.type === 'entity.too.large'
+        ? 'Request body too large'
+        : status < 500 && httpError.expose
+          ? (error as Error).message
+          : 'Internal server error';
+    sendTextError(res, status, message);
+  };
+}

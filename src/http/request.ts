@@ -1,0 +1,55 @@
+/**
+ * What a request says about who is asking: its raw query parameters, the domain its Host
+ * names, and the scheme a trusted proxy reports. Shared by every protocol router.
+ */
+import type { Request } from 'express';
+import { domainFromHost, toDomainKey } from '../model/domain';
+
+/**
+ * Query parameters decoded the way mail clients encode them: `%XX` escapes only, with a
+ * literal `+` kept (FairEmail and Nine send `fred+tag@…` raw; a form decoder would turn
+ * the `+` into a space, fixtures README quirk 4). Keys are lower-cased; the first of
+ * repeated parameters wins. A value with a broken escape is `null`.
+ */
+export function rawQuery(req: Request): Map<string, string | null> {
+  const params = new Map<string, string | null>();
+  const url = req.originalUrl;
+  const start = url.indexOf('?');
+  if (start === -1) return params;
+  for (const pair of url.slice(start + 1).split('&')) {
+    if (pair === '') continue;
+    const equals = pair.indexOf('=');
+    const key = decodePercent(equals === -1 ? pair : pair.slice(0, equals))?.toLowerCase();
+    if (key === undefined || key === null || params.has(key)) continue;
+    params.set(key, equals === -1 ? '' : decodePercent(pair.slice(equals + 1)));
+  }
+  return params;
+}
+
+function decodePercent(text: string): string | null {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return null;
+  }
+}
+
+/** The hosted domain named by the Host header (X-Forwarded-Host from a trusted proxy), without `prefix`. */
+export function hostDomain(req: Request, prefix: 'autoconfig.' | 'autodiscover.'): string | undefined {
+  return domainFromHost(req.hostname, prefix);
+}
+
+/** The host name clients used to reach us, if it is a valid DNS name (never reflected otherwise). */
+export function publicHost(req: Request): string | undefined {
+  return req.hostname ? toDomainKey(req.hostname) : undefined;
+}
+
+/**
+ * Whether the request is known to have arrived over plain http: only a trusted proxy's
+ * X-Forwarded-Proto can tell, since this server does not terminate TLS itself.
+ */
+export function arrivedOverPlainHttp(req: Request): boolean {
+  const trust = req.app.get('trust proxy fn') as (address: string, hop: number) => boolean;
+  const forwarded = req.headers['x-forwarded-proto'];
+  return forwarded !== undefined && trust(req.socket.remoteAddress ?? '', 0) && req.protocol === 'http';
+}

@@ -1,0 +1,180 @@
+/**
+ * The canonical provider definition: one description per mail provider from which every
+ * client format is derived. Field names follow Mozilla's config-v1.1 vocabulary
+ * (protocols.md §1). This zod schema is the single source of truth for the model and
+ * its types; defaults are applied here, once, at load time.
+ */
+import { z } from 'zod';
+import { toDomainKey } from './domain';
+
+export const SOCKET_TYPES = ['SSL', 'STARTTLS', 'plain'] as const;
+export type SocketType = (typeof SOCKET_TYPES)[number];
+
+/** config-v1.1 authentication values (protocols.md §1.4), in their canonical spelling. */
+export const AUTHENTICATION_METHODS = [
+  'password-cleartext',
+  'password-encrypted',
+  'NTLM',
+  'GSSAPI',
+  'client-IP-address',
+  'TLS-client-cert',
+  'OAuth2',
+  'none',
+  'smtp-after-pop',
+] as const;
+export type AuthenticationMethod = (typeof AUTHENTICATION_METHODS)[number];
+
+export type ServerType = 'imap' | 'pop3' | 'smtp';
+
+/** The port a server listens on when the definition does not say (IANA assignments, RFC 8314). */
+export const DEFAULT_PORTS: Record<ServerType, Record<SocketType, number>> = {
+  imap: { SSL: 993, STARTTLS: 143, plain: 143 },
+  pop3: { SSL: 995, STARTTLS: 110, plain: 110 },
+  smtp: { SSL: 465, STARTTLS: 587, plain: 25 },
+};
+
+// Hostnames may carry placeholders (mail.%EMAILDOMAIN%), so they are checked with the
+// placeholders replaced by a sample label.
+const hostname = z.string().trim().refine(
+  (value) => toDomainKey(value.replaceAll(/%[A-Z]+%/g, 'placeholder')) !== undefined,
+  { message: 'must be a host name (letters, digits, hyphens and dots; placeholders allowed)' },
+);
+
+const port = z
+  .number({ error: (issue) => `must be a whole number 1..65535, got ${JSON.stringify(issue.input)}` })
+  .int({ error: (issue) => `must be a whole number 1..65535, got ${String(issue.input)}` })
+  .refine((value) => value >= 1 && value <= 65535, {
+    error: (issue) => `must be 1..65535, got ${String(issue.input)}`,
+  });
+
+const socketType = z.enum(SOCKET_TYPES, {
+  error: (issue) => `must be one of ${SOCKET_TYPES.join(', ')} (exact case), got ${JSON.stringify(issue.input)}`,
+});
+
+const authenticationMethod = z.enum(AUTHENTICATION_METHODS, {
+  error: (issue) => `must be one of ${AUTHENTICATION_METHODS.join(', ')}, got ${JSON.stringify(issue.input)}`,
+});
+
+/** One method or an ordered list of them, most preferred first. */
+const authentication = z
+  .union([authenticationMethod.transform((method) => [method]), z.array(authenticationMethod).min(1)])
+  .default(['password-cleartext']);
+
+const url = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+
+/** Text in several languages: `{ en: "...", de: "..." }`, or a plain string for one unnamed language. */
+const localisedText = z
+  .union([z.string().transform((text) => [{ text }]), z.record(z.string(), z.string())])
+  .transform((value) =>
+    Array.isArray(value)
+      ? (value as { lang?: string; text: string }[])
+      : Object.entries(value).map(([lang, text]) => ({ lang, text })),
+  );
+
+const pop3Options = z.strictObject({
+  leaveMessagesOnServer: z.boolean().optional(),
+  downloadOnBiff: z.boolean().optional(),
+  daysToLeaveMessagesOnServer: z.number().int().min(0).optional(),
+  checkIntervalMinutes: z.number().int().min(1).optional(),
+});
+
+const serverFields = {
+  hostname,
+  port: port.optional(),
+  socketType,
+  username: z.string().trim().min(1).default('%EMAILADDRESS%'),
+  authentication,
+  useGlobalPreferredServer: z.boolean().optional(),
+};
+
+const incomingServer = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({ type: z.literal('imap'), ...serverFields }),
+    z.strictObject({ type: z.literal('pop3'), ...serverFields, pop3: pop3Options.optional() }),
+  ],
+  { error: (issue) => `type must be imap or pop3, got ${JSON.stringify((issue.input as { type?: unknown })?.type)}` },
+);
+
+const outgoingServer = z.strictObject({
+  type: z.literal('smtp', { error: (issue) => `must be smtp, got ${JSON.stringify(issue.input)}` }).default('smtp'),
+  ...serverFields,
+  restriction: z.literal('client-IP-address').optional(),
+  addThisServer: z.boolean().optional(),
+});
+
+const fieldRef = z.strictObject({ id: z.string().optional(), name: z.string().optional() });
+
+export const providerSchema = z
+  .strictObject({
+    // Thunderbird rejects the whole file when the id is not hostname-shaped (protocols.md G2).
+    id: z.string().trim().refine((value) => toDomainKey(value) !== undefined, {
+      message: 'must be hostname-shaped (usually the primary domain)',
+    }),
+    displayName: z.string().trim().min(1).max(60).optional(),
+    displayShortName: z.string().trim().min(1).max(20).optional(),
+    domains: z
+      .array(
+        z.string().transform((value, ctx) => {
+          const key = toDomainKey(value);
+          if (key === undefined) ctx.addIssue({ code: 'custom', message: `not a valid domain name: ${JSON.stringify(value)}` });
+          return key ?? value;
+        }),
+      )
+      .min(1, 'must list at least one domain'),
+    incoming: z.array(incomingServer).min(1, 'must list at least one incoming server'),
+    outgoing: z.array(outgoingServer).min(1, 'must list at least one outgoing server'),
+    documentation: z.array(z.strictObject({ url, descr: localisedText.optional() })).default([]),
+    enable: z
+      .strictObject({ visitUrl: url.optional(), instruction: localisedText.optional() })
+      .optional(),
+    webMail: z
+      .strictObject({
+        loginPage: url.optional(),
+        loginPageInfo: z
+          .strictObject({
+            url,
+            username: z.string().optional(),
+            usernameField: fieldRef.optional(),
+            passwordField: fieldRef.optional(),
+            loginButton: fieldRef.optional(),
+          })
+          .optional(),
+      })
+      .optional(),
+    inputFields: z
+      .array(z.strictObject({ key: z.string().regex(/^[A-Za-z0-9_-]+$/), label: z.string(), value: z.string().optional() }))
+      .default([]),
+    oAuth2: z
+      .strictObject({
+        issuer: z.string().min(1),
+        scope: z.string().min(1),
+        authURL: url,
+        tokenURL: url,
+        clientID: z.string().optional(),
+        clientSecret: z.string().optional(),
+      })
+      .optional(),
+    clientConfigUpdate: url.optional(),
+  })
+  .transform((provider) => ({
+    ...provider,
+    id: toDomainKey(provider.id) ?? provider.id,
+    displayName: provider.displayName ?? provider.id,
+    domains: [...new Set(provider.domains)],
+    incoming: provider.incoming.map(withDefaultPort),
+    outgoing: provider.outgoing.map(withDefaultPort),
+  }));
+
+function withDefaultPort<T extends { type: ServerType; socketType: SocketType; port?: number }>(server: T): T & { port: number } {
+  return { ...server, port: server.port ?? DEFAULT_PORTS[server.type][server.socketType] };
+}
+
+/** What a provider file says, before defaults. */
+export type ProviderInput = z.input<typeof providerSchema>;
+/** A validated provider definition with every default applied. */
+export type ProviderDefinition = z.output<typeof providerSchema>;
+export type IncomingServer = ProviderDefinition['incoming'][number];
+export type OutgoingServer = ProviderDefinition['outgoing'][number];
+export type MailServer = IncomingServer | OutgoingServer;
+export type LocalisedText = { lang?: string; text: string }[];

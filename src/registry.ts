@@ -1,0 +1,45 @@
+/**
+ * Hosted domain → provider. Built once per (re)load from validated provider files, then
+ * read-only; documents that depend only on the provider are rendered here, at load, so
+ * requests only look them up.
+ */
+import type { LoadedProvider } from './config/load-providers';
+import { renderMozillaAutoconfig } from './formats/mozilla';
+import type { ProviderDefinition } from './model/provider';
+
+export interface HostedProvider {
+  readonly definition: ProviderDefinition;
+  readonly file: string;
+  /** The config-v1.1 document, which depends only on the provider (placeholders stay). */
+  readonly mozillaAutoconfigXml: string;
+}
+
+export class Registry {
+  private readonly byDomain = new Map<string, HostedProvider>();
+  readonly providers: readonly HostedProvider[];
+
+  constructor(loaded: readonly LoadedProvider[]) {
+    this.providers = loaded.map(({ definition, file }) => ({
+      definition,
+      file,
+      mozillaAutoconfigXml: renderMozillaAutoconfig(definition),
+    }));
+    for (const provider of this.providers) {
+      for (const domain of provider.definition.domains) this.byDomain.set(domain, provider);
+    }
+  }
+
+  get domainCount(): number {
+    return this.byDomain.size;
+  }
+
+  /** The provider for the first of `domainKeys` (lower-case A-labels) that is hosted here. */
+  find(...domainKeys: (string | undefined)[]): { provider: HostedProvider; domain: string } | undefined {
+    for (const domain of domainKeys) {
+      if (domain === undefined) continue;
+      const provider = this.byDomain.get(domain);
+      if (provider) return { provider, domain };
+    }
+    return undefined;
+  }
+}
