@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { shippedApp } from './helpers';
+import { shippedApp } from './support/app';
 
 test('healthz counts the shipped providers and domains', async () => {
   const app = await shippedApp();

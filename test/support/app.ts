@@ -4,11 +4,11 @@
  */
 import path from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { loadRegistry } from '../src/config/load';
-import { defaultSettings, type SettingsInput } from '../src/config/settings';
-import { createApp } from '../src/http/app';
+import { loadRegistry } from '../../src/config/load';
+import { defaultSettings, type SettingsInput } from '../../src/config/settings';
+import { createApp } from '../../src/http/app';
 
-export const REPO_ROOT = path.resolve(__dirname, '..');
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const SHIPPED_CONFIG = path.join(REPO_ROOT, 'config');
 /** The team's shared material, beside the repository (never copied into it). */
 export const SHARED = path.resolve(REPO_ROOT, '..', 'shared');
@@ -23,7 +23,7 @@ const parser = new XMLParser({
   attributeNamePrefix: '@',
   parseTagValue: false,
   trimValues: false,
-  isArray: (name, jpath) => ARRAY_ELEMENTS.has(name) || String(jpath).endsWith('.Protocol'),
+  isArray: (name) => ARRAY_ELEMENTS.has(name),
 });
 const ARRAY_ELEMENTS = new Set(['domain', 'incomingServer', 'outgoingServer', 'authentication', 'documentation', 'descr', 'Protocol']);
 

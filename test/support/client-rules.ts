@@ -1,0 +1,112 @@
+/**
+ * How real clients read our documents, written from protocols.md (§1.3–1.4, §2, §3.4,
+ * §7), not from our serialisers: tests judge our output by what these readers take
+ * from it.
+ */
+import { parseXml } from './app';
+
+export interface ClientServer {
+  type: string;
+  hostname: string;
+  port: number;
+  socketType: string;
+  authentication: string;
+  username: string;
+}
+
+const TB_INCOMING_TYPES = new Set(['pop3', 'imap', 'nntp', 'exchange']);
+const TB_SOCKET_TYPES = new Set(['plain', 'SSL', 'STARTTLS']);
+// OAuth2 only counts for hosts compiled into Thunderbird, which ours are not (G6).
+const TB_INCOMING_AUTH = new Set(['password-cleartext', 'password-encrypted', 'NTLM', 'GSSAPI', 'plain', 'secure']);
+const TB_OUTGOING_AUTH = new Set([...TB_INCOMING_AUTH, 'none', 'client-IP-address', 'smtp-after-pop']);
+const HOSTNAME = /^[A-Za-z0-9.%-]+$/;
+
+export function thunderbirdAcceptsContentType(contentType: string | undefined): boolean {
+  return /^(text\/xml|application\/xml|text\/rdf)/.test(contentType ?? '');
+}
+
+/**
+ * Thunderbird's readFromXML: what it keeps of a config-v1.1 document, in order. Throws
+ * where Thunderbird rejects the whole file.
+ */
+export function readAsThunderbird(xml: string): {
+  id: string;
+  domains: string[];
+  incoming: ClientServer[];
+  outgoing: ClientServer[];
+  dropped: string[];
+} {
+  const provider = parseXml(xml).clientConfig?.emailProvider;
+  if (!provider) throw new Error('no clientConfig/emailProvider');
+  const id: string = provider['@id'];
+  if (!HOSTNAME.test(id ?? '')) throw new Error(`emailProvider id ${JSON.stringify(id)} is not hostname-shaped (G2)`);
+  const domains: string[] = (provider.domain ?? []).filter((domain: unknown) => typeof domain === 'string' && HOSTNAME.test(domain));
+  if (domains.length === 0) throw new Error('no valid domain (G3)');
+  const dropped: string[] = [];
+  const read = (server: any, allowedTypes: Set<string>, allowedAuth: Set<string>): ClientServer | undefined => {
+    const label = `${server['@type']} ${server.hostname}:${server.port}`;
+    const authentication = (server.authentication ?? []).find((value: string) => allowedAuth.has(value));
+    const port = Number(server.port);
+    const ok =
+      allowedTypes.has(server['@type']) &&
+      typeof server.hostname === 'string' &&
+      HOSTNAME.test(server.hostname) &&
+      String(port) === server.port &&
+      port >= 1 &&
+      port <= 65535 &&
+      TB_SOCKET_TYPES.has(server.socketType) &&
+      authentication !== undefined &&
+      // A missing username becomes the string "undefined" (G7); whitespace is not trimmed (G9).
+      typeof server.username === 'string' &&
+      server.username.trim() === server.username &&
+      server.username !== '';
+    if (!ok) {
+      dropped.push(label);
+      return undefined;
+    }
+    return { type: server['@type'], hostname: server.hostname, port, socketType: server.socketType, authentication, username: server.username };
+  };
+  const incoming = (provider.incomingServer ?? []).map((s: any) => read(s, TB_INCOMING_TYPES, TB_INCOMING_AUTH)).filter(Boolean);
+  const outgoing = (provider.outgoingServer ?? []).map((s: any) => read(s, new Set(['smtp']), TB_OUTGOING_AUTH)).filter(Boolean);
+  if (incoming.length === 0 || outgoing.length === 0) throw new Error(`no usable incoming or outgoing server (G3); dropped: ${dropped.join(', ')}`);
+  return { id, domains, incoming, outgoing, dropped };
+}
+
+/** The elements of one POX Protocol, as strings. */
+export type PoxProtocol = Record<string, string>;
+
+/** Account/Protocol elements of a POX answer, checking the envelope Outlook expects. */
+export function poxProtocols(xml: string): PoxProtocol[] {
+  const root = parseXml(xml).Autodiscover;
+  if (root?.['@xmlns'] !== 'http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006') throw new Error('wrong root namespace');
+  const response = root.Response;
+  if (response?.['@xmlns'] !== 'http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a') {
+    throw new Error('wrong Response namespace');
+  }
+  const account = response.Account;
+  if (account?.AccountType !== 'email' || account?.Action !== 'settings') throw new Error('Account is not email/settings');
+  return account.Protocol as PoxProtocol[];
+}
+
+/** The error code and namespace of a POX error answer. */
+export function poxError(xml: string): { code: string; namespace: string; message: string } {
+  const root = parseXml(xml).Autodiscover;
+  if (root?.['@xmlns'] !== 'http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006') throw new Error('wrong root namespace');
+  const error = root.Response?.Error;
+  if (!error) throw new Error(`not an error answer: ${xml}`);
+  return { code: String(error.ErrorCode), namespace: root.Response['@xmlns'], message: error.Message };
+}
+
+/** Outlook's reading of a Protocol: absent SPA, SSL and AuthRequired mean "on" (G20). */
+export function readAsOutlook(protocol: PoxProtocol) {
+  const flag = (name: string) => (protocol[name] ?? 'on').toLowerCase() === 'on';
+  return { spa: flag('SPA'), ssl: flag('SSL'), authRequired: flag('AuthRequired'), encryption: protocol.Encryption };
+}
+
+/** Thunderbird's reading of a Protocol (TB-EXCH, protocols.md §2): socketType from SSL/Encryption and the port. */
+export function readPoxAsThunderbird(protocol: PoxProtocol): { socketType: string; authentication: string } {
+  const plain = protocol.SSL?.toLowerCase() === 'off' || protocol.Encryption?.toLowerCase() === 'none';
+  const port = Number(protocol.Port);
+  const socketType = plain ? 'plain' : [143, 110, 25, 587].includes(port) ? 'STARTTLS' : 'SSL';
+  return { socketType, authentication: protocol.SPA === 'on' ? 'password-encrypted' : 'password-cleartext' };
+}
