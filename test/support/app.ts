@@ -22,7 +22,7 @@ const parser = new XMLParser({
   ignoreAttributes: false,
   attributeNamePrefix: '@',
   parseTagValue: false,
-  trimValues: false,
+  trimValues: true,
   isArray: (name) => ARRAY_ELEMENTS.has(name),
 });
 const ARRAY_ELEMENTS = new Set(['domain', 'incomingServer', 'outgoingServer', 'authentication', 'documentation', 'descr', 'Protocol']);
