@@ -39,9 +39,13 @@ export function hostDomain(req: Request, prefix: 'autoconfig.' | 'autodiscover.'
   return domainFromHost(req.hostname, prefix);
 }
 
-/** The host name clients used to reach us, if it is a valid DNS name (never reflected otherwise). */
+/**
+ * The host name clients used to reach us, if it is a DNS name (not an IP address, which
+ * no certificate would cover); nothing else from the Host header is ever reflected.
+ */
 export function publicHost(req: Request): string | undefined {
-  return req.hostname ? toDomainKey(req.hostname) : undefined;
+  const host = req.hostname ? toDomainKey(req.hostname) : undefined;
+  return host === undefined || /\.\d+$|^\d+$/.test(host) ? undefined : host;
 }
 
 /**
