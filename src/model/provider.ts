@@ -55,10 +55,11 @@ const authenticationMethod = z.enum(AUTHENTICATION_METHODS, {
   error: (issue) => `must be one of ${AUTHENTICATION_METHODS.join(', ')}, got ${JSON.stringify(issue.input)}`,
 });
 
-/** One method or an ordered list of them, most preferred first. */
-const authentication = z
-  .union([authenticationMethod.transform((method) => [method]), z.array(authenticationMethod).min(1)])
-  .default(['password-cleartext']);
+/** One method or an ordered list of them, most preferred first; a password by default. */
+const authentication = z.preprocess(
+  (value) => (value === undefined ? ['password-cleartext'] : typeof value === 'string' ? [value] : value),
+  z.array(authenticationMethod).min(1, 'must list at least one method'),
+);
 
 const url = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
@@ -93,7 +94,7 @@ const incomingServer = z.discriminatedUnion(
     z.strictObject({ type: z.literal('imap'), ...serverFields }),
     z.strictObject({ type: z.literal('pop3'), ...serverFields, pop3: pop3Options.optional() }),
   ],
-  { error: (issue) => `type must be imap or pop3, got ${JSON.stringify((issue.input as { type?: unknown })?.type)}` },
+  { error: (issue) => `must be imap or pop3, got ${JSON.stringify((issue.input as { type?: unknown } | undefined)?.type)}` },
 );
 
 const outgoingServer = z.strictObject({

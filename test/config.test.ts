@@ -1,0 +1,136 @@
+/**
+ * Provider files: validation errors that name the file, the field and the problem,
+ * duplicate domains naming both files, domain normalisation, and start-up refusing a
+ * broken config with exit code 1.
+ */
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ConfigError } from '../src/config/errors';
+import { loadProviders, parseProviderFile } from '../src/config/load-providers';
+import { SHIPPED_CONFIG } from './support/app';
+import { compiledEntry, removeCompiled, runToExit, startProcess } from './support/process';
+
+const VALID = `id: acme.example
+domains: [acme.example]
+incoming:
+  - { type: imap, hostname: imap.acme.example, port: 993, socketType: SSL }
+outgoing:
+  - { type: smtp, hostname: smtp.acme.example, port: 465, socketType: SSL }
+`;
+
+function problemsOf(file: string, text: string): string[] {
+  const result = parseProviderFile(file, text);
+  return 'problems' in result ? result.problems.map((p) => `${p.file}: ${p.field}: ${p.message}`) : [];
+}
+
+function configDir(files: Record<string, string>): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'mail-autoconfig-config-'));
+  mkdirSync(path.join(dir, 'providers'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, 'providers', name), text);
+  return dir;
+}
+
+describe('validation messages name the file, the field and the problem', () => {
+  test.each([
+    ['a port out of range', VALID.replace('port: 993', 'port: 99999'), 'config/providers/acme.yaml: incoming[0].port: must be 1..65535, got 99999'],
+    ['a port that is not a number', VALID.replace('port: 993', 'port: imaps'), 'config/providers/acme.yaml: incoming[0].port: must be a whole number 1..65535, got "imaps"'],
+    ['an unknown socketType', VALID.replace('socketType: SSL }\noutgoing', 'socketType: TLS }\noutgoing'), 'config/providers/acme.yaml: incoming[0].socketType: must be one of SSL, STARTTLS, plain (exact case), got "TLS"'],
+    ['a lower-case socketType', VALID.replace('port: 465, socketType: SSL', 'port: 465, socketType: ssl'), 'config/providers/acme.yaml: outgoing[0].socketType: must be one of SSL, STARTTLS, plain (exact case), got "ssl"'],
+    ['an unknown server type', VALID.replace('type: imap', 'type: jmap'), 'config/providers/acme.yaml: incoming[0].type: must be imap or pop3, got "jmap"'],
+    ['an unknown authentication', VALID.replace('socketType: SSL }\noutgoing', 'socketType: SSL, authentication: [password] }\noutgoing'), 'config/providers/acme.yaml: incoming[0].authentication[0]: must be one of password-cleartext, password-encrypted, NTLM, GSSAPI, client-IP-address, TLS-client-cert, OAuth2, none, smtp-after-pop, got "password"'],
+    ['a misspelt field', VALID.replace('hostname: imap', 'host: imap.acme.example, hostname: imap'), 'config/providers/acme.yaml: incoming[0].host: unknown field (check the spelling; see the README for the provider format)'],
+    ['no domains', VALID.replace('domains: [acme.example]', 'domains: []'), 'config/providers/acme.yaml: domains: must list at least one domain'],
+    ['an invalid domain', VALID.replace('domains: [acme.example]', 'domains: ["acme example"]'), 'config/providers/acme.yaml: domains[0]: not a valid domain name: "acme example"'],
+    ['a non-hostname id', VALID.replace('id: acme.example', 'id: "Acme Mail!"'), 'config/providers/acme.yaml: id: must be hostname-shaped (usually the primary domain)'],
+    ['no outgoing server', VALID.replace(/outgoing:[\s\S]*$/, 'outgoing: []\n'), 'config/providers/acme.yaml: outgoing: must list at least one outgoing server'],
+    ['a bad host name', VALID.replace('hostname: imap.acme.example', 'hostname: "imap acme"'), 'config/providers/acme.yaml: incoming[0].hostname: must be a host name (letters, digits, hyphens and dots; placeholders allowed)'],
+  ])('%s', (_name, text, message) => {
+    expect(problemsOf('config/providers/acme.yaml', text)).toContain(message);
+  });
+
+  test('a YAML syntax error names the line', () => {
+    const [problem] = problemsOf('config/providers/acme.yaml', `${VALID}incoming: [unclosed\n`);
+    expect(problem).toMatch(/^config\/providers\/acme\.yaml: : YAML syntax error at line \d+: /);
+    expect(problemsOf('a.yaml', 'id: a\nid: b\n')[0]).toMatch(/YAML syntax error at line 2/);
+  });
+
+  test('a JSON syntax error is reported for .json files', () => {
+    expect(problemsOf('config/providers/acme.json', '{"id": ')[0]).toMatch(/^config\/providers\/acme\.json: : JSON syntax error/);
+  });
+
+  test('defaults are applied once at load: ports, username, authentication, display name', () => {
+    const result = parseProviderFile('x.yaml', `id: d.example
+domains: [D.Example.]
+incoming: [{ type: pop3, hostname: pop.d.example, socketType: STARTTLS }]
+outgoing: [{ hostname: smtp.d.example, socketType: STARTTLS }, { hostname: smtp.d.example, socketType: plain }]
+`);
+    if ('problems' in result) throw new Error(JSON.stringify(result.problems));
+    const { definition } = result;
+    expect(definition.domains).toEqual(['d.example']);
+    expect(definition.displayName).toBe('d.example');
+    expect(definition.incoming[0]).toMatchObject({ port: 110, username: '%EMAILADDRESS%', authentication: ['password-cleartext'] });
+    expect(definition.outgoing.map((server) => [server.type, server.port])).toEqual([['smtp', 587], ['smtp', 25]]);
+  });
+});
+
+describe('loading a config directory', () => {
+  test('two providers claiming one domain (in any case or form) is an error naming both files', async () => {
+    const dir = configDir({
+      'a.yaml': VALID,
+      'b.json': JSON.stringify({
+        id: 'b.example',
+        domains: ['b.example', 'ACME.example'],
+        incoming: [{ type: 'imap', hostname: 'imap.b.example', socketType: 'SSL' }],
+        outgoing: [{ type: 'smtp', hostname: 'smtp.b.example', socketType: 'SSL' }],
+      }),
+    });
+    const error = (await loadProviders(dir).catch((caught: unknown) => caught)) as ConfigError;
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toBe(
+      `${path.join(dir, 'providers', 'b.json')}: domains: domain acme.example is already claimed by ${path.join(dir, 'providers', 'a.yaml')} (provider acme.example)`,
+    );
+  });
+
+  test('every problem in every file is reported at once', async () => {
+    const dir = configDir({ 'a.yaml': VALID.replace('port: 993', 'port: 0'), 'b.yml': 'id: [', 'notes.txt': 'ignored' });
+    const error = (await loadProviders(dir).catch((caught: unknown) => caught)) as ConfigError;
+    expect(error.problems.map((p) => path.basename(p.file))).toEqual(['a.yaml', 'b.yml']);
+  });
+
+  test('an empty or missing providers directory is an error', async () => {
+    await expect(loadProviders(configDir({}))).rejects.toThrow(/no provider files/);
+    await expect(loadProviders('/nonexistent/config')).rejects.toThrow(/cannot read directory/);
+  });
+
+  test('the shipped config loads', async () => {
+    const loaded = await loadProviders(SHIPPED_CONFIG);
+    expect(loaded.map((provider) => provider.definition.id).sort()).toEqual(['example.com', 'hotmail.com']);
+  });
+});
+
+describe('the server process', () => {
+  // Compiling takes a few seconds on a busy machine: not part of any one test's time.
+  beforeAll(() => compiledEntry(), 120_000);
+  afterAll(removeCompiled);
+
+  test('refuses to start on a broken config: exit 1, the message on stderr', async () => {
+    const dir = configDir({ 'acme.yaml': VALID.replace('port: 993', 'port: 99999') });
+    const finished = await runToExit(['--config', dir]);
+    expect(finished.code).toBe(1);
+    expect(finished.stderr).toContain(`${path.join(dir, 'providers', 'acme.yaml')}: incoming[0].port: must be 1..65535, got 99999`);
+  }, 30_000);
+
+  test('MAIL_AUTOCONFIG_CONFIG names the directory too; a valid one is served', async () => {
+    const dir = configDir({ 'acme.yaml': VALID });
+    const server = await startProcess([], { MAIL_AUTOCONFIG_CONFIG: dir });
+    try {
+      const res = await fetch(`http://127.0.0.1:${server.port}/mail/config-v1.1.xml?emailaddress=a%40acme.example`);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain('<hostname>imap.acme.example</hostname>');
+    } finally {
+      server.child.kill('SIGTERM');
+      expect((await server.exited).code).toBe(0);
+    }
+  }, 30_000);
+});
