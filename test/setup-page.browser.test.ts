@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { REPO_ROOT, shippedApp } from './helpers';
+import { HOTMAIL_POP3_ROW, LEAVE_COPY_NOTE } from './setup-page-expectations';
 
 // The callbacks given to page.evaluate run in the browser. The project compiles without the
 // DOM library (it is Node code), so the few browser globals they use are declared here,
@@ -144,15 +145,8 @@ test('a person types an address, submits the form and reads every setting', asyn
 
     const incoming = await readTable(page, 'incoming');
     expect(incoming).toHaveLength(1);
-    expect(incoming[0]).toMatchObject({
-      Type: 'POP3',
-      Server: 'pop3.live.com',
-      Port: '995',
-      Security: 'SSL/TLS from the start',
-      'User name': 'fred@hotmail.com',
-      Authentication: 'normal password, SPA/secure password authentication off',
-    });
-    expect(incoming[0]?.Notes).toContain('Leave a copy of messages on the server');
+    expect(incoming[0]).toMatchObject(HOTMAIL_POP3_ROW);
+    expect(incoming[0]?.Notes).toContain(LEAVE_COPY_NOTE);
     const outgoing = await readTable(page, 'outgoing');
     expect(outgoing.map((row) => [row.Server, row.Port, row.Security])).toEqual([
       ['smtp.live.com', '587', 'STARTTLS'],

@@ -14,6 +14,7 @@ import { setupPageRouter } from '../src/http/setup-page';
 import { providerSchema, type ProviderInput } from '../src/model/provider';
 import { Registry } from '../src/registry';
 import { SHIPPED_CONFIG, parseXml, shippedApp } from './helpers';
+import { HOTMAIL_POP3_ROW, LEAVE_COPY_NOTE } from './setup-page-expectations';
 
 /** What a person must read in the Security column for each config-v1.1 socketType (issue 4). */
 const SECURITY_WORDS: Record<string, string> = { SSL: 'SSL/TLS from the start', STARTTLS: 'STARTTLS', plain: 'none' };
@@ -114,15 +115,8 @@ describe('GET /setup?email=: the settings', () => {
     const app = await shippedApp();
     const { $ } = await getPage(app, '/setup?email=fred%40hotmail.com', 200);
     const [pop3] = tableRows($, 'incoming');
-    expect(pop3).toMatchObject({
-      Type: 'POP3',
-      Server: 'pop3.live.com',
-      Port: '995',
-      Security: 'SSL/TLS from the start',
-      'User name': 'fred@hotmail.com',
-      Authentication: 'normal password, SPA/secure password authentication off',
-    });
-    expect(pop3?.Notes).toContain('Leave a copy of messages on the server');
+    expect(pop3).toMatchObject(HOTMAIL_POP3_ROW);
+    expect(pop3?.Notes).toContain(LEAVE_COPY_NOTE);
     const [submission, port25] = tableRows($, 'outgoing');
     expect(submission).toMatchObject({ Port: '587', Security: 'STARTTLS', Notes: '–' });
     expect(port25?.Port).toBe('25');
