@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { REPO_ROOT, shippedApp } from './helpers';
+import { REPO_ROOT, shippedApp } from './support/app';
 import { HOTMAIL_POP3_ROW, LEAVE_COPY_NOTE } from './setup-page-expectations';
 
 // The callbacks given to page.evaluate run in the browser. The project compiles without the

@@ -13,7 +13,7 @@ import { createApp } from '../src/http/app';
 import { setupPageRouter } from '../src/http/setup-page';
 import { providerSchema, type ProviderInput } from '../src/model/provider';
 import { Registry } from '../src/registry';
-import { SHIPPED_CONFIG, parseXml, shippedApp } from './helpers';
+import { SHIPPED_CONFIG, parseXml, shippedApp } from './support/app';
 import { HOTMAIL_POP3_ROW, LEAVE_COPY_NOTE } from './setup-page-expectations';
 
 /** What a person must read in the Security column for each config-v1.1 socketType (issue 4). */
@@ -78,6 +78,8 @@ describe('GET /: the form', () => {
     const css = await request(app).get(stylesheet).expect(200);
     expect(css.headers['content-type']).toMatch(/^text\/css/);
     expect(css.text).toContain('.servers');
+    const icon = new URL($('link[rel=icon]').attr('href') ?? '', 'http://host/setup').pathname;
+    expect((await request(app).get(icon).expect(200)).headers['content-type']).toMatch(/^image\/svg\+xml/);
   });
 
   test('other methods are refused with 405', async () => {

@@ -20,10 +20,9 @@ import { SafeHtml, html } from './html-template';
 import { OUTLOOK_AUTHENTICATION, OUTLOOK_ENCRYPTION } from './outlook-pox';
 
 export const HTML_CONTENT_TYPE = 'text/html; charset=utf-8';
-/** The folder of static files, and the stylesheet and icon in it, relative to the pages (served by http/setup-page.ts). */
-export const STATIC_PATH = 'static';
-export const STYLESHEET_PATH = `${STATIC_PATH}/setup.css`;
-export const ICON_PATH = `${STATIC_PATH}/favicon.svg`;
+/** The stylesheet and icon, relative to the pages (content in setup-assets.ts, served by http/setup-page.ts). */
+export const STYLESHEET_PATH = 'static/setup.css';
+export const ICON_PATH = 'static/favicon.svg';
 /** The form's target, relative to the pages, and the name of its one field. */
 export const SETUP_PATH = 'setup';
 export const EMAIL_FIELD = 'email';

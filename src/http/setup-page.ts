@@ -1,21 +1,22 @@
 /**
- * The setup page for people: `GET /` (the form), `GET /setup?email=` (the settings) and
- * the stylesheet. Errors are pages too, because a person reads them: an invalid address
+ * The setup page for people: `GET /` (the form), `GET /setup?email=` (the settings), its
+ * stylesheet and icon. Errors are pages too, because a person reads them: an invalid address
  * shows the form again with the error (400), an unknown domain a friendly page (404).
  */
-import path from 'node:path';
-import express, { Router, type Request, type Response } from 'express';
+import { Router, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import { parseEmailAddress } from '../model/address';
 import {
   EMAIL_FIELD,
   HTML_CONTENT_TYPE,
+  ICON_PATH,
   SETUP_PATH,
-  STATIC_PATH,
+  STYLESHEET_PATH,
   renderSetupForm,
   renderSetupPage,
   renderUnknownDomainPage,
 } from '../formats/html';
+import { SETUP_ICON_SVG, SETUP_STYLESHEET } from '../formats/setup-assets';
 import type { Registry } from '../registry';
 import { sendTextError } from './errors';
 
@@ -27,11 +28,6 @@ export interface SetupPageOptions {
    */
   readonly appleProfilePath?: string;
 }
-
-/** public/ sits beside src/ and dist/, so the same relative path works from both. */
-const PUBLIC_DIR = path.resolve(__dirname, '..', '..', 'public');
-
-const PAGE_PATHS = ['/', `/${SETUP_PATH}`];
 
 /**
  * Stricter than helmet's default for these pages: no script at all, styles only from our
@@ -57,7 +53,8 @@ const MESSAGES = {
 
 export function setupPageRouter({ registry, appleProfilePath }: SetupPageOptions): Router {
   const router = Router();
-  router.use(`/${STATIC_PATH}`, express.static(PUBLIC_DIR, { index: false, redirect: false, maxAge: '1h' }));
+  router.get(`/${STYLESHEET_PATH}`, (_req, res) => sendAsset(res, 'text/css; charset=utf-8', SETUP_STYLESHEET));
+  router.get(`/${ICON_PATH}`, (_req, res) => sendAsset(res, 'image/svg+xml', SETUP_ICON_SVG));
 
   router.get('/', pageSecurityPolicy, (_req, res) => sendPage(res, 200, renderSetupForm()));
 
@@ -73,7 +70,7 @@ export function setupPageRouter({ registry, appleProfilePath }: SetupPageOptions
     sendPage(res, 200, renderSetupPage({ provider: found.provider.definition, address, appleProfilePath }));
   });
 
-  router.all(PAGE_PATHS, (_req, res) => {
+  router.all(['/', `/${SETUP_PATH}`, `/${STYLESHEET_PATH}`, `/${ICON_PATH}`], (_req, res) => {
     res.set('Allow', 'GET, HEAD');
     sendTextError(res, 405, 'Method not allowed');
   });
@@ -88,6 +85,11 @@ function formField(req: Request, name: string): string | undefined {
   const start = req.originalUrl.indexOf('?');
   if (start === -1) return undefined;
   return new URLSearchParams(req.originalUrl.slice(start + 1)).get(name) ?? undefined;
+}
+
+function sendAsset(res: Response, contentType: string, body: string): void {
+  // The same for everyone; Express adds an ETag, so revalidation after the hour is cheap.
+  res.status(200).set('Content-Type', contentType).set('Cache-Control', 'public, max-age=3600').send(body);
 }
 
 function sendPage(res: Response, status: number, page: string): void {

@@ -1,6 +1,11 @@
-/* The setup page's only stylesheet (served from a file so the CSP needs no 'unsafe-inline').
-   Colours keep at least 7:1 contrast on white; layout stacks the tables on phones. */
-:root {
+/**
+ * The setup page's stylesheet and icon. They live in the compiled code rather than in a
+ * folder, so that every build (dist/, the Docker image) serves them without copying
+ * files; they are still served as files, so the pages' CSP needs no 'unsafe-inline'.
+ * Colours keep at least 7:1 contrast on white; the tables stack on phones.
+ */
+
+export const SETUP_STYLESHEET = `:root {
   color-scheme: light;
   --text: #1a1a1a;
   --muted: #4a4a4a;
@@ -78,3 +83,7 @@ table.servers { width: 100%; border-collapse: collapse; margin: 0.5rem 0; }
   .servers td { display: grid; grid-template-columns: 8.5rem minmax(0, 1fr); gap: 0.5rem; border-bottom: 1px solid var(--shade); }
   .servers td::before { content: attr(data-label); font-weight: 600; }
 }
+`;
+
+export const SETUP_ICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect x="2" y="7" width="28" height="18" rx="2" fill="#0b57a4"/><path d="M3 9l13 9 13-9" fill="none" stroke="#fff" stroke-width="2"/></svg>
+`;
