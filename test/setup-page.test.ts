@@ -129,7 +129,7 @@ describe('GET /setup?email=: the settings', () => {
     expect(outlook[0]).toMatch(/^POP3 pop3\.live\.com port 995: in Outlook 2007 and later choose encryption “SSL”/);
     expect(outlook[0]).toContain('in Outlook 2003, Outlook Express and Windows Live Mail tick “This server requires a secure connection (SSL)”');
     expect(outlook[0]).toContain('Leave unticked “Require logon using Secure Password Authentication (SPA)”');
-    expect(outlook[1]).toMatch(/^SMTP smtp\.live\.com port 587: in Outlook 2007 and later choose encryption “TLS” or “Auto”/);
+    expect(outlook[1]).toMatch(/^SMTP smtp\.live\.com port 587 or 25: in Outlook 2007 and later choose encryption “TLS” or “Auto”/);
     expect(outlook.join('\n')).toContain('“Use same settings as my incoming mail server”');
     expect(outlook.join('\n')).toContain('tick “Leave a copy of messages on the server”');
     expect(notes.find('h3:contains("Thunderbird") + p').text()).toContain('choose POP3 if it asks');

@@ -328,16 +328,14 @@ function outlookNotes(provider: ProviderDefinition, address: EmailAddress): Safe
     <p>If Outlook does not find the settings by itself, choose manual setup, enter the values
     from the tables, and then:</p>
     <ul>
-      ${usable.map((server) => {
-        const { ssl, encryption } = OUTLOOK_ENCRYPTION[server.socketType];
-        const spa = outlookAuthentication(server)?.spa ?? false;
-        return html`
-        <li>${SERVER_TYPE_NAMES[server.type]} <code>${substitutePlaceholders(server.hostname, address)}</code> port ${server.port}:
+      ${outlookChoices(usable, address).map(
+        ({ type, hostname, ports, ssl, encryption, spa }) => html`
+        <li>${type} <code>${hostname}</code> port ${ports.join(' or ')}:
           in Outlook 2007 and later choose encryption ${OUTLOOK_ENCRYPTION_CHOICE[encryption]};
           in Outlook 2003, Outlook Express and Windows Live Mail ${ssl ? 'tick' : 'leave unticked'}
           “This server requires a secure connection (SSL)”.
-          ${spa ? 'Tick' : 'Leave unticked'} “Require logon using Secure Password Authentication (SPA)”.</li>`;
-      })}
+          ${spa ? 'Tick' : 'Leave unticked'} “Require logon using Secure Password Authentication (SPA)”.</li>`,
+      )}
       ${outgoingLogin?.authRequired &&
       html`<li>Under More Settings → Outgoing Server, tick “My outgoing server (SMTP) requires authentication”${
         sameLogin ? html` and choose “Use same settings as my incoming mail server”` : html` and enter the outgoing user name`
@@ -346,6 +344,33 @@ function outlookNotes(provider: ProviderDefinition, address: EmailAddress): Safe
       firstIncoming.pop3?.leaveMessagesOnServer === true &&
       html`<li>Under More Settings → Advanced, tick “Leave a copy of messages on the server”.</li>`}
     </ul>`;
+}
+
+interface OutlookChoice {
+  readonly type: string;
+  readonly hostname: string;
+  readonly ports: number[];
+  readonly ssl: boolean;
+  readonly encryption: (typeof OUTLOOK_ENCRYPTION)[SocketType]['encryption'];
+  readonly spa: boolean;
+}
+
+/** What to pick in Outlook per server; servers that differ only in port share one line. */
+function outlookChoices(servers: readonly MailServer[], address: EmailAddress): OutlookChoice[] {
+  const choices = new Map<string, OutlookChoice>();
+  for (const server of servers) {
+    const choice = {
+      type: SERVER_TYPE_NAMES[server.type],
+      hostname: substitutePlaceholders(server.hostname, address),
+      ...OUTLOOK_ENCRYPTION[server.socketType],
+      spa: outlookAuthentication(server)?.spa ?? false,
+    };
+    const key = JSON.stringify(choice);
+    const known = choices.get(key);
+    if (known) known.ports.push(server.port);
+    else choices.set(key, { ...choice, ports: [server.port] });
+  }
+  return [...choices.values()];
 }
 
 function outlookAuthentication(server: MailServer) {
