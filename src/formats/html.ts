@@ -303,7 +303,7 @@ function thunderbirdNotes(provider: ProviderDefinition): SafeHtml {
   const first = provider.incoming[0];
   return html`
     <h3>Thunderbird</h3>
-    <p>Thunderbird finds these settings by itself (so do Evolution, KMail, FairEmail and
+    <p>Thunderbird normally finds these settings by itself (so do Evolution, KMail, FairEmail and
     Delta Chat): enter your name, address and password in the account setup${
       first && html`, and choose ${SERVER_TYPE_NAMES[first.type]} if it asks`
     }. Only if it finds nothing, choose manual configuration and enter the values from the tables.</p>`;
