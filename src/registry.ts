@@ -4,6 +4,7 @@
  * requests only look them up.
  */
 import type { LoadedProvider } from './config/load-providers';
+import { setupPageDocumentation } from './formats/html';
 import { renderMozillaAutoconfig } from './formats/mozilla';
 import type { ProviderDefinition } from './model/provider';
 
@@ -14,15 +15,21 @@ export interface HostedProvider {
   readonly mozillaAutoconfigXml: string;
 }
 
+export interface RegistryOptions {
+  /** The setup page's public URL; autoconfig documents then point at it. */
+  readonly publicBaseUrl?: string;
+}
+
 export class Registry {
   private readonly byDomain = new Map<string, HostedProvider>();
   readonly providers: readonly HostedProvider[];
 
-  constructor(loaded: readonly LoadedProvider[]) {
+  constructor(loaded: readonly LoadedProvider[], options: RegistryOptions = {}) {
+    const setupPage = options.publicBaseUrl === undefined ? [] : [setupPageDocumentation(options.publicBaseUrl)];
     this.providers = loaded.map(({ definition, file }) => ({
       definition,
       file,
-      mozillaAutoconfigXml: renderMozillaAutoconfig(definition),
+      mozillaAutoconfigXml: renderMozillaAutoconfig(definition, setupPage),
     }));
     for (const provider of this.providers) {
       for (const domain of provider.definition.domains) this.byDomain.set(domain, provider);

@@ -36,7 +36,7 @@ export async function startServer(settings: Settings, initial: Registry, logger:
 
   const reload = async (): Promise<boolean> => {
     try {
-      registry = await loadRegistry(settings.configDir);
+      registry = await loadRegistry(settings.configDir, { publicBaseUrl: settings.publicBaseUrl });
       logger.info({ providers: registry.providers.length, domains: registry.domainCount }, 'configuration reloaded');
       return true;
     } catch (error) {

@@ -3,13 +3,13 @@
  */
 import { loadProviders } from './load-providers';
 import { loadSettings, type Settings } from './settings';
-import { Registry } from '../registry';
+import { Registry, type RegistryOptions } from '../registry';
 
-export async function loadRegistry(configDir: string): Promise<Registry> {
-  return new Registry(await loadProviders(configDir));
+export async function loadRegistry(configDir: string, options: RegistryOptions = {}): Promise<Registry> {
+  return new Registry(await loadProviders(configDir), options);
 }
 
 export async function loadConfiguration(configDir: string, env: NodeJS.ProcessEnv): Promise<{ settings: Settings; registry: Registry }> {
   const settings = await loadSettings(configDir, env);
-  return { settings, registry: await loadRegistry(configDir) };
+  return { settings, registry: await loadRegistry(configDir, { publicBaseUrl: settings.publicBaseUrl }) };
 }

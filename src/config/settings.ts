@@ -27,6 +27,16 @@ const settingsSchema = z.strictObject({
    * redirect to https (Outlook's "HTTP redirect" discovery step, protocols.md §3.1).
    */
   autodiscoverHttpsRedirect: z.boolean().default(true),
+  /**
+   * Where people reach the setup page (`https://setup.example.org/` or a path behind a
+   * proxy). When set, autoconfig documents list it under <documentation>. Stored with a
+   * trailing slash, since the page's own links are relative to it.
+   */
+  publicBaseUrl: z
+    .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+    .refine((value) => !/[?#]/.test(value), { message: 'must not have a query or fragment' })
+    .transform((value) => (value.endsWith('/') ? value : `${value}/`))
+    .optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -39,6 +49,7 @@ const ENVIRONMENT: Record<string, keyof SettingsInput> = {
   MAIL_AUTOCONFIG_BODY_LIMIT: 'bodyLimitBytes',
   TRUST_PROXY: 'trustProxy',
   LOG_LEVEL: 'logLevel',
+  PUBLIC_BASE_URL: 'publicBaseUrl',
 };
 
 /** Settings with every default applied, for tests and embedding. */

@@ -11,7 +11,8 @@ import { ATTRIBUTE, TEXT, renderXml, type XmlTree, type XmlValue } from './xml';
 
 export const MOZILLA_CONTENT_TYPE = 'text/xml; charset=utf-8';
 
-export function renderMozillaAutoconfig(provider: ProviderDefinition): string {
+/** `extraDocumentation` comes before the provider's own links (the setup page, when it has a public URL). */
+export function renderMozillaAutoconfig(provider: ProviderDefinition, extraDocumentation: ProviderDefinition['documentation'] = []): string {
   return renderXml({
     clientConfig: {
       [`${ATTRIBUTE}version`]: '1.1',
@@ -22,7 +23,7 @@ export function renderMozillaAutoconfig(provider: ProviderDefinition): string {
         displayShortName: provider.displayShortName,
         incomingServer: provider.incoming.map(incomingServer),
         outgoingServer: provider.outgoing.map(outgoingServer),
-        documentation: provider.documentation.map((doc) => ({
+        documentation: [...extraDocumentation, ...provider.documentation].map((doc) => ({
           [`${ATTRIBUTE}url`]: doc.url,
           descr: localised(doc.descr),
         })),

@@ -154,7 +154,7 @@ interface OutlookAuthentication {
  * NTLM-style secure password authentication; OAuth2, GSSAPI and client certificates
  * cannot be described in POX, so servers offering only those are left out.
  */
-const OUTLOOK_AUTHENTICATION: Partial<Record<AuthenticationMethod, OutlookAuthentication>> = {
+export const OUTLOOK_AUTHENTICATION: Partial<Record<AuthenticationMethod, OutlookAuthentication>> = {
   'password-cleartext': { spa: false, authRequired: true, smtpAfterPop: false },
   'password-encrypted': { spa: true, authRequired: true, smtpAfterPop: false },
   NTLM: { spa: true, authRequired: true, smtpAfterPop: false },

@@ -12,6 +12,7 @@ import type { Registry } from '../registry';
 import { errorHandler, sendTextError } from './errors';
 import { MOZILLA_PATHS, mozillaAutoconfigRouter } from './mozilla-autoconfig';
 import { outlookAutodiscoverRouter } from './outlook-autodiscover';
+import { setupPageRouter } from './setup-page';
 import { POX_PATH } from '../formats/autodiscover-v2';
 
 export interface AppOptions {
@@ -59,6 +60,8 @@ export function createApp({ registry, settings, logger = pino({ level: 'silent' 
       httpsRedirect: settings.autodiscoverHttpsRedirect,
     }),
   );
+
+  app.use(setupPageRouter({ registry: currentRegistry }));
 
   app.all([...MOZILLA_PATHS, '/healthz'], (_req, res) => {
     res.set('Allow', 'GET, HEAD');

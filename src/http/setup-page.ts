@@ -1,0 +1,98 @@
+/**
+ * The setup page for people: `GET /` (the form), `GET /setup?email=` (the settings), its
+ * stylesheet and icon. Errors are pages too, because a person reads them: an invalid address
+ * shows the form again with the error (400), an unknown domain a friendly page (404).
+ */
+import { Router, type Request, type Response } from 'express';
+import helmet from 'helmet';
+import { parseEmailAddress } from '../model/address';
+import {
+  EMAIL_FIELD,
+  HTML_CONTENT_TYPE,
+  ICON_PATH,
+  SETUP_PATH,
+  STYLESHEET_PATH,
+  renderSetupForm,
+  renderSetupPage,
+  renderUnknownDomainPage,
+} from '../formats/html';
+import { SETUP_ICON_SVG, SETUP_STYLESHEET } from '../formats/setup-assets';
+import type { Registry } from '../registry';
+import { sendTextError } from './errors';
+
+export interface SetupPageOptions {
+  readonly registry: () => Registry;
+  /**
+   * Path of the Apple configuration profile endpoint; when given, the page links each
+   * address's profile ("Download profile"). Leave it out while no such route is served.
+   */
+  readonly appleProfilePath?: string;
+}
+
+/**
+ * Stricter than helmet's default for these pages: no script at all, styles only from our
+ * own file (no 'unsafe-inline'), forms only to ourselves. No upgrade-insecure-requests:
+ * the pages must keep working when the server is reached over plain http.
+ */
+const pageSecurityPolicy = helmet.contentSecurityPolicy({
+  useDefaults: false,
+  directives: {
+    defaultSrc: ["'none'"],
+    styleSrc: ["'self'"],
+    imgSrc: ["'self'"],
+    formAction: ["'self'"],
+    baseUri: ["'none'"],
+    frameAncestors: ["'none'"],
+  },
+});
+
+const MESSAGES = {
+  missing: 'Enter your email address.',
+  invalid: 'This is not an email address: enter it as name@example.com.',
+};
+
+export function setupPageRouter({ registry, appleProfilePath }: SetupPageOptions): Router {
+  const router = Router();
+  router.get(`/${STYLESHEET_PATH}`, (_req, res) => sendAsset(res, 'text/css; charset=utf-8', SETUP_STYLESHEET));
+  router.get(`/${ICON_PATH}`, (_req, res) => sendAsset(res, 'image/svg+xml', SETUP_ICON_SVG));
+
+  router.get('/', pageSecurityPolicy, (_req, res) => sendPage(res, 200, renderSetupForm()));
+
+  router.get(`/${SETUP_PATH}`, pageSecurityPolicy, (req, res) => {
+    const input = formField(req, EMAIL_FIELD);
+    if (input === undefined || input.trim() === '') {
+      return sendPage(res, 400, renderSetupForm({ value: input, error: MESSAGES.missing }));
+    }
+    const address = parseEmailAddress(input);
+    if (!address) return sendPage(res, 400, renderSetupForm({ value: input, error: MESSAGES.invalid }));
+    const found = registry().find(address.domainKey);
+    if (!found) return sendPage(res, 404, renderUnknownDomainPage(address));
+    sendPage(res, 200, renderSetupPage({ provider: found.provider.definition, address, appleProfilePath }));
+  });
+
+  router.all(['/', `/${SETUP_PATH}`, `/${STYLESHEET_PATH}`, `/${ICON_PATH}`], (_req, res) => {
+    res.set('Allow', 'GET, HEAD');
+    sendTextError(res, 405, 'Method not allowed');
+  });
+  return router;
+}
+
+/**
+ * A field of a form sent with GET, decoded as browsers encode forms (`+` is a space), unlike
+ * rawQuery, which keeps the `+` that mail clients send unencoded. The first value wins.
+ */
+function formField(req: Request, name: string): string | undefined {
+  const start = req.originalUrl.indexOf('?');
+  if (start === -1) return undefined;
+  return new URLSearchParams(req.originalUrl.slice(start + 1)).get(name) ?? undefined;
+}
+
+function sendAsset(res: Response, contentType: string, body: string): void {
+  // The same for everyone; Express adds an ETag, so revalidation after the hour is cheap.
+  res.status(200).set('Content-Type', contentType).set('Cache-Control', 'public, max-age=3600').send(body);
+}
+
+function sendPage(res: Response, status: number, page: string): void {
+  // The pages show a person's address: keep them out of every cache.
+  res.status(status).set('Content-Type', HTML_CONTENT_TYPE).set('Cache-Control', 'no-store').send(page);
+}
