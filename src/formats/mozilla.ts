@@ -8,10 +8,11 @@
  *
  * Autoconfig 1.2 additions (protocols.md §9.2) are written only in forms a 1.1 client
  * skips without losing anything it could use: URL servers are incomingServer sections of
- * types Thunderbird does not know (it drops just that section); `system` authentication
- * values come before the generic methods, which always follow (the model defaults them),
- * so Thunderbird still finds one it knows; an MX `<domain>` carries an attribute that
- * makes Thunderbird skip it, and the plain domains, never empty, still satisfy G3.
+ * types Thunderbird does not know (it drops just that section). Elements with a 1.2
+ * attribute (`authentication system=…`, `domain purpose="mx"`) reach Thunderbird's
+ * sanitizer as objects (TB-JXON), which match no token or host name, so it skips them;
+ * the generic methods always follow (the model defaults them) and the plain domains are
+ * never empty, so every server and the file itself stay usable (G3).
  */
 import {
   isUrlServer,
