@@ -19,7 +19,7 @@ import {
 } from '../model/provider';
 
 export const PACC_PATH = '/.well-known/user-agent-configuration.json';
-export const PACC_CONTENT_TYPE = 'application/json';
+export const PACC_CONTENT_TYPE = 'application/json; charset=utf-8';
 /** The host clients ask: PACC's own name in front of the email domain. */
 export const PACC_HOST_PREFIX = 'ua-auto-config.';
 

@@ -107,9 +107,17 @@ const serverFields = {
   useGlobalPreferredServer: z.boolean().optional(),
 };
 
+// Like host names, server URLs may carry placeholders (https://jmap.%EMAILDOMAIN%/session).
+const serverUrl = z
+  .string()
+  .trim()
+  .refine((value) => url.safeParse(value.replaceAll(/%[A-Z]+%/g, 'placeholder')).success, {
+    message: 'must be an http(s) URL (placeholders allowed)',
+  });
+
 const urlServer = z.strictObject({
   type: z.enum(URL_SERVER_TYPES),
-  url,
+  url: serverUrl,
   username,
   authentication: z.array(z.enum(URL_AUTHENTICATION_METHODS)).min(1),
 });
