@@ -5,8 +5,7 @@ import request from 'supertest';
 import { PROFILE_NAMESPACE } from '../src/formats/apple';
 import { loadRegistry } from '../src/config/load';
 import type { ProviderInput } from '../src/model/provider';
-import { SHIPPED_CONFIG, shippedApp } from './helpers';
-import { appWithProviders, binaryBody, download, parsePlist, parsePlists, readFixture } from './format-helpers';
+import { appWithProviders, binaryBody, download, parsePlist, parsePlists, readFixture, SHIPPED_CONFIG, shippedApp } from './format-helpers';
 
 const GOLDEN = path.join(__dirname, 'golden');
 
@@ -118,7 +117,7 @@ describe('profile content', () => {
 
   test('golden file for the shipped example', async () => {
     const res = await download(await shippedApp(), '/email.mobileconfig?email=fred%40example.com').expect(200);
-    const golden = path.join(GOLDEN, 'example.com.mobileconfig');
+    const golden = path.join(GOLDEN, 'apple-example.mobileconfig');
     if (process.env.UPDATE_GOLDEN === '1') writeFileSync(golden, res.body);
     expect(res.body.toString('utf8')).toBe(readFileSync(golden, 'utf8'));
   });

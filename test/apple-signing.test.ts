@@ -12,8 +12,7 @@ import { loadConfiguration, loadRegistry } from '../src/config/load';
 import { loadSigningIdentity, type SigningIdentity } from '../src/config/signing';
 import { defaultSettings } from '../src/config/settings';
 import { createApp } from '../src/http/app';
-import { SHIPPED_CONFIG } from './helpers';
-import { download, parsePlist } from './format-helpers';
+import { download, parsePlist, SHIPPED_CONFIG } from './format-helpers';
 
 let dir: string;
 const file = (name: string) => path.join(dir, name);

@@ -14,6 +14,9 @@ import { providerSchema, type ProviderInput } from '../src/model/provider';
 import { Registry } from '../src/registry';
 import { SHARED } from './helpers';
 
+// The shared test helpers, re-exported so the tests of this work import them in one place.
+export { SHIPPED_CONFIG, shippedApp } from './helpers';
+
 /** The real app serving `providers`, validated exactly as provider files are. */
 export function appWithProviders(providers: ProviderInput[], signing?: SigningIdentity) {
   const registry = new Registry(providers.map((input, index) => ({ definition: providerSchema.parse(input), file: `test-${index}` })));

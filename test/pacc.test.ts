@@ -11,8 +11,7 @@ import { z } from 'zod';
 import { loadRegistry } from '../src/config/load';
 import { paccDigest, paccDigestRecord, renderPacc } from '../src/formats/pacc';
 import type { ProviderInput } from '../src/model/provider';
-import { SHIPPED_CONFIG, shippedApp } from './helpers';
-import { appWithProviders, binaryBody } from './format-helpers';
+import { appWithProviders, binaryBody, SHIPPED_CONFIG, shippedApp } from './format-helpers';
 
 const PATH = '/.well-known/user-agent-configuration.json';
 
@@ -104,7 +103,7 @@ describe('GET /.well-known/user-agent-configuration.json', () => {
 
   test('golden file', async () => {
     const res = await fetchPacc(await shippedApp(), 'ua-auto-config.example.com').expect(200);
-    const golden = path.join(__dirname, 'golden', 'example.com.pacc.json');
+    const golden = path.join(__dirname, 'golden', 'pacc-example.json');
     if (process.env.UPDATE_GOLDEN === '1') writeFileSync(golden, res.body);
     expect(res.body.toString('utf8')).toBe(readFileSync(golden, 'utf8'));
   });

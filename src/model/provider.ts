@@ -131,7 +131,7 @@ const incomingServer = z.discriminatedUnion(
   ],
   {
     error: (issue) =>
-      `type must be one of imap, pop3, ${URL_SERVER_TYPES.join(', ')}, got ${JSON.stringify((issue.input as { type?: unknown })?.type)}`,
+      `must be one of imap, pop3, ${URL_SERVER_TYPES.join(', ')}, got ${JSON.stringify((issue.input as { type?: unknown })?.type)}`,
   },
 );
 
