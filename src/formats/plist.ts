@@ -5,20 +5,12 @@
  * text value, as in xml.ts.
  */
 import { XMLBuilder } from 'fast-xml-parser';
-import { ATTRIBUTE, TEXT } from './xml';
+import { ATTRIBUTE, BUILDER_OPTIONS, TEXT } from './xml';
 
 /** The values a plist can hold that profiles use. Keys of a dict keep their insertion order. */
 export type PlistValue = string | number | boolean | PlistValue[] | { readonly [key: string]: PlistValue | undefined };
 
-const builder = new XMLBuilder({
-  preserveOrder: true,
-  ignoreAttributes: false,
-  attributeNamePrefix: ATTRIBUTE,
-  textNodeName: TEXT,
-  format: true,
-  indentBy: '  ',
-  suppressEmptyNode: true,
-});
+const builder = new XMLBuilder({ ...BUILDER_OPTIONS, preserveOrder: true });
 
 const HEADER =
   '<?xml version="1.0" encoding="UTF-8"?>\n' +
