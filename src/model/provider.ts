@@ -31,7 +31,6 @@ export type ServerType = 'imap' | 'pop3' | 'smtp';
  * Mozilla output only: config-v1.1 clients skip incoming types they do not know (§1.3).
  */
 export const URL_SERVER_TYPES = ['jmap', 'ews', 'activeSync', 'graph'] as const;
-export type UrlServerType = (typeof URL_SERVER_TYPES)[number];
 
 /** How a URL server authenticates, most preferred first: OAuth2, or HTTP `Basic`/`Digest` (1.2 `system="http"`). */
 export const URL_AUTHENTICATION_METHODS = ['OAuth2', 'Basic', 'Digest'] as const;
