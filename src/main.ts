@@ -28,9 +28,10 @@ export async function serve(args: readonly string[], env: NodeJS.ProcessEnv): Pr
     process.stderr.write(`mail-autoconfig: invalid configuration in ${configDir}\n${error.message}\n`);
     process.exit(1);
   }
-  const { settings, registry } = configuration;
+  const { settings, registry, signing } = configuration;
   const logger = pino({ level: settings.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] });
-  const running = await startServer(settings, registry, logger);
+  if (signing) logger.info({ subject: signing.subject }, 'Apple profiles will be signed');
+  const running = await startServer(settings, registry, logger, signing);
   process.on('SIGHUP', () => void running.reload());
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down');

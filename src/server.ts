@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { ConfigError } from './config/errors';
 import { loadRegistry } from './config/load';
 import type { Settings } from './config/settings';
+import type { SigningIdentity } from './config/signing';
 import { createApp } from './http/app';
 import type { Registry } from './registry';
 
@@ -21,9 +22,14 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(settings: Settings, initial: Registry, logger: Logger): Promise<RunningServer> {
+export async function startServer(
+  settings: Settings,
+  initial: Registry,
+  logger: Logger,
+  signing?: SigningIdentity,
+): Promise<RunningServer> {
   let registry = initial;
-  const app = createApp({ registry: () => registry, settings, logger });
+  const app = createApp({ registry: () => registry, settings, logger, signing });
   const server = createServer(
     { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS },
     app,

@@ -149,18 +149,20 @@ describe('GET /setup?email=: the settings', () => {
     expect(res.text).not.toContain(address);
   });
 
-  test('links the Apple profile only when the server has that endpoint', async () => {
+  test('links the Apple profile, and the link downloads it; without the endpoint it explains instead', async () => {
     const app = await shippedApp();
-    const without = await getPage(app, '/setup?email=fred%40example.com', 200);
-    expect(without.$('a:contains("Download profile")')).toHaveLength(0);
-    expect(without.$('h3:contains("Apple") + p').text()).toContain('“Use SSL” on');
-
-    const withProfile = express().use(setupPageRouter({ registry: () => registryOf(), appleProfilePath: '/mobileconfig' }));
-    const { $ } = await getPage(withProfile, '/setup?email=fred%2Bx%40example.com', 200);
+    const { $ } = await getPage(app, '/setup?email=fred%2Bx%40example.com', 200);
     const href = $('a:contains("Download profile")').attr('href') ?? '';
     const url = new URL(href, 'http://host/setup');
     expect(url.pathname).toBe('/mobileconfig');
     expect(url.searchParams.get('emailaddress')).toBe('fred+x@example.com');
+    const profile = await request(app).get(`${url.pathname}${url.search}`).expect(200);
+    expect(profile.headers['content-type']).toBe('application/x-apple-aspen-config');
+
+    const withoutProfile = express().use(setupPageRouter({ registry: () => registryOf() }));
+    const without = await getPage(withoutProfile, '/setup?email=fred%40example.com', 200);
+    expect(without.$('a:contains("Download profile")')).toHaveLength(0);
+    expect(without.$('h3:contains("Apple") + p').text()).toContain('“Use SSL” on');
   });
 
   test('spells out plain connections, other methods, placeholders in host names and enable instructions', async () => {

@@ -38,7 +38,24 @@ const settingsSchema = z.strictObject({
     .transform((value) => (value.endsWith('/') ? value : `${value}/`))
     .optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-});
+  /**
+   * PEM files for signing Apple profiles (protocols.md §4.5): the certificate (a file with
+   * the whole chain after it is fine), its unencrypted private key, and optionally the
+   * intermediates. Without them profiles are served unsigned. Relative paths in
+   * settings.yaml are relative to the config directory.
+   */
+  signingCert: z.string().min(1).optional(),
+  signingKey: z.string().min(1).optional(),
+  signingChain: z.string().min(1).optional(),
+})
+  .superRefine((settings, ctx) => {
+    if ((settings.signingCert === undefined) !== (settings.signingKey === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['signingKey'], message: 'signingCert and signingKey must be given together' });
+    }
+    if (settings.signingChain !== undefined && settings.signingCert === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['signingChain'], message: 'signingChain needs signingCert and signingKey' });
+    }
+  });
 
 export type Settings = z.output<typeof settingsSchema> & { readonly configDir: string };
 export type SettingsInput = z.input<typeof settingsSchema>;
@@ -50,7 +67,12 @@ const ENVIRONMENT: Record<string, keyof SettingsInput> = {
   TRUST_PROXY: 'trustProxy',
   LOG_LEVEL: 'logLevel',
   PUBLIC_BASE_URL: 'publicBaseUrl',
+  MAIL_AUTOCONFIG_SIGNING_CERT: 'signingCert',
+  MAIL_AUTOCONFIG_SIGNING_KEY: 'signingKey',
+  MAIL_AUTOCONFIG_SIGNING_CHAIN: 'signingChain',
 };
+
+const FILE_SETTINGS = ['signingCert', 'signingKey', 'signingChain'] as const;
 
 /** Settings with every default applied, for tests and embedding. */
 export function defaultSettings(overrides: Partial<SettingsInput> & { configDir?: string } = {}): Settings {
@@ -68,6 +90,9 @@ export async function loadSettings(configDir: string, env: NodeJS.ProcessEnv): P
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
       throw new ConfigError([{ file, field: '', message: (error as Error).message.split('\n')[0] ?? 'unreadable' }]);
     }
+  }
+  for (const key of FILE_SETTINGS) {
+    if (typeof fromFile[key] === 'string') fromFile[key] = path.resolve(configDir, fromFile[key]);
   }
   const fromEnv: Record<string, unknown> = {};
   for (const [variable, key] of Object.entries(ENVIRONMENT)) {

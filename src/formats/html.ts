@@ -7,14 +7,13 @@
  * Links are relative, so the pages also work when a proxy serves them under a prefix.
  */
 import { substitutePlaceholders, type EmailAddress } from '../model/address';
-import type {
-  AuthenticationMethod,
-  IncomingServer,
-  LocalisedText,
-  MailServer,
-  OutgoingServer,
-  ProviderDefinition,
-  SocketType,
+import {
+  hostIncomingServers,
+  type AuthenticationMethod,
+  type LocalisedText,
+  type MailServer,
+  type ProviderDefinition,
+  type SocketType,
 } from '../model/provider';
 import { SafeHtml, html } from './html-template';
 import { OUTLOOK_AUTHENTICATION, OUTLOOK_ENCRYPTION } from './outlook-pox';
@@ -114,7 +113,7 @@ export interface SetupPageInput {
 }
 
 export function renderSetupPage({ provider, address, appleProfilePath }: SetupPageInput): string {
-  const incoming = provider.incoming.map((server) => serverRow(server, address));
+  const incoming = hostIncomingServers(provider).map((server) => serverRow(server, address));
   const outgoing = provider.outgoing.map((server) => serverRow(server, address));
   return page({
     title: `Mail settings for ${address.address}`,
@@ -206,7 +205,7 @@ interface ServerRow {
   readonly notes: readonly string[];
 }
 
-function serverRow(server: IncomingServer | OutgoingServer, address: EmailAddress): ServerRow {
+function serverRow(server: MailServer, address: EmailAddress): ServerRow {
   return {
     server,
     hostname: substitutePlaceholders(server.hostname, address),
@@ -215,7 +214,7 @@ function serverRow(server: IncomingServer | OutgoingServer, address: EmailAddres
   };
 }
 
-function serverNotes(server: IncomingServer | OutgoingServer): string[] {
+function serverNotes(server: MailServer): string[] {
   const notes: string[] = [];
   if (server.type === 'pop3' && server.pop3) {
     const { leaveMessagesOnServer, daysToLeaveMessagesOnServer } = server.pop3;
@@ -300,7 +299,7 @@ function enableSection(provider: ProviderDefinition): SafeHtml | undefined {
 }
 
 function thunderbirdNotes(provider: ProviderDefinition): SafeHtml {
-  const first = provider.incoming[0];
+  const first = hostIncomingServers(provider)[0];
   return html`
     <h3>Thunderbird</h3>
     <p>Thunderbird normally finds these settings by itself (so do Evolution, KMail, FairEmail and
@@ -310,7 +309,7 @@ function thunderbirdNotes(provider: ProviderDefinition): SafeHtml {
 }
 
 function outlookNotes(provider: ProviderDefinition, address: EmailAddress): SafeHtml {
-  const usable = [...provider.incoming, ...provider.outgoing].filter((server) =>
+  const usable = [...hostIncomingServers(provider), ...provider.outgoing].filter((server) =>
     server.authentication.some((method) => OUTLOOK_AUTHENTICATION[method]),
   );
   if (usable.length === 0) {
@@ -318,7 +317,7 @@ function outlookNotes(provider: ProviderDefinition, address: EmailAddress): Safe
       <h3>Outlook, Outlook Express and Windows Live Mail</h3>
       <p>These programs cannot sign in to these servers: use another program.</p>`;
   }
-  const firstIncoming = provider.incoming.find((server) => usable.includes(server));
+  const firstIncoming = hostIncomingServers(provider).find((server) => usable.includes(server));
   const firstOutgoing = provider.outgoing.find((server) => usable.includes(server));
   const outgoingLogin = firstOutgoing && outlookAuthentication(firstOutgoing);
   const sameLogin =
@@ -378,7 +377,7 @@ function outlookAuthentication(server: MailServer) {
 }
 
 function appleNotes(provider: ProviderDefinition, address: EmailAddress, appleProfilePath: string | undefined): SafeHtml {
-  const useSsl = [...provider.incoming, ...provider.outgoing].every((server) => SECURITY_IN_WORDS[server.socketType].appleUseSsl);
+  const useSsl = [...hostIncomingServers(provider), ...provider.outgoing].every((server) => SECURITY_IN_WORDS[server.socketType].appleUseSsl);
   const manual = html`turn “Use SSL” ${useSsl ? 'on' : 'on only where the Security column is not “none”'}.`;
   if (appleProfilePath === undefined) {
     return html`
@@ -395,7 +394,7 @@ function appleNotes(provider: ProviderDefinition, address: EmailAddress, applePr
 }
 
 function genericNotes(provider: ProviderDefinition): SafeHtml {
-  const servers = [...provider.incoming, ...provider.outgoing];
+  const servers = [...hostIncomingServers(provider), ...provider.outgoing];
   const securities = [...new Set(servers.map((server) => server.socketType))];
   const outgoingNeedsLogin = provider.outgoing.some((server) =>
     server.authentication.some((method) => AUTHENTICATION_IN_WORDS[method].password),

@@ -7,13 +7,14 @@
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { substitutePlaceholders, type EmailAddress } from '../model/address';
-import type {
-  AuthenticationMethod,
-  IncomingServer,
-  MailServer,
-  OutgoingServer,
-  ProviderDefinition,
-  SocketType,
+import {
+  hostIncomingServers,
+  type AuthenticationMethod,
+  type HostIncomingServer,
+  type MailServer,
+  type OutgoingServer,
+  type ProviderDefinition,
+  type SocketType,
 } from '../model/provider';
 import { ATTRIBUTE, decodeXmlText, renderXml, type XmlTree } from './xml';
 
@@ -204,8 +205,8 @@ export function outlookProtocol(server: MailServer, context: PoxContext, incomin
 
 /** The settings answer: one Protocol per usable server, incoming first, in preference order. */
 export function renderPoxSettings(provider: ProviderDefinition, context: PoxContext): string | undefined {
-  const incoming = provider.incoming
-    .map((server: IncomingServer) => ({ server, protocol: outlookProtocol(server, context) }))
+  const incoming = hostIncomingServers(provider)
+    .map((server: HostIncomingServer) => ({ server, protocol: outlookProtocol(server, context) }))
     .filter((entry) => entry.protocol);
   const primaryIncomingUsername = incoming[0]?.server.username;
   const outgoing = provider.outgoing

@@ -13,14 +13,17 @@ export const TEXT = '#text';
 export type XmlTree = { [name: string]: XmlValue };
 export type XmlValue = string | number | boolean | undefined | XmlTree | XmlValue[];
 
-const builder = new XMLBuilder({
+/** How every document is written: escaped, indented by two spaces, empty elements self-closed. */
+export const BUILDER_OPTIONS = {
   ignoreAttributes: false,
   attributeNamePrefix: ATTRIBUTE,
   textNodeName: TEXT,
   format: true,
   indentBy: '  ',
   suppressEmptyNode: true,
-});
+} as const;
+
+const builder = new XMLBuilder(BUILDER_OPTIONS);
 
 /** A complete UTF-8 XML document (declaration, no byte-order mark) from an element tree. */
 export function renderXml(tree: XmlTree): string {

@@ -8,10 +8,13 @@ import helmet from 'helmet';
 import pino, { type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import type { Settings } from '../config/settings';
+import type { SigningIdentity } from '../config/signing';
 import type { Registry } from '../registry';
 import { errorHandler, sendTextError } from './errors';
 import { MOZILLA_PATHS, mozillaAutoconfigRouter } from './mozilla-autoconfig';
 import { outlookAutodiscoverRouter } from './outlook-autodiscover';
+import { appleMobileconfigRouter } from './apple-mobileconfig';
+import { paccRouter } from './pacc';
 import { setupPageRouter } from './setup-page';
 import { POX_PATH } from '../formats/autodiscover-v2';
 
@@ -19,9 +22,11 @@ export interface AppOptions {
   readonly registry: Registry | (() => Registry);
   readonly settings: Pick<Settings, 'bodyLimitBytes' | 'trustProxy' | 'autodiscoverHttpsRedirect'>;
   readonly logger?: Logger;
+  /** Signs Apple profiles when given; they are served unsigned otherwise. */
+  readonly signing?: SigningIdentity;
 }
 
-export function createApp({ registry, settings, logger = pino({ level: 'silent' }) }: AppOptions): Express {
+export function createApp({ registry, settings, logger = pino({ level: 'silent' }), signing }: AppOptions): Express {
   const currentRegistry = typeof registry === 'function' ? registry : () => registry;
   const app = express();
   app.disable('x-powered-by');
@@ -53,6 +58,8 @@ export function createApp({ registry, settings, logger = pino({ level: 'silent' 
     res.json({ status: 'ok', providers: current.providers.length, domains: current.domainCount });
   });
   app.use(mozillaAutoconfigRouter(currentRegistry));
+  app.use(appleMobileconfigRouter(currentRegistry, signing));
+  app.use(paccRouter(currentRegistry));
   app.use(
     outlookAutodiscoverRouter({
       registry: currentRegistry,
@@ -61,7 +68,7 @@ export function createApp({ registry, settings, logger = pino({ level: 'silent' 
     }),
   );
 
-  app.use(setupPageRouter({ registry: currentRegistry }));
+  app.use(setupPageRouter({ registry: currentRegistry, appleProfilePath: '/mobileconfig' }));
 
   app.all([...MOZILLA_PATHS, '/healthz'], (_req, res) => {
     res.set('Allow', 'GET, HEAD');

@@ -15,6 +15,8 @@ export const MOZILLA_PATHS = [
   '/.well-known/autoconfig/mail/config-v1.1.xml',
   // Nine asks for this prefixed variant (fixtures README quirk 6).
   '/v1.1/mail/config-v1.1.xml',
+  // Autoconfig draft -01's URL, since dropped; Stalwart and others still serve it (protocols.md §9.1).
+  '/.well-known/mail-v1.xml',
 ];
 
 export function mozillaAutoconfigRouter(registry: () => Registry): Router {

@@ -35,7 +35,7 @@ function decodePercent(text: string): string | null {
 }
 
 /** The hosted domain named by the Host header (X-Forwarded-Host from a trusted proxy), without `prefix`. */
-export function hostDomain(req: Request, prefix: 'autoconfig.' | 'autodiscover.'): string | undefined {
+export function hostDomain(req: Request, prefix: 'autoconfig.' | 'autodiscover.' | 'ua-auto-config.'): string | undefined {
   return domainFromHost(req.hostname, prefix);
 }
 

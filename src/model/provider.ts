@@ -26,6 +26,15 @@ export type AuthenticationMethod = (typeof AUTHENTICATION_METHODS)[number];
 
 export type ServerType = 'imap' | 'pop3' | 'smtp';
 
+/**
+ * Autoconfig 1.2 incoming types reached by URL, not by host and port (protocols.md §9.2).
+ * Mozilla output only: config-v1.1 clients skip incoming types they do not know (§1.3).
+ */
+export const URL_SERVER_TYPES = ['jmap', 'ews', 'activeSync', 'graph'] as const;
+
+/** How a URL server authenticates, most preferred first: OAuth2, or HTTP `Basic`/`Digest` (1.2 `system="http"`). */
+export const URL_AUTHENTICATION_METHODS = ['OAuth2', 'Basic', 'Digest'] as const;
+
 /** The port a server listens on when the definition does not say (IANA assignments, RFC 8314). */
 export const DEFAULT_PORTS: Record<ServerType, Record<SocketType, number>> = {
   imap: { SSL: 993, STARTTLS: 143, plain: 143 },
@@ -56,10 +65,9 @@ const authenticationMethod = z.enum(AUTHENTICATION_METHODS, {
 });
 
 /** One method or an ordered list of them, most preferred first; a password by default. */
-const authentication = z.preprocess(
-  (value) => (value === undefined ? ['password-cleartext'] : typeof value === 'string' ? [value] : value),
-  z.array(authenticationMethod).min(1, 'must list at least one method'),
-);
+const authentication = z
+  .preprocess((value) => (typeof value === 'string' ? [value] : value), z.array(authenticationMethod).min(1, 'must list at least one method'))
+  .default(['password-cleartext']);
 
 const url = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 
@@ -79,22 +87,51 @@ const pop3Options = z.strictObject({
   checkIntervalMinutes: z.number().int().min(1).optional(),
 });
 
+const username = z.string().trim().min(1).default('%EMAILADDRESS%');
+
+/** RFC 4422 §3.1 mechanism names: upper-case letters, digits, hyphen, underscore; 1..20 characters. */
+const saslMechanism = z.string().regex(/^[A-Z0-9_-]{1,20}$/, 'must be a SASL mechanism name such as SCRAM-SHA-256');
+
 const serverFields = {
   hostname,
   port: port.optional(),
   socketType,
-  username: z.string().trim().min(1).default('%EMAILADDRESS%'),
+  username,
   authentication,
+  /**
+   * Autoconfig 1.2 `<authentication system="sasl">`: specific SASL mechanisms, offered
+   * before `authentication`, which stays the generic fallback the draft asks for.
+   */
+  saslMechanisms: z.array(saslMechanism).min(1).optional(),
   useGlobalPreferredServer: z.boolean().optional(),
 };
+
+// Like host names, server URLs may carry placeholders (https://jmap.%EMAILDOMAIN%/session).
+const serverUrl = z
+  .string()
+  .trim()
+  .refine((value) => url.safeParse(value.replaceAll(/%[A-Z]+%/g, 'placeholder')).success, {
+    message: 'must be an http(s) URL (placeholders allowed)',
+  });
+
+const urlServer = z.strictObject({
+  type: z.enum(URL_SERVER_TYPES),
+  url: serverUrl,
+  username,
+  authentication: z.array(z.enum(URL_AUTHENTICATION_METHODS)).min(1),
+});
 
 const incomingServer = z.discriminatedUnion(
   'type',
   [
     z.strictObject({ type: z.literal('imap'), ...serverFields }),
     z.strictObject({ type: z.literal('pop3'), ...serverFields, pop3: pop3Options.optional() }),
+    urlServer,
   ],
-  { error: (issue) => `must be imap or pop3, got ${JSON.stringify((issue.input as { type?: unknown } | undefined)?.type)}` },
+  {
+    error: (issue) =>
+      `must be one of imap, pop3, ${URL_SERVER_TYPES.join(', ')}, got ${JSON.stringify((issue.input as { type?: unknown } | undefined)?.type)}`,
+  },
 );
 
 const outgoingServer = z.strictObject({
@@ -102,6 +139,12 @@ const outgoingServer = z.strictObject({
   ...serverFields,
   restriction: z.literal('client-IP-address').optional(),
   addThisServer: z.boolean().optional(),
+});
+
+const domainName = z.string().transform((value, ctx) => {
+  const key = toDomainKey(value);
+  if (key === undefined) ctx.addIssue({ code: 'custom', message: `not a valid domain name: ${JSON.stringify(value)}` });
+  return key ?? value;
 });
 
 const fieldRef = z.strictObject({ id: z.string().optional(), name: z.string().optional() });
@@ -114,15 +157,9 @@ export const providerSchema = z
     }),
     displayName: z.string().trim().min(1).max(60).optional(),
     displayShortName: z.string().trim().min(1).max(20).optional(),
-    domains: z
-      .array(
-        z.string().transform((value, ctx) => {
-          const key = toDomainKey(value);
-          if (key === undefined) ctx.addIssue({ code: 'custom', message: `not a valid domain name: ${JSON.stringify(value)}` });
-          return key ?? value;
-        }),
-      )
-      .min(1, 'must list at least one domain'),
+    domains: z.array(domainName).min(1, 'must list at least one domain'),
+    /** The provider's MX domains (autoconfig 1.2 `<domain purpose="mx">`), for clients' MX lookup. */
+    mxDomains: z.array(domainName).min(1).optional(),
     incoming: z.array(incomingServer).min(1, 'must list at least one incoming server'),
     outgoing: z.array(outgoingServer).min(1, 'must list at least one outgoing server'),
     documentation: z.array(z.strictObject({ url, descr: localisedText.optional() })).default([]),
@@ -163,7 +200,7 @@ export const providerSchema = z
     id: toDomainKey(provider.id) ?? provider.id,
     displayName: provider.displayName ?? provider.id,
     domains: [...new Set(provider.domains)],
-    incoming: provider.incoming.map(withDefaultPort),
+    incoming: provider.incoming.map((server) => (isUrlServer(server) ? server : withDefaultPort(server))),
     outgoing: provider.outgoing.map(withDefaultPort),
   }));
 
@@ -176,6 +213,19 @@ export type ProviderInput = z.input<typeof providerSchema>;
 /** A validated provider definition with every default applied. */
 export type ProviderDefinition = z.output<typeof providerSchema>;
 export type IncomingServer = ProviderDefinition['incoming'][number];
+/** An incoming server reached by URL (jmap, ews, activeSync, graph). */
+export type UrlServer = Extract<IncomingServer, { url: string }>;
+/** An incoming server reached by host and port (imap, pop3): the kind every format serves. */
+export type HostIncomingServer = Exclude<IncomingServer, UrlServer>;
 export type OutgoingServer = ProviderDefinition['outgoing'][number];
-export type MailServer = IncomingServer | OutgoingServer;
+export type MailServer = HostIncomingServer | OutgoingServer;
+
+export function isUrlServer<T extends { type: string }>(server: T): server is Extract<T, { url: string }> {
+  return (URL_SERVER_TYPES as readonly string[]).includes(server.type);
+}
+
+/** The incoming servers reached by host and port, in preference order. */
+export function hostIncomingServers(provider: ProviderDefinition): HostIncomingServer[] {
+  return provider.incoming.filter((server): server is HostIncomingServer => !isUrlServer(server));
+}
 export type LocalisedText = { lang?: string; text: string }[];

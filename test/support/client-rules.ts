@@ -110,3 +110,47 @@ export function readPoxAsThunderbird(protocol: PoxProtocol): { socketType: strin
   const socketType = plain ? 'plain' : [143, 110, 25, 587].includes(port) ? 'STARTTLS' : 'SSL';
   return { socketType, authentication: protocol.SPA === 'on' ? 'password-encrypted' : 'password-cleartext' };
 }
+
+const APPLE_AUTHENTICATION = ['EmailAuthNone', 'EmailAuthPassword', 'EmailAuthCRAMMD5', 'EmailAuthNTLM', 'EmailAuthHTTPMD5'];
+
+/**
+ * The rules of Apple's profile schema (protocols.md §4.1–4.2): required keys, types and
+ * allowed values, and nothing we do not mean to send (no passwords, G32).
+ */
+export function expectValidMailProfile(profile: any): any {
+  expect(profile).toEqual(
+    expect.objectContaining({
+      PayloadType: 'Configuration',
+      PayloadVersion: 1,
+      PayloadIdentifier: expect.stringMatching(/^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/),
+      PayloadUUID: expect.stringMatching(/^[0-9A-F]{8}-[0-9A-F]{4}-5[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}$/),
+      PayloadDisplayName: expect.any(String),
+      PayloadOrganization: expect.any(String),
+    }),
+  );
+  expect(profile.PayloadContent).toHaveLength(1);
+  const [mail] = profile.PayloadContent;
+  expect(mail).toEqual(
+    expect.objectContaining({
+      PayloadType: 'com.apple.mail.managed',
+      PayloadVersion: 1,
+      PayloadIdentifier: `${profile.PayloadIdentifier}.mail`,
+      PayloadUUID: expect.stringMatching(/^[0-9A-F]{8}-[0-9A-F]{4}-5[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}$/),
+      EmailAccountType: expect.stringMatching(/^EmailType(IMAP|POP)$/),
+      IncomingMailServerHostName: expect.any(String),
+      OutgoingMailServerHostName: expect.any(String),
+      IncomingMailServerUseSSL: expect.any(Boolean),
+      OutgoingMailServerUseSSL: expect.any(Boolean),
+      OutgoingPasswordSameAsIncomingPassword: expect.any(Boolean),
+    }),
+  );
+  expect(mail.PayloadUUID).not.toBe(profile.PayloadUUID);
+  expect(APPLE_AUTHENTICATION).toContain(mail.IncomingMailServerAuthentication);
+  expect(APPLE_AUTHENTICATION).toContain(mail.OutgoingMailServerAuthentication);
+  for (const key of ['IncomingMailServerPortNumber', 'OutgoingMailServerPortNumber']) {
+    expect(Number.isInteger(mail[key]) && mail[key] >= 1 && mail[key] <= 65535).toBe(true);
+  }
+  expect(Object.keys(mail).filter((key) => /Password$/.test(key) && key !== 'OutgoingPasswordSameAsIncomingPassword')).toEqual([]);
+  expect(JSON.stringify(profile)).not.toMatch(/%[A-Z]+%/);
+  return mail;
+}

@@ -1,0 +1,28 @@
+/**
+ * PACC endpoint (protocols.md §9.4): the JSON document for the domain the Host names
+ * (`ua-auto-config.<domain>`, prefix stripped). The body is sent as the exact bytes whose
+ * digest is published in DNS; nothing here may re-encode or compress it.
+ */
+import { Router } from 'express';
+import { PACC_CONTENT_TYPE, PACC_HOST_PREFIX, PACC_PATH, renderPacc } from '../formats/pacc';
+import type { Registry } from '../registry';
+import { sendTextError } from './errors';
+import { hostDomain } from './request';
+
+export function paccRouter(registry: () => Registry): Router {
+  const router = Router();
+  router.get(PACC_PATH, (req, res) => {
+    const found = registry().find(hostDomain(req, PACC_HOST_PREFIX));
+    if (!found) return sendTextError(res, 404, 'No configuration for this domain');
+    res
+      .status(200)
+      .set('Content-Type', PACC_CONTENT_TYPE)
+      .set('Access-Control-Allow-Origin', '*')
+      .send(Buffer.from(renderPacc(found.provider.definition, found.domain), 'utf8'));
+  });
+  router.all(PACC_PATH, (_req, res) => {
+    res.set('Allow', 'GET, HEAD');
+    sendTextError(res, 405, 'Method not allowed');
+  });
+  return router;
+}

@@ -1,0 +1,167 @@
+/**
+ * Signed profiles, checked the way an admin would: a throw-away CA made with openssl
+ * (root → intermediate → signer), and `openssl cms -verify` trusting only the root, so a
+ * signature verifies only when the chain travels inside the profile.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ConfigError } from '../src/config/errors';
+import { loadConfiguration, loadRegistry } from '../src/config/load';
+import { loadSigningIdentity, type SigningIdentity } from '../src/config/signing';
+import { defaultSettings } from '../src/config/settings';
+import { createApp } from '../src/http/app';
+import { download, parsePlist, SHIPPED_CONFIG } from './support/formats';
+
+let dir: string;
+const file = (name: string) => path.join(dir, name);
+const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+
+function issue(name: string, subject: string, keyArgs: string[], issuer: string, extensions: string): void {
+  openssl('req', '-new', '-newkey', ...keyArgs, '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject);
+  writeFileSync(file(`${name}.ext`), extensions);
+  const serial = `0x${execFileSync('openssl', ['rand', '-hex', '8']).toString().trim()}`;
+  openssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${issuer}.pem`, '-CAkey', `${issuer}.key`, '-set_serial', serial, '-days', '2', '-extfile', `${name}.ext`, '-out', `${name}.pem`);
+}
+
+const EC = ['ec', '-pkeyopt', 'ec_paramgen_curve:P-256'];
+const CA_EXTENSIONS = 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n';
+const SIGNER_EXTENSIONS = 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n';
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'mail-autoconfig-signing-'));
+  openssl('req', '-x509', '-newkey', ...EC, '-nodes', '-keyout', 'root.key', '-out', 'root.pem', '-days', '2', '-subj', '/CN=Test Root CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+  issue('intermediate', '/CN=Test Intermediate CA', EC, 'root', CA_EXTENSIONS);
+  issue('signer-rsa', '/CN=profiles.example.com', ['rsa:2048'], 'intermediate', SIGNER_EXTENSIONS);
+  issue('signer-ec', '/CN=profiles.example.net', EC, 'intermediate', SIGNER_EXTENSIONS);
+  writeFileSync(file('signer-ec-fullchain.pem'), readFileSync(file('signer-ec.pem'), 'utf8') + readFileSync(file('intermediate.pem'), 'utf8'));
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function profiles(signing: SigningIdentity) {
+  const registry = await loadRegistry(SHIPPED_CONFIG);
+  const settings = defaultSettings({ configDir: SHIPPED_CONFIG });
+  const target = '/email.mobileconfig?email=fred%40example.com';
+  const signed = await download(createApp({ registry, settings, signing }), target).expect(200);
+  const unsigned = await download(createApp({ registry, settings }), target).expect(200);
+  return { signed, unsigned: unsigned.body };
+}
+
+/** `openssl cms -verify` trusting only the test root; the embedded content, or the failure. */
+function verify(der: Buffer): { ok: boolean; content: Buffer; stderr: string } {
+  writeFileSync(file('signed.mobileconfig'), der);
+  rmSync(file('content.out'), { force: true });
+  const result = spawnSync(
+    'openssl',
+    ['cms', '-verify', '-binary', '-inform', 'DER', '-in', 'signed.mobileconfig', '-CAfile', 'root.pem', '-out', 'content.out'],
+    { cwd: dir, encoding: 'utf8' },
+  );
+  return {
+    ok: result.status === 0,
+    content: result.status === 0 ? readFileSync(file('content.out')) : Buffer.alloc(0),
+    stderr: result.stderr,
+  };
+}
+
+test('RSA signer with a separate chain file: verifies against the root, embeds the profile byte for byte', async () => {
+  const signing = await loadSigningIdentity({
+    signingCert: file('signer-rsa.pem'),
+    signingKey: file('signer-rsa.key'),
+    signingChain: file('intermediate.pem'),
+  });
+  const { signed, unsigned } = await profiles(signing!);
+  expect(signed.headers['content-type']).toBe('application/x-apple-aspen-config');
+  expect(signed.headers['content-disposition']).toBe('attachment; filename="example.com.mobileconfig"');
+  expect(signed.body[0]).toBe(0x30); // a DER SEQUENCE, not XML
+  const result = verify(signed.body);
+  expect(result.stderr).toMatch(/Verification successful/);
+  expect(result.ok).toBe(true);
+  expect(result.content.equals(unsigned)).toBe(true);
+  expect(parsePlist(result.content).PayloadType).toBe('Configuration');
+
+  const structure = openssl('cms', '-cmsout', '-print', '-inform', 'DER', '-in', 'signed.mobileconfig').toString();
+  expect(structure).toMatch(/contentType: pkcs7-signedData/);
+  expect(structure).toMatch(/digestAlgorithms:\s*\n\s*algorithm: sha256/);
+  expect(structure).toMatch(/eContentType: pkcs7-data/);
+  const certificates = openssl('pkcs7', '-inform', 'DER', '-in', 'signed.mobileconfig', '-print_certs', '-noout').toString();
+  expect(certificates).toMatch(/subject=CN ?= ?profiles\.example\.com/);
+  expect(certificates).toMatch(/subject=CN ?= ?Test Intermediate CA/);
+});
+
+test('a profile changed after signing fails verification', async () => {
+  const signing = await loadSigningIdentity({ signingCert: file('signer-ec-fullchain.pem'), signingKey: file('signer-ec.key') });
+  const { signed } = await profiles(signing!);
+  const tampered = Buffer.from(signed.body);
+  const at = tampered.indexOf('imap.example.com');
+  expect(at).toBeGreaterThan(0);
+  tampered.write('evil', at);
+  const result = verify(tampered);
+  expect(result.ok).toBe(false);
+  expect(result.stderr).toMatch(/digest failure|content verify error/i);
+});
+
+test('ECDSA signer whose certificate file carries the chain (fullchain.pem)', async () => {
+  const signing = await loadSigningIdentity({ signingCert: file('signer-ec-fullchain.pem'), signingKey: file('signer-ec.key') });
+  expect(signing!.chain).toHaveLength(1);
+  const { signed, unsigned } = await profiles(signing!);
+  const result = verify(signed.body);
+  expect(result.ok).toBe(true);
+  expect(result.content.equals(unsigned)).toBe(true);
+});
+
+test('without the intermediate the same check fails: the chain is what makes it verify', async () => {
+  const signing = await loadSigningIdentity({ signingCert: file('signer-ec.pem'), signingKey: file('signer-ec.key') });
+  const { signed } = await profiles(signing!);
+  const result = verify(signed.body);
+  expect(result.ok).toBe(false);
+  expect(result.stderr).toMatch(/unable to get local issuer certificate/);
+});
+
+describe('start-up stops on bad signing material, naming the file', () => {
+  const env = (overrides: Record<string, string>) => ({ MAIL_AUTOCONFIG_SIGNING_CERT: file('signer-rsa.pem'), MAIL_AUTOCONFIG_SIGNING_KEY: file('signer-rsa.key'), ...overrides });
+
+  test('the environment variables configure signing', async () => {
+    const { signing } = await loadConfiguration(SHIPPED_CONFIG, env({ MAIL_AUTOCONFIG_SIGNING_CHAIN: file('intermediate.pem') }));
+    expect(signing?.subject).toBe('CN=profiles.example.com');
+    expect(signing?.chain).toHaveLength(1);
+  });
+
+  test.each([
+    ['a key that belongs to another certificate', { MAIL_AUTOCONFIG_SIGNING_KEY: 'signer-ec.key' }, /signer-ec\.key: this key does not belong to the certificate/],
+    ['an unreadable key', { MAIL_AUTOCONFIG_SIGNING_KEY: 'missing.key' }, /missing\.key: cannot read: ENOENT/],
+    ['a certificate file without a certificate', { MAIL_AUTOCONFIG_SIGNING_CERT: 'signer-rsa.key' }, /signer-rsa\.key: no PEM certificate/],
+    ['a key file that is not a key', { MAIL_AUTOCONFIG_SIGNING_KEY: 'root.pem' }, /root\.pem: not an unencrypted PEM private key/],
+    ['an unreadable chain', { MAIL_AUTOCONFIG_SIGNING_CHAIN: 'missing-chain.pem' }, /missing-chain\.pem: cannot read/],
+  ])('%s', async (_name, overrides, message) => {
+    const absolute = Object.fromEntries(Object.entries(overrides).map(([key, value]) => [key, file(value)]));
+    const loading = loadConfiguration(SHIPPED_CONFIG, env(absolute));
+    await expect(loading).rejects.toBeInstanceOf(ConfigError);
+    await expect(loading).rejects.toThrow(message);
+  });
+
+  test('an encrypted key', async () => {
+    openssl('pkey', '-in', 'signer-rsa.key', '-aes256', '-passout', 'pass:secret', '-out', 'encrypted.key');
+    await expect(loadConfiguration(SHIPPED_CONFIG, env({ MAIL_AUTOCONFIG_SIGNING_KEY: file('encrypted.key') }))).rejects.toThrow(
+      /encrypted\.key: not an unencrypted PEM private key/,
+    );
+  });
+
+  test('a certificate without its key', async () => {
+    await expect(loadConfiguration(SHIPPED_CONFIG, { MAIL_AUTOCONFIG_SIGNING_CERT: file('signer-rsa.pem') })).rejects.toThrow(
+      /signingKey: signingCert and signingKey must be given together/,
+    );
+  });
+
+  test('relative paths in settings.yaml are relative to the config directory', async () => {
+    const configDir = path.join(dir, 'config');
+    cpSync(SHIPPED_CONFIG, configDir, { recursive: true });
+    cpSync(file('signer-rsa.pem'), path.join(configDir, 'signer.pem'));
+    cpSync(file('signer-rsa.key'), path.join(configDir, 'signer.key'));
+    writeFileSync(path.join(configDir, 'settings.yaml'), 'signingCert: signer.pem\nsigningKey: signer.key\n');
+    const { settings, signing } = await loadConfiguration(configDir, {});
+    expect(settings.signingCert).toBe(path.join(configDir, 'signer.pem'));
+    expect(signing?.subject).toBe('CN=profiles.example.com');
+  });
+});

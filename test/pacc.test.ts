@@ -1,0 +1,180 @@
+/**
+ * PACC (protocols.md §9.4): the document checked against a schema written from the draft
+ * (not from our serialiser), its digest against the draft's test vector, and the bytes
+ * served against the digest an admin would publish.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import request from 'supertest';
+import { z } from 'zod';
+import { loadRegistry } from '../src/config/load';
+import { paccDigest, paccDigestRecord, renderPacc } from '../src/formats/pacc';
+import type { ProviderInput } from '../src/model/provider';
+import { appWithProviders, binaryBody, SHIPPED_CONFIG, shippedApp } from './support/formats';
+
+const PATH = '/.well-known/user-agent-configuration.json';
+
+// The draft's members (§9.4). Unknown members must be ignored by clients, hence loose objects.
+const httpsUrl = z.url({ protocol: /^https$/ });
+const fqdn = z.string().regex(/^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$/, 'a host name without port');
+const urlService = z.strictObject({ url: httpsUrl });
+const hostService = z.strictObject({ host: fqdn });
+const paccSchema = z.looseObject({
+  protocols: z.looseObject({
+    jmap: urlService.optional(),
+    caldav: urlService.optional(),
+    carddav: urlService.optional(),
+    webdav: urlService.optional(),
+    imap: hostService.optional(),
+    pop3: hostService.optional(),
+    smtp: hostService.optional(),
+    managesieve: hostService.optional(),
+  }),
+  authentication: z
+    .looseObject({
+      password: z.boolean().optional(),
+      'oauth-public': z
+        .looseObject({ issuer: httpsUrl.refine((issuer) => !/[?#]/.test(issuer), 'an RFC 8414 issuer has no query or fragment') })
+        .optional(),
+    })
+    .optional(),
+  info: z.looseObject({
+    provider: z.looseObject({
+      name: z.string().min(1).max(60),
+      shortName: z.string().min(1).max(20).optional(),
+      logo: z.array(z.looseObject({ url: httpsUrl, 'content-type': z.string() })).optional(),
+    }),
+    help: z
+      .looseObject({
+        documentation: z.url().optional(),
+        developer: z.url().optional(),
+        contact: z.array(z.string().regex(/^(mailto|tel|https):/)).optional(),
+      })
+      .optional(),
+  }),
+});
+
+function fetchPacc(app: Parameters<typeof request>[0], host: string) {
+  return request(app).get(PATH).set('Host', host).buffer(true).parse(binaryBody);
+}
+
+describe('digest (the draft’s DNS integrity record)', () => {
+  // protocols.md §9.4: the example document, exactly these bytes, and its published record.
+  const EXAMPLE =
+    '{"protocols":{"jmap":{"url":"https://mail.example.org/jmap/session"},"imap":{"host":"mail.example.org"},"smtp":{"host":"mail.example.org"},"caldav":{"url":"https://dav.example.org/cal/"},"carddav":{"url":"https://dav.example.org/card/"}},"authentication":{"oauth-public":{"issuer":"https://id.example.org/"},"password":true},"info":{"provider":{"name":"Example Org Mail","shortName":"ExampleMail","logo":[{"url":"https://www.example.org/logo.svg","content-type":"image/svg+xml"}]},"help":{"documentation":"https://help.example.org/mail-setup","contact":["mailto:postmaster@example.org"]}}}';
+
+  test('the test vector from protocols.md §9.4', () => {
+    expect(Buffer.byteLength(EXAMPLE)).toBe(589);
+    expect(paccDigest(EXAMPLE)).toBe('Mz0nM7BZug/7y5L4iCyFdzMMP6c9VRZZt6t6gCagRpA=');
+    const record = paccDigestRecord('example.org', EXAMPLE);
+    expect(`${record.name} ${record.type} "${record.value}"`).toBe(
+      '_ua-auto-config.example.org. TXT "v=UAAC1; a=sha256; d=Mz0nM7BZug/7y5L4iCyFdzMMP6c9VRZZt6t6gCagRpA="',
+    );
+  });
+
+  test('the schema accepts the draft’s example', () => {
+    expect(paccSchema.safeParse(JSON.parse(EXAMPLE)).success).toBe(true);
+  });
+
+  test('one changed byte changes the digest', () => {
+    expect(paccDigest(`${EXAMPLE}\n`)).not.toBe(paccDigest(EXAMPLE));
+  });
+});
+
+describe('GET /.well-known/user-agent-configuration.json', () => {
+  test('example.com: content, headers, and the bytes match the digest an admin publishes', async () => {
+    const res = await fetchPacc(await shippedApp(), 'ua-auto-config.example.com').expect(200);
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(res.headers['access-control-allow-origin']).toBe('*');
+    expect(res.headers['content-encoding']).toBeUndefined();
+    const document = JSON.parse(res.body.toString('utf8'));
+    expect(paccSchema.parse(document)).toEqual({
+      protocols: { imap: { host: 'imap.example.com' }, pop3: { host: 'pop.example.com' }, smtp: { host: 'smtp.example.com' } },
+      authentication: { password: true },
+      info: { provider: { name: 'Example Mail', shortName: 'Example' }, help: { documentation: 'https://example.com/help/mail' } },
+    });
+
+    const registry = await loadRegistry(SHIPPED_CONFIG);
+    const published = paccDigestRecord('example.com', renderPacc(registry.find('example.com')!.provider.definition, 'example.com'));
+    expect(published.name).toBe('_ua-auto-config.example.com.');
+    expect(published.value).toBe(`v=UAAC1; a=sha256; d=${createHash('sha256').update(res.body).digest('base64')}`);
+  });
+
+  test('golden file', async () => {
+    const res = await fetchPacc(await shippedApp(), 'ua-auto-config.example.com').expect(200);
+    const golden = path.join(__dirname, 'golden', 'pacc-example.json');
+    if (process.env.UPDATE_GOLDEN === '1') writeFileSync(golden, res.body);
+    expect(res.body.toString('utf8')).toBe(readFileSync(golden, 'utf8'));
+  });
+
+  test('every domain of the shipped config: schema-valid and byte-stable', async () => {
+    const app = await shippedApp();
+    const registry = await loadRegistry(SHIPPED_CONFIG);
+    for (const { definition } of registry.providers) {
+      for (const domain of definition.domains) {
+        const first = await fetchPacc(app, `ua-auto-config.${domain}`).expect(200);
+        const again = await fetchPacc(app, `ua-auto-config.${domain}:443`).expect(200);
+        expect(again.body.equals(first.body)).toBe(true);
+        const result = paccSchema.safeParse(JSON.parse(first.body.toString('utf8')));
+        expect(result.error).toBeUndefined();
+      }
+    }
+  });
+
+  test('hotmail: SMTP only on STARTTLS ports is left out, since PACC implies implicit TLS on 465', async () => {
+    const res = await fetchPacc(await shippedApp(), 'ua-auto-config.live.com').expect(200);
+    expect(JSON.parse(res.body.toString('utf8')).protocols).toEqual({ pop3: { host: 'pop3.live.com' } });
+  });
+
+  test('the bare domain works too; unknown domains get 404; POST gets 405', async () => {
+    const app = await shippedApp();
+    await fetchPacc(app, 'example.com').expect(200);
+    const missing = await request(app).get(PATH).set('Host', 'ua-auto-config.unknown.example').expect(404);
+    expect(missing.text).toMatch(/No configuration/);
+    await request(app).post(PATH).set('Host', 'ua-auto-config.example.com').expect(405);
+  });
+});
+
+describe('what PACC can and cannot say', () => {
+  const provider: ProviderInput = {
+    id: 'pacc.example',
+    displayName: 'PACC "Quoted" <Mail> & Co \u2028 ünïcödé',
+    displayShortName: 'PACC',
+    domains: ['pacc.example', 'other.example'],
+    incoming: [
+      { type: 'jmap', url: 'https://jmap.%EMAILDOMAIN%/session', authentication: ['OAuth2'] },
+      { type: 'imap', hostname: 'imap.pacc.example', port: 143, socketType: 'STARTTLS' },
+      { type: 'imap', hostname: 'imap-login.pacc.example', socketType: 'SSL', username: '%EMAILLOCALPART%' },
+      { type: 'imap', hostname: 'mail.%EMAILDOMAIN%', socketType: 'SSL', authentication: ['OAuth2'] },
+    ],
+    outgoing: [{ type: 'smtp', hostname: 'smtp.pacc.example', port: 2465, socketType: 'SSL' }],
+    oAuth2: {
+      issuer: 'https://login.pacc.example/',
+      scope: 'mail',
+      authURL: 'https://login.pacc.example/authorize',
+      tokenURL: 'https://login.pacc.example/token',
+    },
+  };
+
+  test('only servers a client reaches with host name alone; placeholders filled per domain; values escaped', async () => {
+    const app = appWithProviders([provider]);
+    for (const domain of ['pacc.example', 'other.example']) {
+      const res = await fetchPacc(app, `ua-auto-config.${domain}`).expect(200);
+      const document = paccSchema.parse(JSON.parse(res.body.toString('utf8')));
+      expect(document).toEqual({
+        protocols: { jmap: { url: `https://jmap.${domain}/session` }, imap: { host: `mail.${domain}` } },
+        authentication: { 'oauth-public': { issuer: 'https://login.pacc.example/' }, password: false },
+        info: { provider: { name: provider.displayName, shortName: 'PACC' } },
+      });
+    }
+  });
+
+  test('a bare-host issuer (the ISPDB style) is not an RFC 8414 issuer and is not announced', async () => {
+    const app = appWithProviders([{ ...provider, oAuth2: { ...provider.oAuth2!, issuer: 'login.pacc.example' } }]);
+    const document = JSON.parse((await fetchPacc(app, 'ua-auto-config.pacc.example').expect(200)).body.toString('utf8'));
+    expect(paccSchema.parse(document).authentication).toEqual({ password: false });
+    // OAuth2 was the only way into mail.%EMAILDOMAIN%: without an issuer it is not listed.
+    expect(document.protocols).toEqual({ jmap: { url: 'https://jmap.pacc.example/session' } });
+  });
+});
