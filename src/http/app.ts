@@ -3,25 +3,31 @@
  * access logging and error handling. No I/O beyond serving requests: configuration is
  * loaded by the caller and handed in as a registry getter, so a reload can swap it.
  */
-import express, { type Express } from 'express';
+import express, { type Express, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import pino, { type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import type { Settings } from '../config/settings';
 import type { Registry } from '../registry';
+import { accessLogFields, requestId } from './access-log';
 import { errorHandler, sendTextError } from './errors';
+import { METRICS_PATH, Metrics } from './metrics';
 import { MOZILLA_PATHS, mozillaAutoconfigRouter } from './mozilla-autoconfig';
 import { outlookAutodiscoverRouter } from './outlook-autodiscover';
 import { POX_PATH } from '../formats/autodiscover-v2';
 
 export interface AppOptions {
   readonly registry: Registry | (() => Registry);
-  readonly settings: Pick<Settings, 'bodyLimitBytes' | 'trustProxy' | 'autodiscoverHttpsRedirect'>;
+  readonly settings: Pick<Settings, 'bodyLimitBytes' | 'trustProxy' | 'autodiscoverHttpsRedirect'> &
+    Partial<Pick<Settings, 'metricsEnabled' | 'metricsPort' | 'logEmailAddresses'>>;
   readonly logger?: Logger;
+  /** The server passes its own, so reload counts and a separate metrics port share it. */
+  readonly metrics?: Metrics;
 }
 
-export function createApp({ registry, settings, logger = pino({ level: 'silent' }) }: AppOptions): Express {
+export function createApp({ registry, settings, logger = pino({ level: 'silent' }), metrics: givenMetrics }: AppOptions): Express {
   const currentRegistry = typeof registry === 'function' ? registry : () => registry;
+  const metrics = givenMetrics ?? new Metrics(currentRegistry);
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', settings.trustProxy);
@@ -29,9 +35,14 @@ export function createApp({ registry, settings, logger = pino({ level: 'silent' 
   // /Autodiscover/Autodiscover.xml (protocols.md G22).
   app.set('case sensitive routing', false);
 
+  const logEmailAddresses = settings.logEmailAddresses ?? false;
+  app.use(metrics.middleware());
   app.use(
-    pinoHttp({
+    pinoHttp<Request, Response>({
       logger,
+      genReqId: requestId,
+      customSuccessObject: (req, res, fields) => ({ ...fields, ...accessLogFields(req, res, logEmailAddresses) }),
+      customErrorObject: (req, res, _error, fields) => ({ ...fields, ...accessLogFields(req, res, logEmailAddresses) }),
       // Paths only: query strings carry email addresses, and headers carry passwords
       // (Authorization: Basic, protocols.md G16), so neither is logged.
       serializers: {
@@ -51,6 +62,7 @@ export function createApp({ registry, settings, logger = pino({ level: 'silent' 
     const current = currentRegistry();
     res.json({ status: 'ok', providers: current.providers.length, domains: current.domainCount });
   });
+  if (settings.metricsEnabled !== false && settings.metricsPort === undefined) app.get(METRICS_PATH, metrics.handler());
   app.use(mozillaAutoconfigRouter(currentRegistry));
   app.use(
     outlookAutodiscoverRouter({
