@@ -71,9 +71,11 @@ describe('access log', () => {
     const { app, entries } = await appWithLog();
     await request(app).get('/mail/config-v1.1.xml').set('Host', 'autoconfig.live.de').expect(200);
     await request(app).get('/autodiscover/autodiscover.xml').set('Host', 'autodiscover.nowhere.example').expect(200);
-    const [byHost, unknown] = entries();
+    await request(app).get('/healthz').set('Host', '192.0.2.1:8080').expect(200);
+    const [byHost, unknown, byAddress] = entries();
     expect(byHost).toMatchObject({ domain: 'live.de', outcome: 'ok' });
     expect(unknown).toMatchObject({ domain: 'nowhere.example', outcome: 'bad request' });
+    expect(byAddress!.domain).toBeUndefined();
   });
 
   test("a proxy's well-formed X-Request-Id is kept and echoed; anything else is replaced", async () => {

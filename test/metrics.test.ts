@@ -54,6 +54,8 @@ describe('GET /metrics', () => {
     await request(app).get('/autodiscover/autodiscover.json/v1.0/fred@example.com?Protocol=ActiveSync').set('User-Agent', OUTLOOK).expect(200);
     await request(app).get('/autodiscover/autodiscover.json/v1.0/fred@example.com?Protocol=AutodiscoverV1').set('User-Agent', IPHONE).expect(200);
 
+    await request(app).get('/wp-login.php').expect(404);
+
     const res = await request(app).get('/metrics').expect(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
     const samples = parseExposition(res.text);
@@ -64,6 +66,9 @@ describe('GET /metrics', () => {
     expect(requests({ endpoint: 'outlook', outcome: 'unknown domain', client: 'outlook' })).toBe(1);
     expect(requests({ endpoint: 'v2 json', outcome: 'bad request', client: 'outlook' })).toBe(1);
     expect(requests({ endpoint: 'v2 json', outcome: 'ok', client: 'apple' })).toBe(1);
+    // A path we do not serve is not an unknown domain.
+    expect(requests({ endpoint: 'other', outcome: 'bad request', client: 'other' })).toBe(1);
+    expect(requests({ endpoint: 'other', outcome: 'unknown domain' })).toBeUndefined();
     expect(sampleValue(samples, 'mail_autoconfig_request_duration_seconds_count', { endpoint: 'mozilla' })).toBe(3);
     expect(sampleValue(samples, 'mail_autoconfig_providers')).toBe(2);
     expect(sampleValue(samples, 'mail_autoconfig_domains')).toBe(13);

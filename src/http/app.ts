@@ -12,6 +12,7 @@ import type { Registry } from '../registry';
 import { accessLogFields, requestId } from './access-log';
 import { errorHandler, sendTextError } from './errors';
 import { METRICS_PATH, Metrics } from './metrics';
+import { noteRequest } from './observe';
 import { MOZILLA_PATHS, mozillaAutoconfigRouter } from './mozilla-autoconfig';
 import { outlookAutodiscoverRouter } from './outlook-autodiscover';
 import { POX_PATH } from '../formats/autodiscover-v2';
@@ -80,7 +81,11 @@ export function createApp({ registry, settings, logger = pino({ level: 'silent' 
     res.set('Allow', 'GET, HEAD, POST');
     sendTextError(res, 405, 'Method not allowed');
   });
-  app.use((_req, res) => sendTextError(res, 404, 'Not found'));
+  app.use((_req, res) => {
+    // A path we do not serve, not a domain we do not host.
+    noteRequest(res, { outcome: 'bad request' });
+    sendTextError(res, 404, 'Not found');
+  });
   app.use(errorHandler(logger));
   return app;
 }

@@ -59,5 +59,7 @@ export function requestDomain(req: Request, res: Response): string | undefined {
   const address = requestAddress(req, res);
   if (address) return address.domainKey;
   const host = domainFromHost(req.hostname, 'autoconfig.');
-  return host?.startsWith('autodiscover.') ? domainFromHost(host, 'autodiscover.') : host;
+  // An IP address in Host names no mail domain.
+  if (host === undefined || /(^|\.)\d+$/.test(host)) return undefined;
+  return host.startsWith('autodiscover.') ? domainFromHost(host, 'autodiscover.') : host;
 }
