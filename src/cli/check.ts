@@ -3,10 +3,9 @@
  * prints what it hosts and the warnings an admin should look at, and exits 1 on errors
  * (or on warnings with --strict), so it fits a CI step or a pre-reload hook.
  */
-import { ConfigError, formatProblem } from '../config/errors';
-import { loadConfiguration } from '../config/load';
+import { formatProblem } from '../config/errors';
 import { providerWarnings } from '../config/warnings';
-import { EXIT, parseCommandArgs, usageError, type CliIo } from './io';
+import { EXIT, loadConfigurationFor, parseCommandArgs, usageError, type CliIo } from './io';
 
 export const CHECK_USAGE = `usage: mail-autoconfig check [--config DIR] [--strict]
 
@@ -26,14 +25,8 @@ export async function checkCommand(args: readonly string[], io: CliIo): Promise<
   if (typeof parsed === 'number') return parsed;
   if (parsed.positionals.length > 0) return usageError(`unexpected argument ${JSON.stringify(parsed.positionals[0])}`, CHECK_USAGE, io);
 
-  let registry;
-  try {
-    ({ registry } = await loadConfiguration(parsed.configDir, io.env));
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    io.stderr(`invalid configuration in ${parsed.configDir}:\n${error.message}\n`);
-    return EXIT.failure;
-  }
+  const registry = await loadConfigurationFor(parsed.configDir, io);
+  if (typeof registry === 'number') return registry;
   let warningCount = 0;
   for (const provider of registry.providers) {
     io.stdout(`${provider.file}: ${provider.definition.id} (${provider.definition.domains.join(', ')})\n`);

@@ -3,11 +3,9 @@
  * in BIND syntax or as JSON, from the same provider definition the server answers with.
  */
 import { isIP } from 'node:net';
-import { ConfigError } from '../config/errors';
-import { loadRegistry } from '../config/load';
 import { DEFAULT_TTL, dnsRecords, renderZone } from '../formats/dns';
 import { toDomainKey } from '../model/domain';
-import { EXIT, parseCommandArgs, usageError, type CliIo } from './io';
+import { EXIT, findHostedDomain, parseCommandArgs, usageError, type CliIo } from './io';
 
 export const DNS_USAGE = `usage: mail-autoconfig dns <domain> [--target HOST|IP] [--ttl SECONDS] [--json] [--config DIR]
 
@@ -37,19 +35,8 @@ export async function dnsCommand(args: readonly string[], io: CliIo): Promise<nu
   const ttlText = typeof parsed.values.ttl === 'string' ? parsed.values.ttl : String(DEFAULT_TTL);
   if (!/^\d{1,10}$/.test(ttlText) || Number(ttlText) > 2 ** 31 - 1) return usageError(`--ttl must be a number of seconds, got ${JSON.stringify(ttlText)}`, DNS_USAGE, io);
 
-  let registry;
-  try {
-    registry = await loadRegistry(parsed.configDir);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    io.stderr(`invalid configuration in ${parsed.configDir}:\n${error.message}\n`);
-    return EXIT.failure;
-  }
-  const found = registry.find(domain);
-  if (!found) {
-    io.stderr(`mail-autoconfig: ${domain} is not hosted by the configuration in ${parsed.configDir}\n`);
-    return EXIT.failure;
-  }
+  const found = await findHostedDomain(parsed.configDir, domain, io);
+  if (typeof found === 'number') return found;
 
   const provider = found.provider.definition;
   const givenTarget = typeof parsed.values.target === 'string' ? parsed.values.target : undefined;

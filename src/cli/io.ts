@@ -4,7 +4,10 @@
  * take a CliIo instead of touching process.stdout, so tests run them in-process.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ConfigError } from '../config/errors';
+import { loadConfiguration } from '../config/load';
 import { configDirFrom } from '../main';
+import type { Registry } from '../registry';
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -64,4 +67,25 @@ export function parseCommandArgs(args: readonly string[], options: Options, usag
 export function usageError(message: string, usage: string, io: CliIo): number {
   io.stderr(`mail-autoconfig: ${message}\n\n${usage}`);
   return EXIT.usage;
+}
+
+/** Loads settings and providers as the server would; reports an invalid configuration and returns the exit code instead. */
+export async function loadConfigurationFor(configDir: string, io: CliIo): Promise<Registry | number> {
+  try {
+    return (await loadConfiguration(configDir, io.env)).registry;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    io.stderr(`invalid configuration in ${configDir}:\n${error.message}\n`);
+    return EXIT.failure;
+  }
+}
+
+/** The provider hosting `domain`, or the exit code after saying why there is none. */
+export async function findHostedDomain(configDir: string, domain: string, io: CliIo): Promise<NonNullable<ReturnType<Registry['find']>> | number> {
+  const registry = await loadConfigurationFor(configDir, io);
+  if (typeof registry === 'number') return registry;
+  const found = registry.find(domain);
+  if (found) return found;
+  io.stderr(`mail-autoconfig: ${domain} is not hosted by the configuration in ${configDir}\n`);
+  return EXIT.failure;
 }

@@ -5,12 +5,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import { ConfigError } from '../config/errors';
-import { loadRegistry } from '../config/load';
 import { parseEmailAddress } from '../model/address';
 import { toDomainKey } from '../model/domain';
 import { DEFAULT_PROBE_TIMEOUT_MS, probeProvider, type ServerProbe } from '../probe/probe';
-import { EXIT, parseCommandArgs, usageError, type CliIo } from './io';
+import { EXIT, findHostedDomain, parseCommandArgs, usageError, type CliIo } from './io';
 
 export const PROBE_USAGE = `usage: mail-autoconfig probe <domain|address> [--timeout MS] [--ca FILE] [--connect-to HOST=IP] [--json] [--config DIR]
 
@@ -74,19 +72,8 @@ export async function probeCommand(args: readonly string[], io: CliIo): Promise<
     }
   }
 
-  let registry;
-  try {
-    registry = await loadRegistry(parsed.configDir);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    io.stderr(`invalid configuration in ${parsed.configDir}:\n${error.message}\n`);
-    return EXIT.failure;
-  }
-  const found = registry.find(domain);
-  if (!found) {
-    io.stderr(`mail-autoconfig: ${domain} is not hosted by the configuration in ${parsed.configDir}\n`);
-    return EXIT.failure;
-  }
+  const found = await findHostedDomain(parsed.configDir, domain, io);
+  if (typeof found === 'number') return found;
 
   const results = await probeProvider(found.provider.definition, domain, address, { timeoutMs, extraCa, connectTo });
   if (parsed.values.json) {

@@ -174,24 +174,12 @@ export function probeProvider(
   return Promise.all(serversToProbe(definition, domain, address).map(({ role, server, hostname }) => probeServer(role, server, hostname, options)));
 }
 
-function openTcp(host: string, port: number, timeoutMs: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connectTcp({ host, port });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`connect timed out after ${timeoutMs} ms`));
-    }, timeoutMs);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.off('error', onError);
-      resolve(socket);
-    });
-    const onError = (error: Error) => {
-      clearTimeout(timer);
-      reject(error);
-    };
-    socket.once('error', onError);
-  });
+async function openTcp(host: string, port: number, timeoutMs: number): Promise<Socket> {
+  const socket = await whenReady(connectTcp({ host, port }), 'connect', timeoutMs, 'connect');
+  // Between steps (handing the socket from the line reader to TLS) nobody else listens;
+  // an error there must not crash the process; the next read or handshake reports it.
+  socket.on('error', () => undefined);
+  return socket;
 }
 
 /**
@@ -200,27 +188,32 @@ function openTcp(host: string, port: number, timeoutMs: number): Promise<Socket>
  * would need the protection.
  */
 function handshake(socket: Socket, hostname: string, timeoutMs: number, extraCa: readonly string[] = []): Promise<TLSSocket> {
+  const secure = connectTls({
+    socket,
+    servername: isIP(hostname) ? undefined : hostname,
+    rejectUnauthorized: false,
+    ...(extraCa.length > 0 ? { ca: [...rootCertificates, ...extraCa] } : {}),
+  });
+  return whenReady(secure, 'secureConnect', timeoutMs, 'TLS handshake');
+}
+
+/** Resolves with the socket once it emits `event`; rejects on its error or after the deadline, destroying it. */
+function whenReady<T extends Socket>(socket: T, event: 'connect' | 'secureConnect', timeoutMs: number, step: string): Promise<T> {
   return new Promise((resolve, reject) => {
-    const secure = connectTls({
-      socket,
-      servername: isIP(hostname) ? undefined : hostname,
-      rejectUnauthorized: false,
-      ...(extraCa.length > 0 ? { ca: [...rootCertificates, ...extraCa] } : {}),
-    });
     const timer = setTimeout(() => {
-      secure.destroy();
-      reject(new Error(`TLS handshake timed out after ${timeoutMs} ms`));
+      socket.destroy();
+      reject(new Error(`${step} timed out after ${timeoutMs} ms`));
     }, timeoutMs);
-    secure.once('secureConnect', () => {
-      clearTimeout(timer);
-      secure.off('error', onError);
-      resolve(secure);
-    });
     const onError = (error: Error) => {
       clearTimeout(timer);
       reject(error);
     };
-    secure.once('error', onError);
+    socket.once('error', onError);
+    socket.once(event, () => {
+      clearTimeout(timer);
+      socket.off('error', onError);
+      resolve(socket);
+    });
   });
 }
 
