@@ -177,7 +177,7 @@ export function probeProvider(
 async function openTcp(host: string, port: number, timeoutMs: number): Promise<Socket> {
   const socket = await whenReady(connectTcp({ host, port }), 'connect', timeoutMs, 'connect');
   // Between steps (handing the socket from the line reader to TLS) nobody else listens;
-  // an error there must not crash the process; the next read or handshake reports it.
+  // an error there must not crash the process: the next step fails or times out instead.
   socket.on('error', () => undefined);
   return socket;
 }
