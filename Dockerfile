@@ -1,5 +1,9 @@
-# Build stage: the same steps CI proves (npm ci, build).
-FROM node:20-bookworm-slim AS build
+# mail-autoconfig: production image. Build: docker build -t mail-autoconfig .
+# The steps mirror CI (.ci/run): npm ci, npm run build; the final stage has only the
+# runtime dependencies (npm ci --omit=dev) and the compiled dist/.
+ARG NODE_VERSION=20
+
+FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci
@@ -7,19 +11,25 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
 
-# Runtime stage: production dependencies and the compiled server only, as a non-root user.
-FROM node:20-bookworm-slim
+FROM node:${NODE_VERSION}-bookworm-slim
 ENV NODE_ENV=production \
-    PORT=8080 \
-    MAIL_AUTOCONFIG_CONFIG=/etc/mail-autoconfig
+    MAIL_AUTOCONFIG_CONFIG=/etc/mail-autoconfig \
+    HOST=0.0.0.0 \
+    PORT=8080
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev && npm cache clean --force
 COPY --from=build /app/dist ./dist
+# The shipped example configuration, so the image starts as is; mount your own over it
+# (providers/*.yaml and an optional settings.yaml), read-only.
 COPY config /etc/mail-autoconfig
-USER node
-EXPOSE 8080
 VOLUME ["/etc/mail-autoconfig"]
-HEALTHCHECK --interval=30s --timeout=3s --start-period=10s \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-CMD ["node", "dist/main.js"]
+# The node image's unprivileged user, by number so Kubernetes' runAsNonRoot can verify it.
+USER 1000:1000
+EXPOSE 8080
+# Node's own fetch: the slim image has no curl or wget.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8080) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# Node is PID 1 and handles SIGTERM (graceful stop) and SIGHUP (reload) itself.
+ENTRYPOINT ["node", "dist/cli/index.js"]
+CMD ["serve"]

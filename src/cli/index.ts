@@ -1,52 +1,69 @@
 #!/usr/bin/env node
 /**
- * `mail-autoconfig <command>`: `serve` (the default) runs the server; `check` validates a
- * config directory and prints a summary, exiting 1 on errors.
+ * `mail-autoconfig <command>`: `serve` (the default) runs the server; the admin commands
+ * (`check`, `dns`, `probe`) each live in their own module and are listed here once.
  */
-import { ConfigError } from '../config/errors';
-import { loadRegistry } from '../config/load';
-import { configDirFrom, serve } from '../main';
+import { serve } from '../main';
+import { CHECK_USAGE, checkCommand } from './check';
+import { DNS_USAGE, dnsCommand } from './dns';
+import { EXIT, processIo, type CliIo } from './io';
+import { PROBE_USAGE, probeCommand } from './probe';
 
-const USAGE = `usage: mail-autoconfig [serve|check] [--config DIR]
-  serve   run the server (default); PORT, HOST and MAIL_AUTOCONFIG_CONFIG apply
-  check   validate the configuration and print what it hosts
+const SERVE_USAGE = `usage: mail-autoconfig serve [--config DIR]
+
+Runs the server. Settings come from DIR/settings.yaml, then the environment (PORT, HOST,
+TRUST_PROXY, METRICS_ENABLED, METRICS_PORT, LOG_EMAIL_ADDRESSES, LOG_LEVEL,
+MAIL_AUTOCONFIG_BODY_LIMIT). SIGHUP reloads the configuration; SIGTERM stops gracefully.
+
+  --config DIR   configuration directory (default: $MAIL_AUTOCONFIG_CONFIG or ./config)
+  -h, --help     show this help
 `;
 
-async function check(args: readonly string[]): Promise<number> {
-  const configDir = configDirFrom(args, process.env);
-  try {
-    const registry = await loadRegistry(configDir);
-    for (const provider of registry.providers) {
-      process.stdout.write(`${provider.file}: ${provider.definition.id} (${provider.definition.domains.join(', ')})\n`);
-    }
-    process.stdout.write(`ok: ${registry.providers.length} providers, ${registry.domainCount} domains\n`);
-    return 0;
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    return 1;
+const COMMANDS: Record<string, { summary: string; usage: string; run?: (args: readonly string[], io: CliIo) => Promise<number> }> = {
+  serve: { summary: 'run the server (the default command)', usage: SERVE_USAGE },
+  check: { summary: 'validate the configuration, print what it hosts and warnings', usage: CHECK_USAGE, run: checkCommand },
+  dns: { summary: 'print the DNS records to publish for a hosted domain', usage: DNS_USAGE, run: dnsCommand },
+  probe: { summary: "connect to a domain's mail servers and report TLS, certificates, greetings", usage: PROBE_USAGE, run: probeCommand },
+};
+
+export const USAGE = `usage: mail-autoconfig [command] [options]
+
+${Object.entries(COMMANDS)
+  .map(([name, command]) => `  ${name.padEnd(7)} ${command.summary}`)
+  .join('\n')}
+
+Every command takes --config DIR and --help: mail-autoconfig <command> --help
+`;
+
+/** Runs an admin command and returns its exit status; `serve` is started by main() instead. */
+export async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    io.stdout(USAGE);
+    return EXIT.ok;
   }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.stderr(`mail-autoconfig: unknown command ${JSON.stringify(name)}\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  if (args.includes('--help') || args.includes('-h') || !command.run) {
+    io.stdout(command.usage);
+    return EXIT.ok;
+  }
+  return command.run(args, io);
 }
 
 async function main(argv: readonly string[]): Promise<void> {
-  const [command = 'serve', ...rest] = argv[0]?.startsWith('-') ? ['serve', ...argv] : argv;
-  switch (command) {
-    case 'serve':
-      return serve(rest, process.env);
-    case 'check':
-      process.exitCode = await check(rest);
-      return;
-    case 'help':
-    case '--help':
-      process.stdout.write(USAGE);
-      return;
-    default:
-      process.stderr.write(`mail-autoconfig: unknown command ${JSON.stringify(command)}\n${USAGE}`);
-      process.exitCode = 2;
-  }
+  // No command, or only options (`mail-autoconfig --config /etc/x`), means serve.
+  const [name, ...rest] = argv[0] === undefined || (argv[0].startsWith('-') && !['--help', '-h'].includes(argv[0])) ? ['serve', ...argv] : argv;
+  if (name === 'serve' && !rest.includes('--help') && !rest.includes('-h')) return serve(rest, process.env);
+  process.exitCode = await runCommand([name ?? 'help', ...rest], processIo);
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
-  process.stderr.write(`mail-autoconfig: ${(error as Error).stack ?? String(error)}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  main(process.argv.slice(2)).catch((error: unknown) => {
+    process.stderr.write(`mail-autoconfig: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  });
+}

@@ -5,11 +5,26 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { isIP } from 'node:net';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { ConfigError, problemsFromZod } from './errors';
 
 export const DEFAULT_CONFIG_DIR = './config';
+
+/** A yes/no setting: a YAML boolean, or "true"/"false" (also 1/0, yes/no) from the environment. */
+const flag = z.union([z.boolean(), z.stringbool()]);
+
+// Express's trust proxy list: addresses, CIDR ranges and its three named ranges.
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+function isProxyRange(entry: string): boolean {
+  const [address = '', prefix, ...rest] = entry.split('/');
+  if (rest.length > 0) return false;
+  if (PROXY_RANGE_NAMES.has(address) && prefix === undefined) return true;
+  const family = isIP(address);
+  if (family === 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
 
 const settingsSchema = z.strictObject({
   port: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -21,7 +36,15 @@ const settingsSchema = z.strictObject({
    * (any: only behind a proxy that overwrites them), or Express's list syntax such as
    * "loopback, 10.0.0.0/8".
    */
-  trustProxy: z.union([z.boolean(), z.string().min(1)]).default(false),
+  trustProxy: z
+    .union([
+      z.boolean(),
+      z.number().int().min(0),
+      z.string().refine((value) => value.split(',').every((entry) => isProxyRange(entry.trim())), {
+        message: 'must be true, false, a hop count, or a comma-separated list of addresses, CIDR ranges, loopback, linklocal, uniquelocal',
+      }),
+    ])
+    .default(false),
   /**
    * Answer autodiscover requests that a trusted proxy says arrived over plain http with a
    * redirect to https (Outlook's "HTTP redirect" discovery step, protocols.md §3.1).
@@ -37,6 +60,14 @@ const settingsSchema = z.strictObject({
     .refine((value) => !/[?#]/.test(value), { message: 'must not have a query or fragment' })
     .transform((value) => (value.endsWith('/') ? value : `${value}/`))
     .optional(),
+  /**
+   * Serve GET /metrics (Prometheus). With metricsPort it is served on that port only, so
+   * it can stay off the public listener.
+   */
+  metricsEnabled: flag.default(true),
+  metricsPort: z.coerce.number().int().min(0).max(65535).optional(),
+  /** Log the full address a client asked about; by default only its domain is logged. */
+  logEmailAddresses: flag.default(false),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /**
    * PEM files for signing Apple profiles (protocols.md §4.5): the certificate (a file with
@@ -65,6 +96,9 @@ const ENVIRONMENT: Record<string, keyof SettingsInput> = {
   HOST: 'host',
   MAIL_AUTOCONFIG_BODY_LIMIT: 'bodyLimitBytes',
   TRUST_PROXY: 'trustProxy',
+  METRICS_ENABLED: 'metricsEnabled',
+  METRICS_PORT: 'metricsPort',
+  LOG_EMAIL_ADDRESSES: 'logEmailAddresses',
   LOG_LEVEL: 'logLevel',
   PUBLIC_BASE_URL: 'publicBaseUrl',
   MAIL_AUTOCONFIG_SIGNING_CERT: 'signingCert',
@@ -104,8 +138,10 @@ export async function loadSettings(configDir: string, env: NodeJS.ProcessEnv): P
   return { ...result.data, configDir };
 }
 
-function parseTrustProxy(value: string): boolean | string {
+function parseTrustProxy(value: string): boolean | number | string {
   if (value === 'true') return true;
   if (value === 'false') return false;
+  // A number is a hop count: trust that many proxies in front of us.
+  if (/^\d+$/.test(value)) return Number(value);
   return value;
 }

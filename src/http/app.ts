@@ -3,14 +3,17 @@
  * access logging and error handling. No I/O beyond serving requests: configuration is
  * loaded by the caller and handed in as a registry getter, so a reload can swap it.
  */
-import express, { type Express } from 'express';
+import express, { type Express, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import pino, { type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import type { Settings } from '../config/settings';
 import type { SigningIdentity } from '../config/signing';
 import type { Registry } from '../registry';
+import { accessLogFields, requestId } from './access-log';
 import { errorHandler, sendTextError } from './errors';
+import { METRICS_PATH, Metrics } from './metrics';
+import { noteRequest } from './observe';
 import { MOZILLA_PATHS, mozillaAutoconfigRouter } from './mozilla-autoconfig';
 import { outlookAutodiscoverRouter } from './outlook-autodiscover';
 import { appleMobileconfigRouter } from './apple-mobileconfig';
@@ -20,14 +23,18 @@ import { POX_PATH } from '../formats/autodiscover-v2';
 
 export interface AppOptions {
   readonly registry: Registry | (() => Registry);
-  readonly settings: Pick<Settings, 'bodyLimitBytes' | 'trustProxy' | 'autodiscoverHttpsRedirect'>;
+  readonly settings: Pick<Settings, 'bodyLimitBytes' | 'trustProxy' | 'autodiscoverHttpsRedirect'> &
+    Partial<Pick<Settings, 'metricsEnabled' | 'metricsPort' | 'logEmailAddresses'>>;
   readonly logger?: Logger;
   /** Signs Apple profiles when given; they are served unsigned otherwise. */
   readonly signing?: SigningIdentity;
+  /** The server passes its own, so reload counts and a separate metrics port share it. */
+  readonly metrics?: Metrics;
 }
 
-export function createApp({ registry, settings, logger = pino({ level: 'silent' }), signing }: AppOptions): Express {
+export function createApp({ registry, settings, logger = pino({ level: 'silent' }), signing, metrics: givenMetrics }: AppOptions): Express {
   const currentRegistry = typeof registry === 'function' ? registry : () => registry;
+  const metrics = givenMetrics ?? new Metrics(currentRegistry);
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', settings.trustProxy);
@@ -35,9 +42,14 @@ export function createApp({ registry, settings, logger = pino({ level: 'silent' 
   // /Autodiscover/Autodiscover.xml (protocols.md G22).
   app.set('case sensitive routing', false);
 
+  const logEmailAddresses = settings.logEmailAddresses ?? false;
+  app.use(metrics.middleware());
   app.use(
-    pinoHttp({
+    pinoHttp<Request, Response>({
       logger,
+      genReqId: requestId,
+      customSuccessObject: (req, res, fields) => ({ ...fields, ...accessLogFields(req, res, logEmailAddresses) }),
+      customErrorObject: (req, res, _error, fields) => ({ ...fields, ...accessLogFields(req, res, logEmailAddresses) }),
       // Paths only: query strings carry email addresses, and headers carry passwords
       // (Authorization: Basic, protocols.md G16), so neither is logged.
       serializers: {
@@ -57,6 +69,7 @@ export function createApp({ registry, settings, logger = pino({ level: 'silent' 
     const current = currentRegistry();
     res.json({ status: 'ok', providers: current.providers.length, domains: current.domainCount });
   });
+  if (settings.metricsEnabled !== false && settings.metricsPort === undefined) app.get(METRICS_PATH, metrics.handler());
   app.use(mozillaAutoconfigRouter(currentRegistry));
   app.use(appleMobileconfigRouter(currentRegistry, signing));
   app.use(paccRouter(currentRegistry));
@@ -78,7 +91,11 @@ export function createApp({ registry, settings, logger = pino({ level: 'silent' 
     res.set('Allow', 'GET, HEAD, POST');
     sendTextError(res, 405, 'Method not allowed');
   });
-  app.use((_req, res) => sendTextError(res, 404, 'Not found'));
+  app.use((_req, res) => {
+    // A path we do not serve, not a domain we do not host.
+    noteRequest(res, { outcome: 'bad request' });
+    sendTextError(res, 404, 'Not found');
+  });
   app.use(errorHandler(logger));
   return app;
 }

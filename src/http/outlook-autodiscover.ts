@@ -26,6 +26,7 @@ import {
   type PoxError,
 } from '../formats/outlook-pox';
 import type { Registry } from '../registry';
+import { noteRequest, type Outcome } from './observe';
 import { arrivedOverPlainHttp, hostDomain, publicHost, rawQuery } from './request';
 
 export interface OutlookAutodiscoverOptions {
@@ -52,6 +53,7 @@ export function outlookAutodiscoverRouter({ registry, bodyLimitBytes, httpsRedir
     if (request.kind === 'unsupported-schema') return sendPoxError(res, POX_ERRORS.providerUnavailable, request.namespace);
     const address = parseEmailAddress(request.emailAddress);
     if (!address) return sendPoxError(res, POX_ERRORS.invalidRequest);
+    noteRequest(res, { address });
     const found = registry().find(address.domainKey, hostDomain(req, 'autodiscover.'));
     if (!found) return sendPoxError(res, POX_ERRORS.unknownAddress);
     const settings = renderPoxSettings(found.provider.definition, { address, domain: found.domain });
@@ -80,6 +82,7 @@ export function outlookAutodiscoverRouter({ registry, bodyLimitBytes, httpsRedir
     if (email === undefined || email === '') return sendV2Error(res, 400, 'MandatoryParameterMissing');
     const address = email === null ? undefined : parseEmailAddress(email);
     if (!address) return sendV2Error(res, 400, 'InvalidUser');
+    noteRequest(res, { address });
     const found = registry().find(address.domainKey, hostDomain(req, 'autodiscover.'));
     if (!found) return sendV2Error(res, 404, 'InvalidUser');
     const host = publicHost(req) ?? `autodiscover.${found.domain}`;
@@ -89,7 +92,17 @@ export function outlookAutodiscoverRouter({ registry, bodyLimitBytes, httpsRedir
   return router;
 }
 
+/** How each POX error counts in logs and metrics: they are all sent with HTTP 200 (G21). */
+const POX_ERROR_OUTCOMES: Record<PoxError['code'], Outcome> = {
+  [POX_ERRORS.unknownAddress.code]: 'unknown domain',
+  [POX_ERRORS.noConfiguration.code]: 'unknown domain',
+  [POX_ERRORS.invalidRequest.code]: 'bad request',
+  [POX_ERRORS.providerUnavailable.code]: 'bad request',
+  [POX_ERRORS.serverError.code]: 'error',
+};
+
 function sendPoxError(res: Response, error: PoxError, namespace: string = NAMESPACES.response): void {
+  noteRequest(res, { outcome: POX_ERROR_OUTCOMES[error.code] });
   res
     .status(200)
     .set('Content-Type', POX_CONTENT_TYPE)
@@ -97,6 +110,8 @@ function sendPoxError(res: Response, error: PoxError, namespace: string = NAMESP
 }
 
 function sendV2Error(res: Response, status: number, code: AutodiscoverV2Error): void {
+  // ProtocolNotSupported goes out as 200, but the client asked for something we do not serve.
+  if (status === 200) noteRequest(res, { outcome: 'bad request' });
   res.status(status).set('Content-Type', AUTODISCOVER_V2_CONTENT_TYPE).send(renderAutodiscoverV2Error(code));
 }
 

@@ -1,0 +1,43 @@
+/**
+ * `mail-autoconfig check`: validates a config directory the way the server would load it,
+ * prints what it hosts and the warnings an admin should look at, and exits 1 on errors
+ * (or on warnings with --strict), so it fits a CI step or a pre-reload hook.
+ */
+import { formatProblem } from '../config/errors';
+import { providerWarnings } from '../config/warnings';
+import { EXIT, loadConfigurationFor, parseCommandArgs, usageError, type CliIo } from './io';
+
+export const CHECK_USAGE = `usage: mail-autoconfig check [--config DIR] [--strict]
+
+Validates the configuration (settings.yaml, environment, providers/*) and prints the
+providers and domains it hosts, with warnings: unencrypted servers, OAuth2 without a
+password fallback, STARTTLS listed before implicit TLS, port 25 as the first SMTP choice.
+
+  --config DIR   configuration directory (default: $MAIL_AUTOCONFIG_CONFIG or ./config)
+  --strict       exit 1 on warnings too
+  -h, --help     show this help
+
+Exit status: 0 valid, 1 invalid (or warnings with --strict), 2 wrong usage.
+`;
+
+export async function checkCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const parsed = parseCommandArgs(args, { strict: { type: 'boolean' } }, CHECK_USAGE, io);
+  if (typeof parsed === 'number') return parsed;
+  if (parsed.positionals.length > 0) return usageError(`unexpected argument ${JSON.stringify(parsed.positionals[0])}`, CHECK_USAGE, io);
+
+  const registry = await loadConfigurationFor(parsed.configDir, io);
+  if (typeof registry === 'number') return registry;
+  let warningCount = 0;
+  for (const provider of registry.providers) {
+    io.stdout(`${provider.file}: ${provider.definition.id} (${provider.definition.domains.join(', ')})\n`);
+    for (const warning of providerWarnings(provider.definition, provider.file)) {
+      io.stdout(`  warning: ${formatProblem(warning)}\n`);
+      warningCount += 1;
+    }
+  }
+  const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
+  io.stdout(
+    `ok: ${plural(registry.providers.length, 'provider')}, ${plural(registry.domainCount, 'domain')}, ${plural(warningCount, 'warning')}\n`,
+  );
+  return parsed.values.strict && warningCount > 0 ? EXIT.failure : EXIT.ok;
+}

@@ -1,0 +1,105 @@
+/**
+ * The DNS records an admin publishes for a hosted domain (protocols.md §5): the
+ * `autoconfig.`/`autodiscover.` names pointing at this server, the `_autodiscover._tcp`
+ * SRV record Outlook falls back to, and the RFC 6186/8314 SRV records for the mail
+ * servers themselves, with `.` as the target of services the provider does not offer.
+ * Pure: definition + domain + target → records → BIND zone lines or JSON.
+ */
+import { isIP } from 'node:net';
+import { substitutePlaceholders } from '../model/address';
+import { hostIncomingServers, type MailServer, type ProviderDefinition, type ServerType, type SocketType } from '../model/provider';
+
+export const DEFAULT_TTL = 3600;
+/** Clients build https://<target>/autodiscover/autodiscover.xml and ignore the port (§5.3); 443 says what we mean. */
+const AUTODISCOVER_SRV_PORT = 443;
+
+export type DnsRecord =
+  | { readonly name: string; readonly ttl: number; readonly type: 'CNAME'; readonly target: string }
+  | { readonly name: string; readonly ttl: number; readonly type: 'A' | 'AAAA'; readonly address: string }
+  | {
+      readonly name: string;
+      readonly ttl: number;
+      readonly type: 'SRV';
+      readonly priority: number;
+      readonly weight: number;
+      readonly port: number;
+      /** A host name with its trailing dot, or `.` for "not offered". */
+      readonly target: string;
+    };
+
+/**
+ * RFC 6186 services in the order admins usually read them, implicit TLS first (RFC 8314),
+ * with the definition's server type and the socket types each one carries.
+ */
+const MAIL_SERVICES: readonly { label: string; type: ServerType; socketTypes: readonly SocketType[] }[] = [
+  { label: '_imaps', type: 'imap', socketTypes: ['SSL'] },
+  { label: '_pop3s', type: 'pop3', socketTypes: ['SSL'] },
+  { label: '_submissions', type: 'smtp', socketTypes: ['SSL'] },
+  { label: '_submission', type: 'smtp', socketTypes: ['STARTTLS', 'plain'] },
+  { label: '_imap', type: 'imap', socketTypes: ['STARTTLS', 'plain'] },
+  { label: '_pop3', type: 'pop3', socketTypes: ['STARTTLS', 'plain'] },
+];
+
+export interface DnsOptions {
+  /** Where `autoconfig.<domain>` and `autodiscover.<domain>` point: a host name (CNAME) or an IP address (A/AAAA). */
+  readonly target: string;
+  readonly ttl?: number;
+}
+
+export function dnsRecords(definition: ProviderDefinition, domain: string, { target, ttl = DEFAULT_TTL }: DnsOptions): DnsRecord[] {
+  const records: DnsRecord[] = [];
+  const family = isIP(target);
+  for (const prefix of ['autoconfig', 'autodiscover']) {
+    const name = absolute(`${prefix}.${domain}`);
+    if (family === 0) records.push({ name, ttl, type: 'CNAME', target: absolute(target) });
+    else records.push({ name, ttl, type: family === 4 ? 'A' : 'AAAA', address: target });
+  }
+  // An SRV target must not be an alias (RFC 2782): the server's own name, or with an IP
+  // target the autodiscover name that now has an address record.
+  records.push({
+    name: absolute(`_autodiscover._tcp.${domain}`),
+    ttl,
+    type: 'SRV',
+    priority: 0,
+    weight: 0,
+    port: AUTODISCOVER_SRV_PORT,
+    target: family === 0 ? absolute(target) : absolute(`autodiscover.${domain}`),
+  });
+
+  for (const service of MAIL_SERVICES) {
+    const name = absolute(`${service.label}._tcp.${domain}`);
+    const servers = service.type === 'smtp' ? definition.outgoing : hostIncomingServers(definition);
+    const offered = new Map<string, DnsRecord>();
+    servers.forEach((server: MailServer, index) => {
+      if (server.type !== service.type || !service.socketTypes.includes(server.socketType)) return;
+      const host = absolute(substitutePlaceholders(server.hostname, undefined, domain).toLowerCase());
+      const key = `${host}:${server.port}`;
+      // The position in the definition is the preference, so IMAP-before-POP3 carries over.
+      if (!offered.has(key)) offered.set(key, { name, ttl, type: 'SRV', priority: index, weight: 0, port: server.port, target: host });
+    });
+    if (offered.size > 0) records.push(...offered.values());
+    else records.push({ name, ttl, type: 'SRV', priority: 0, weight: 0, port: 0, target: '.' });
+  }
+  return records;
+}
+
+/** BIND zone-file lines, one record each. */
+export function renderZone(records: readonly DnsRecord[]): string {
+  return records.map((record) => `${record.name}\t${record.ttl}\tIN\t${record.type}\t${recordData(record)}\n`).join('');
+}
+
+function recordData(record: DnsRecord): string {
+  switch (record.type) {
+    case 'CNAME':
+      return record.target;
+    case 'A':
+    case 'AAAA':
+      return record.address;
+    case 'SRV':
+      return `${record.priority} ${record.weight} ${record.port} ${record.target}`;
+  }
+}
+
+function absolute(name: string): string {
+  return name.endsWith('.') ? name : `${name}.`;
+}

@@ -1,0 +1,65 @@
+/**
+ * What the access log and the metrics say about a request: which mail domain it asked
+ * about, which address (logged only when the admin allows it), and how it ended. Routers
+ * note what only they know (an address read from a POST body, an error answered with
+ * HTTP 200); everything else is derived here from the request and the status code.
+ */
+import type { Request, Response } from 'express';
+import { parseEmailAddress, type EmailAddress } from '../model/address';
+import { domainFromHost } from '../model/domain';
+import { rawQuery } from './request';
+
+export const OUTCOMES = ['ok', 'unknown domain', 'bad request', 'error', 'rate limited'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+export interface RequestFacts {
+  readonly address?: EmailAddress;
+  readonly outcome?: Outcome;
+}
+
+const FACTS = Symbol('mail-autoconfig request facts');
+type WithFacts = Response & { [FACTS]?: RequestFacts };
+
+/** Records what a router learned; later notes add to earlier ones. */
+export function noteRequest(res: Response, facts: RequestFacts): void {
+  const target = res as WithFacts;
+  target[FACTS] = { ...target[FACTS], ...facts };
+}
+
+/** How the request ended: what the router noted, else what its status code says. */
+export function requestOutcome(res: Response): Outcome {
+  return (res as WithFacts)[FACTS]?.outcome ?? outcomeFromStatus(res.statusCode);
+}
+
+export function outcomeFromStatus(status: number): Outcome {
+  if (status === 429) return 'rate limited';
+  if (status === 404) return 'unknown domain';
+  if (status >= 500) return 'error';
+  if (status >= 400) return 'bad request';
+  return 'ok';
+}
+
+// Query parameters that carry the address in the formats we serve.
+const ADDRESS_PARAMETERS = ['emailaddress', 'email'];
+
+/** The address the request asked about: noted by the router, else from the query string. */
+export function requestAddress(req: Request, res: Response): EmailAddress | undefined {
+  const noted = (res as WithFacts)[FACTS]?.address;
+  if (noted) return noted;
+  const query = rawQuery(req);
+  for (const name of ADDRESS_PARAMETERS) {
+    const value = query.get(name);
+    if (value) return parseEmailAddress(value);
+  }
+  return undefined;
+}
+
+/** The mail domain the request is about: its address's, else the one its Host names. */
+export function requestDomain(req: Request, res: Response): string | undefined {
+  const address = requestAddress(req, res);
+  if (address) return address.domainKey;
+  const host = domainFromHost(req.hostname, 'autoconfig.');
+  // An IP address in Host names no mail domain.
+  if (host === undefined || /(^|\.)\d+$/.test(host)) return undefined;
+  return host.startsWith('autodiscover.') ? domainFromHost(host, 'autodiscover.') : host;
+}

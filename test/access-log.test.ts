@@ -1,0 +1,126 @@
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import request from 'supertest';
+import { loadRegistry } from '../src/config/load';
+import { defaultSettings, loadSettings, type SettingsInput } from '../src/config/settings';
+import { ConfigError } from '../src/config/errors';
+import { createApp } from '../src/http/app';
+import { SHIPPED_CONFIG } from './support/app';
+
+/** The real app with a logger writing JSON lines into an array, as a log shipper would read them. */
+async function appWithLog(overrides: Partial<SettingsInput> = {}) {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const logger = pino({ level: 'info' }, sink);
+  const app = createApp({
+    registry: await loadRegistry(SHIPPED_CONFIG),
+    settings: defaultSettings({ ...overrides, configDir: SHIPPED_CONFIG }),
+    logger,
+  });
+  const entries = () => lines.map((line) => JSON.parse(line) as Record<string, any>);
+  return { app, lines, entries };
+}
+
+const POX_BODY =
+  '<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request>' +
+  '<EMailAddress>secret.person@example.net</EMailAddress>' +
+  '<AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema>' +
+  '</Request></Autodiscover>';
+
+describe('access log', () => {
+  test('one JSON line per request with id, domain, status and duration; never the address, Authorization or cookies', async () => {
+    const { app, lines, entries } = await appWithLog();
+    const res = await request(app)
+      .post('/autodiscover/autodiscover.xml')
+      .set('Authorization', 'Basic c2VjcmV0LnBlcnNvbjpodW50ZXIy')
+      .set('Cookie', 'session=cookie-value-42')
+      .type('text/xml')
+      .send(POX_BODY)
+      .expect(200);
+    await request(app).get('/mail/config-v1.1.xml?emailaddress=secret.person%40example.com').expect(200);
+
+    expect(lines).toHaveLength(2);
+    const [pox, mozilla] = entries();
+    expect(pox!.req).toEqual({ id: res.headers['x-request-id'], method: 'POST', path: '/autodiscover/autodiscover.xml', host: expect.any(String) });
+    expect(pox!.res).toEqual({ statusCode: 200 });
+    expect(pox!.domain).toBe('example.net');
+    expect(pox!.outcome).toBe('ok');
+    expect(typeof pox!.responseTime).toBe('number');
+    expect(mozilla!.domain).toBe('example.com');
+    expect(mozilla!.req.path).toBe('/mail/config-v1.1.xml');
+    expect(mozilla!.req.id).not.toBe(pox!.req.id);
+
+    const everything = lines.join('\n');
+    for (const secret of ['secret.person', 'c2VjcmV0', 'hunter2', 'cookie-value-42', 'Basic', 'session=']) {
+      expect(everything).not.toContain(secret);
+    }
+  });
+
+  test('the full address only when the admin enables it', async () => {
+    const { app, entries } = await appWithLog({ logEmailAddresses: true });
+    await request(app).get('/mail/config-v1.1.xml?emailaddress=fred%40example.com').expect(200);
+    expect(entries()[0]).toMatchObject({ domain: 'example.com', address: 'fred@example.com' });
+  });
+
+  test('without an address the domain comes from the Host; outcomes follow the answer', async () => {
+    const { app, entries } = await appWithLog();
+    await request(app).get('/mail/config-v1.1.xml').set('Host', 'autoconfig.live.de').expect(200);
+    await request(app).get('/autodiscover/autodiscover.xml').set('Host', 'autodiscover.nowhere.example').expect(200);
+    await request(app).get('/healthz').set('Host', '192.0.2.1:8080').expect(200);
+    const [byHost, unknown, byAddress] = entries();
+    expect(byHost).toMatchObject({ domain: 'live.de', outcome: 'ok' });
+    expect(unknown).toMatchObject({ domain: 'nowhere.example', outcome: 'bad request' });
+    expect(byAddress!.domain).toBeUndefined();
+  });
+
+  test("a proxy's well-formed X-Request-Id is kept and echoed; anything else is replaced", async () => {
+    const { app, entries } = await appWithLog();
+    const kept = await request(app).get('/healthz').set('X-Request-Id', 'caddy-7f3a.1').expect(200);
+    expect(kept.headers['x-request-id']).toBe('caddy-7f3a.1');
+    const forged = await request(app).get('/healthz').set('X-Request-Id', 'x"},{"level":60').expect(200);
+    expect(forged.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(entries().map((entry) => entry.req.id)).toEqual(['caddy-7f3a.1', forged.headers['x-request-id']]);
+  });
+});
+
+describe('TRUST_PROXY and the URLs the server prints', () => {
+  const v2 = '/autodiscover/autodiscover.json/v1.0/fred@example.com?Protocol=AutodiscoverV1';
+
+  test('behind a trusted proxy, X-Forwarded-Host names the public host', async () => {
+    const { app } = await appWithLog({ trustProxy: 'loopback' });
+    const res = await request(app).get(v2).set('Host', 'internal:8080').set('X-Forwarded-Host', 'autodiscover.example.com').set('X-Forwarded-Proto', 'https');
+    expect(JSON.parse(res.text).Url).toBe('https://autodiscover.example.com/autodiscover/autodiscover.xml');
+  });
+
+  test('without trust, forwarded headers are ignored', async () => {
+    const { app } = await appWithLog();
+    const res = await request(app).get(v2).set('Host', 'autodiscover.example.net').set('X-Forwarded-Host', 'evil.example');
+    expect(JSON.parse(res.text).Url).toBe('https://autodiscover.example.net/autodiscover/autodiscover.xml');
+  });
+
+  test.each([
+    ['true', true],
+    ['false', false],
+    ['2', 2],
+    ['loopback, 10.0.0.0/8, fd00::/8', 'loopback, 10.0.0.0/8, fd00::/8'],
+  ])('TRUST_PROXY=%s is accepted', async (value, expected) => {
+    const settings = await loadSettings(SHIPPED_CONFIG, { TRUST_PROXY: value });
+    expect(settings.trustProxy).toEqual(expected);
+  });
+
+  test.each(['10.0.0.0/33', 'my-proxy', 'loopback/8'])('TRUST_PROXY=%s is a clear configuration error', async (value) => {
+    const error = await loadSettings(SHIPPED_CONFIG, { TRUST_PROXY: value }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toMatch(/trustProxy: must be true, false, a hop count/);
+  });
+
+  test('metrics and address logging settings read from the environment', async () => {
+    const settings = await loadSettings(SHIPPED_CONFIG, { METRICS_ENABLED: 'false', METRICS_PORT: '9464', LOG_EMAIL_ADDRESSES: 'true' });
+    expect(settings).toMatchObject({ metricsEnabled: false, metricsPort: 9464, logEmailAddresses: true });
+  });
+});

@@ -1,0 +1,143 @@
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import request from 'supertest';
+import { loadRegistry } from '../src/config/load';
+import { defaultSettings } from '../src/config/settings';
+import { clientFamilyOf, endpointOf } from '../src/http/metrics';
+import { startServer } from '../src/server';
+import { SHIPPED_CONFIG, shippedApp } from './support/app';
+
+/** Prometheus text format → samples, parsed the way a scraper reads them. */
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+function parseExposition(text: string): Sample[] {
+  const samples: Sample[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
+    if (!match) throw new Error(`not an exposition line: ${line}`);
+    const labels: Record<string, string> = {};
+    for (const label of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
+      labels[label[1]!] = label[2]!.replace(/\\(.)/g, '$1');
+    }
+    samples.push({ name: match[1]!, labels, value: Number(match[3]) });
+  }
+  return samples;
+}
+function sampleValue(samples: Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
+  return samples.find((sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value))
+    ?.value;
+}
+
+const THUNDERBIRD = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Thunderbird/128.5.0';
+const OUTLOOK = 'Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.17928; Pro)';
+const IPHONE = 'iPhone Mail/21A329 CFNetwork/1474 Darwin/23.0.0';
+
+describe('GET /metrics', () => {
+  test('counts requests by endpoint, outcome and client family, with no address or domain in any label', async () => {
+    const app = await shippedApp();
+    await request(app).get('/mail/config-v1.1.xml?emailaddress=fred%40example.com').set('User-Agent', THUNDERBIRD).expect(200);
+    await request(app).get('/mail/config-v1.1.xml?emailaddress=fred%40unknown.example').set('User-Agent', THUNDERBIRD).expect(404);
+    await request(app).get('/mail/config-v1.1.xml?emailaddress=not-an-address').expect(400);
+    // POX errors go out as HTTP 200 (G21) but still count as what they are.
+    const unknownPox =
+      '<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request>' +
+      '<EMailAddress>fred@unknown.example</EMailAddress>' +
+      '<AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema>' +
+      '</Request></Autodiscover>';
+    await request(app).post('/autodiscover/autodiscover.xml').set('User-Agent', OUTLOOK).type('text/xml').send(unknownPox).expect(200);
+    await request(app).get('/autodiscover/autodiscover.json/v1.0/fred@example.com?Protocol=ActiveSync').set('User-Agent', OUTLOOK).expect(200);
+    await request(app).get('/autodiscover/autodiscover.json/v1.0/fred@example.com?Protocol=AutodiscoverV1').set('User-Agent', IPHONE).expect(200);
+
+    await request(app).get('/wp-login.php').expect(404);
+
+    const res = await request(app).get('/metrics').expect(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
+    const samples = parseExposition(res.text);
+    const requests = (labels: Record<string, string>) => sampleValue(samples, 'mail_autoconfig_requests_total', labels);
+    expect(requests({ endpoint: 'mozilla', outcome: 'ok', client: 'thunderbird' })).toBe(1);
+    expect(requests({ endpoint: 'mozilla', outcome: 'unknown domain', client: 'thunderbird' })).toBe(1);
+    expect(requests({ endpoint: 'mozilla', outcome: 'bad request', client: 'other' })).toBe(1);
+    expect(requests({ endpoint: 'outlook', outcome: 'unknown domain', client: 'outlook' })).toBe(1);
+    expect(requests({ endpoint: 'v2 json', outcome: 'bad request', client: 'outlook' })).toBe(1);
+    expect(requests({ endpoint: 'v2 json', outcome: 'ok', client: 'apple' })).toBe(1);
+    // A path we do not serve is not an unknown domain.
+    expect(requests({ endpoint: 'other', outcome: 'bad request', client: 'other' })).toBe(1);
+    expect(requests({ endpoint: 'other', outcome: 'unknown domain' })).toBeUndefined();
+    expect(sampleValue(samples, 'mail_autoconfig_request_duration_seconds_count', { endpoint: 'mozilla' })).toBe(3);
+    expect(sampleValue(samples, 'mail_autoconfig_providers')).toBe(2);
+    expect(sampleValue(samples, 'mail_autoconfig_domains')).toBe(13);
+
+    const labelValues = samples.flatMap((sample) => Object.values(sample.labels));
+    expect(labelValues.filter((value) => value.includes('@') || value.includes('example'))).toEqual([]);
+  });
+
+  test('can be turned off', async () => {
+    const app = await shippedApp({ metricsEnabled: false });
+    await request(app).get('/metrics').expect(404);
+  });
+
+  test('with a separate port it is served there and not on the public listener; reloads are counted', async () => {
+    const configDir = await mkdtemp(path.join(os.tmpdir(), 'mail-autoconfig-metrics-'));
+    await cp(SHIPPED_CONFIG, configDir, { recursive: true });
+    const settings = defaultSettings({ configDir, port: 0, host: '127.0.0.1', metricsPort: 0 });
+    const running = await startServer(settings, await loadRegistry(configDir), pino({ level: 'silent' }));
+    try {
+      await request(running.server).get('/metrics').expect(404);
+      expect(running.metricsServer).toBeDefined();
+
+      expect(await running.reload()).toBe(true);
+      await writeFile(path.join(configDir, 'providers', 'broken.yaml'), 'id: [not, a, hostname]\n');
+      expect(await running.reload()).toBe(false);
+
+      const samples = parseExposition((await request(running.metricsServer!).get('/metrics').expect(200)).text);
+      expect(sampleValue(samples, 'mail_autoconfig_config_loads_total', { result: 'success' })).toBe(2);
+      expect(sampleValue(samples, 'mail_autoconfig_config_loads_total', { result: 'failure' })).toBe(1);
+      const lastGood = sampleValue(samples, 'mail_autoconfig_config_last_good_load_timestamp_seconds')!;
+      expect(Math.abs(lastGood - Date.now() / 1000)).toBeLessThan(60);
+      // Process metrics come with the server's registry.
+      expect(sampleValue(samples, 'process_cpu_user_seconds_total')).toBeGreaterThanOrEqual(0);
+      await request(running.metricsServer!).get('/mail/config-v1.1.xml').expect(404);
+    } finally {
+      await running.close();
+      await rm(configDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('label tables', () => {
+  test.each([
+    ['/mail/config-v1.1.xml', 'mozilla'],
+    ['/.well-known/autoconfig/mail/config-v1.1.xml', 'mozilla'],
+    ['/v1.1/mail/config-v1.1.xml', 'mozilla'],
+    ['/.well-known/mail-v1.xml', 'mozilla'],
+    ['/Autodiscover/Autodiscover.xml', 'outlook'],
+    ['/autodiscover/autodiscover.json/v1.0/a@b.c', 'v2 json'],
+    ['/mobileconfig', 'apple'],
+    ['/fred.mobileconfig', 'apple'],
+    ['/.well-known/user-agent-configuration.json', 'pacc'],
+    ['/', 'page'],
+    ['/setup', 'page'],
+    ['/healthz', 'other'],
+    ['/metrics', 'other'],
+  ])('%s is endpoint %s', (requestPath, endpoint) => {
+    expect(endpointOf(requestPath)).toBe(endpoint);
+  });
+
+  test.each([
+    [THUNDERBIRD, 'thunderbird'],
+    [OUTLOOK, 'outlook'],
+    ['Microsoft Office/16.0 (Macintosh; Mac OS X 14.1; Microsoft Outlook 16.79)', 'outlook'],
+    [IPHONE, 'apple'],
+    ['Mail/3774.200.56 CFNetwork/1494 Darwin/23.4.0 (Macintosh)', 'apple'],
+    ['K-9 Mail', 'other'],
+    [undefined, 'other'],
+  ])('%s is client family %s', (userAgent, family) => {
+    expect(clientFamilyOf(userAgent)).toBe(family);
+  });
+});
