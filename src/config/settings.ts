@@ -28,6 +28,29 @@ const settingsSchema = z.strictObject({
    */
   autodiscoverHttpsRedirect: z.boolean().default(true),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * Slow clients: all request headers must arrive within headersTimeoutMs and the whole
+   * request within requestTimeoutMs of the connection's first byte; idle keep-alive
+   * connections are closed after keepAliveTimeoutMs.
+   */
+  headersTimeoutMs: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  requestTimeoutMs: z.coerce.number().int().min(100).max(300_000).default(15_000),
+  keepAliveTimeoutMs: z.coerce.number().int().min(100).max(120_000).default(5_000),
+  /** On SIGTERM, how long in-flight requests may take before their connections are cut. */
+  shutdownGraceMs: z.coerce.number().int().min(0).max(300_000).default(10_000),
+  /**
+   * Requests one client (req.ip, so X-Forwarded-For counts only from a trustProxy address)
+   * may make per window; 0 turns limiting off. One Thunderbird account setup makes about
+   * 7 requests, so the default allows several setups a minute from one address.
+   */
+  rateLimitRequests: z.coerce.number().int().min(0).default(60),
+  rateLimitWindowMs: z.coerce.number().int().min(1_000).max(86_400_000).default(60_000),
+  /** Reload the providers when a file in the config directory changes, after this quiet time. */
+  watchConfig: z.boolean().default(true),
+  reloadDebounceMs: z.coerce.number().int().min(10).max(60_000).default(500),
+}).refine((settings) => settings.headersTimeoutMs <= settings.requestTimeoutMs, {
+  path: ['headersTimeoutMs'],
+  message: 'must not be larger than requestTimeoutMs',
 });
 
 export type Settings = z.output<typeof settingsSchema> & { readonly configDir: string };
@@ -39,6 +62,8 @@ const ENVIRONMENT: Record<string, keyof SettingsInput> = {
   MAIL_AUTOCONFIG_BODY_LIMIT: 'bodyLimitBytes',
   TRUST_PROXY: 'trustProxy',
   LOG_LEVEL: 'logLevel',
+  MAIL_AUTOCONFIG_RATE_LIMIT: 'rateLimitRequests',
+  MAIL_AUTOCONFIG_SHUTDOWN_GRACE_MS: 'shutdownGraceMs',
 };
 
 /** Settings with every default applied, for tests and embedding. */

@@ -7,20 +7,26 @@ import express, { type Express } from 'express';
 import helmet from 'helmet';
 import pino, { type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
+import type { ReloadStatus } from '../config/reloader';
 import type { Settings } from '../config/settings';
 import type { Registry } from '../registry';
 import { errorHandler, sendTextError } from './errors';
 import { MOZILLA_PATHS, mozillaAutoconfigRouter } from './mozilla-autoconfig';
 import { outlookAutodiscoverRouter } from './outlook-autodiscover';
+import { rateLimiter, type RateLimitOptions } from './rate-limit';
 import { POX_PATH } from '../formats/autodiscover-v2';
 
 export interface AppOptions {
   readonly registry: Registry | (() => Registry);
   readonly settings: Pick<Settings, 'bodyLimitBytes' | 'trustProxy' | 'autodiscoverHttpsRedirect'>;
   readonly logger?: Logger;
+  /** Reload state for /healthz (the running server's; absent in tests of single requests). */
+  readonly status?: () => ReloadStatus;
+  /** Per-client limits; the running server always sets them, tests of single requests need not. */
+  readonly rateLimit?: RateLimitOptions;
 }
 
-export function createApp({ registry, settings, logger = pino({ level: 'silent' }) }: AppOptions): Express {
+export function createApp({ registry, settings, logger = pino({ level: 'silent' }), status, rateLimit }: AppOptions): Express {
   const currentRegistry = typeof registry === 'function' ? registry : () => registry;
   const app = express();
   app.disable('x-powered-by');
@@ -46,10 +52,13 @@ export function createApp({ registry, settings, logger = pino({ level: 'silent' 
     }),
   );
   app.use(helmet());
+  const limiter = rateLimit && rateLimiter(rateLimit, logger);
+  if (limiter) app.use(limiter);
 
   app.get('/healthz', (_req, res) => {
     const current = currentRegistry();
-    res.json({ status: 'ok', providers: current.providers.length, domains: current.domainCount });
+    // Still 200 after a failed reload: the last good configuration is being served.
+    res.json({ status: 'ok', providers: current.providers.length, domains: current.domainCount, ...status?.() });
   });
   app.use(mozillaAutoconfigRouter(currentRegistry));
   app.use(
