@@ -6,7 +6,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { loadRegistry } from '../src/config/load';
 import { defaultSettings, type SettingsInput } from '../src/config/settings';
 import { startServer, type RunningServer } from '../src/server';
@@ -22,7 +22,10 @@ export interface TestServer {
  * The real server (timeouts, reloads, limits and all) on an ephemeral loopback port.
  * Rate limiting and directory watching are off unless a test asks for them.
  */
-export async function startTestServer(overrides: Partial<SettingsInput> & { configDir?: string } = {}): Promise<TestServer> {
+export async function startTestServer(
+  overrides: Partial<SettingsInput> & { configDir?: string } = {},
+  logger: Logger = pino({ level: 'silent' }),
+): Promise<TestServer> {
   const settings = defaultSettings({
     configDir: SHIPPED_CONFIG,
     port: 0,
@@ -32,7 +35,7 @@ export async function startTestServer(overrides: Partial<SettingsInput> & { conf
     shutdownGraceMs: 2_000,
     ...overrides,
   });
-  const running = await startServer(settings, await loadRegistry(settings.configDir), pino({ level: 'silent' }));
+  const running = await startServer(settings, await loadRegistry(settings.configDir), logger);
   return { running, port: (running.server.address() as AddressInfo).port, close: () => running.close() };
 }
 
