@@ -6,6 +6,7 @@
  */
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { loadRegistry } from './config/load';
 import { ConfigReloader } from './config/reloader';
 import type { Settings } from './config/settings';
 import { createApp } from './http/app';
@@ -26,6 +27,7 @@ export interface RunningServer {
 export async function startServer(settings: Settings, initial: Registry, logger: Logger): Promise<RunningServer> {
   const reloader = new ConfigReloader({
     configDir: settings.configDir,
+    load: () => loadRegistry(settings.configDir),
     initial,
     logger,
     watchDebounceMs: settings.watchConfig ? settings.reloadDebounceMs : undefined,

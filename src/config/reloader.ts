@@ -7,7 +7,6 @@
 import { watch, type FSWatcher } from 'node:fs';
 import type { Logger } from 'pino';
 import { ConfigError, type ConfigProblem } from './errors';
-import { loadRegistry } from './load';
 import type { Registry } from '../registry';
 
 export interface ReloadError {
@@ -22,7 +21,10 @@ export interface ReloadStatus {
 }
 
 export interface ConfigReloaderOptions {
+  /** Watched for changes, and named in problems that have no file of their own. */
   readonly configDir: string;
+  /** Reads and validates the configuration; throws ConfigError when it is invalid. */
+  readonly load: () => Promise<Registry>;
   readonly initial: Registry;
   readonly logger: Logger;
   /** Quiet time after the last file change before reloading; no watching when undefined. */
@@ -71,9 +73,9 @@ export class ConfigReloader {
   }
 
   private async loadOnce(): Promise<boolean> {
-    const { configDir, logger } = this.options;
+    const { configDir, load, logger } = this.options;
     try {
-      this.current = await loadRegistry(configDir);
+      this.current = await load();
       this.lastError = undefined;
       logger.info({ providers: this.current.providers.length, domains: this.current.domainCount }, 'configuration reloaded');
       return true;
