@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expectMozillaAnswer, expectPoxAnswer, expectV2Answer } from './answers';
 import { parseXml } from './helpers';
-import { rawExchange, rawGet, rawPost, rawRequest, startTestServer, type RawResponse, type TestServer } from './raw-http';
+import { poxRequestXml, rawExchange, rawGet, rawPost, rawRequest, startTestServer, type RawResponse, type TestServer } from './raw-http';
 
 const POX = '/autodiscover/autodiscover.xml';
 const POX_HOST = 'autodiscover.example.com';
@@ -27,15 +27,6 @@ afterEach(async () => {
   for (const { port } of [server, largeBodies]) expect((await rawRequest(port, rawGet('/healthz', 'localhost'))).status).toBe(200);
 });
 
-function poxRequest(emailAddressXml: string, prolog = ''): string {
-  return (
-    `${prolog}<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006">` +
-    `<Request><EMailAddress>${emailAddressXml}</EMailAddress>` +
-    `<AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema>` +
-    `</Request></Autodiscover>`
-  );
-}
-
 function poxErrorCode(res: RawResponse): string {
   expect(expectPoxAnswer(res)).toBe('error');
   return String(parseXml(res.body).Autodiscover.Response.Error.ErrorCode);
@@ -47,19 +38,19 @@ describe('XML entity and DTD attacks get "Invalid Request" (600) without expansi
   test('billion laughs', async () => {
     const entities = ['<!ENTITY lol "lol">'];
     for (let level = 1; level <= 9; level += 1) entities.push(`<!ENTITY lol${level} "${`&lol${level - 1 || ''};`.repeat(10)}">`);
-    const body = poxRequest('&lol9;@example.com', `<?xml version="1.0"?><!DOCTYPE Autodiscover [${entities.join('')}]>`);
+    const body = poxRequestXml('&lol9;@example.com', `<?xml version="1.0"?><!DOCTYPE Autodiscover [${entities.join('')}]>`);
     expect(poxErrorCode(await post(server, body))).toBe('600');
   });
 
   test('quadratic blowup: one 50 KB entity referenced 10 000 times', async () => {
-    const body = poxRequest('&a;'.repeat(10_000), `<!DOCTYPE Autodiscover [<!ENTITY a "${'x'.repeat(50_000)}">]>`);
+    const body = poxRequestXml('&a;'.repeat(10_000), `<!DOCTYPE Autodiscover [<!ENTITY a "${'x'.repeat(50_000)}">]>`);
     const res = await post(largeBodies, body);
     expect(poxErrorCode(res)).toBe('600');
     expect(res.body.length).toBeLessThan(2_000);
   });
 
   test('entity references without a DTD are not expanded either', async () => {
-    expect(poxErrorCode(await post(largeBodies, poxRequest(`${'&a;'.repeat(20_000)}@example.com`)))).toBe('600');
+    expect(poxErrorCode(await post(largeBodies, poxRequestXml(`${'&a;'.repeat(20_000)}@example.com`)))).toBe('600');
   });
 
   describe('external entities pointing at a local file', () => {
@@ -74,9 +65,9 @@ describe('XML entity and DTD attacks get "Invalid Request" (600) without expansi
     afterAll(() => rm(secretDir, { recursive: true, force: true }));
 
     test.each([
-      ['a general entity', (file: string) => poxRequest('&xxe;', `<!DOCTYPE Autodiscover [<!ENTITY xxe SYSTEM "file://${file}">]>`)],
-      ['a parameter entity', (file: string) => poxRequest('a@example.com', `<!DOCTYPE Autodiscover [<!ENTITY % xxe SYSTEM "file://${file}"> %xxe;]>`)],
-      ['an external DTD', (file: string) => poxRequest('a@example.com', `<!DOCTYPE Autodiscover SYSTEM "file://${file}">`)],
+      ['a general entity', (file: string) => poxRequestXml('&xxe;', `<!DOCTYPE Autodiscover [<!ENTITY xxe SYSTEM "file://${file}">]>`)],
+      ['a parameter entity', (file: string) => poxRequestXml('a@example.com', `<!DOCTYPE Autodiscover [<!ENTITY % xxe SYSTEM "file://${file}"> %xxe;]>`)],
+      ['an external DTD', (file: string) => poxRequestXml('a@example.com', `<!DOCTYPE Autodiscover SYSTEM "file://${file}">`)],
     ])('%s', async (_name, makeBody) => {
       const res = await post(server, makeBody(secretFile));
       expect(poxErrorCode(res)).toBe('600');
@@ -85,16 +76,16 @@ describe('XML entity and DTD attacks get "Invalid Request" (600) without expansi
   });
 
   test('a DOCTYPE alone, around an otherwise valid request', async () => {
-    expect(poxErrorCode(await post(server, poxRequest('fred@example.com', '<!DOCTYPE Autodiscover>')))).toBe('600');
+    expect(poxErrorCode(await post(server, poxRequestXml('fred@example.com', '<!DOCTYPE Autodiscover>')))).toBe('600');
     // The same request without it gets settings, so the DOCTYPE is what was refused.
-    expect(expectPoxAnswer(await post(server, poxRequest('fred@example.com')))).toBe('settings');
+    expect(expectPoxAnswer(await post(server, poxRequestXml('fred@example.com')))).toBe('settings');
   });
 });
 
 test('10 000-deep nesting is answered, not a stack overflow', async () => {
   const depth = 10_000;
   const nested = `${'<a>'.repeat(depth)}x${'</a>'.repeat(depth)}`;
-  expect(poxErrorCode(await post(largeBodies, poxRequest(`fred@example.com</EMailAddress>${nested}<EMailAddress>`)))).toBe('600');
+  expect(poxErrorCode(await post(largeBodies, poxRequestXml(`fred@example.com</EMailAddress>${nested}<EMailAddress>`)))).toBe('600');
   expect(poxErrorCode(await post(largeBodies, `<Autodiscover>${nested}</Autodiscover>`))).toBe('600');
   // Unclosed, so that a reader building the tree sees it at full depth.
   expect(poxErrorCode(await post(largeBodies, '<a>'.repeat(depth)))).toBe('600');
@@ -131,17 +122,17 @@ describe('a 10 MB body', () => {
 });
 
 test('a body that is not UTF-8 is an invalid request', async () => {
-  const latin1 = Buffer.from(poxRequest('jürgen@example.com'), 'latin1');
+  const latin1 = Buffer.from(poxRequestXml('jürgen@example.com'), 'latin1');
   expect(poxErrorCode(await post(server, latin1))).toBe('600');
-  const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(poxRequest('fred@example.com'), 'utf16le')]);
+  const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(poxRequestXml('fred@example.com'), 'utf16le')]);
   expect(poxErrorCode(await post(server, utf16))).toBe('600');
-  const overlong = Buffer.concat([Buffer.from(poxRequest('fred@example.com').slice(0, 100)), Buffer.from([0xc0, 0xaf])]);
+  const overlong = Buffer.concat([Buffer.from(poxRequestXml('fred@example.com').slice(0, 100)), Buffer.from([0xc0, 0xaf])]);
   expect(poxErrorCode(await post(server, overlong))).toBe('600');
 });
 
 describe('a Content-Length that lies', () => {
   test('longer than the body: the request timeout answers 408 and closes the connection', async () => {
-    const body = poxRequest('fred@example.com');
+    const body = poxRequestXml('fred@example.com');
     const request = `POST ${POX} HTTP/1.1\r\nHost: ${POX_HOST}\r\nContent-Length: ${body.length + 100}\r\n\r\n${body}`;
     const exchange = await rawExchange(server.port, request, { timeoutMs: 5_000 });
     expect(exchange.closedByServer).toBe(true);
@@ -149,7 +140,7 @@ describe('a Content-Length that lies', () => {
   });
 
   test('shorter than the body: the rest is read as a malformed next request, 400 and the connection closed', async () => {
-    const body = poxRequest('fred@example.com');
+    const body = poxRequestXml('fred@example.com');
     const request = `POST ${POX} HTTP/1.1\r\nHost: ${POX_HOST}\r\nContent-Length: 40\r\n\r\n${body}`;
     const exchange = await rawExchange(server.port, request);
     expect(exchange.closedByServer).toBe(true);
@@ -188,7 +179,7 @@ describe('header injection through the address', () => {
   });
 
   test('autodiscover POX: CR/LF in the address is an invalid request', async () => {
-    const res = await post(server, poxRequest('a@b.com&#13;&#10;Set-Cookie: stolen=1'));
+    const res = await post(server, poxRequestXml('a@b.com&#13;&#10;Set-Cookie: stolen=1'));
     expect(poxErrorCode(res)).toBe('600');
     expect(res.headers['set-cookie']).toBeUndefined();
   });
@@ -202,8 +193,8 @@ describe('XML injection through the address', () => {
   });
 
   test('autodiscover POX: `"<x>&` is a bad address, and a valid address with & and \' comes back escaped', async () => {
-    expect(poxErrorCode(await post(server, poxRequest('&quot;&lt;x&gt;&amp;@example.com')))).toBe('600');
-    const res = await post(server, poxRequest("o&amp;'brien@example.com"));
+    expect(poxErrorCode(await post(server, poxRequestXml('&quot;&lt;x&gt;&amp;@example.com')))).toBe('600');
+    const res = await post(server, poxRequestXml("o&amp;'brien@example.com"));
     expect(expectPoxAnswer(res)).toBe('settings');
     expect(res.body).not.toContain("o&'brien");
     for (const protocol of parseXml(res.body).Autodiscover.Response.Account.Protocol) expect(protocol.LoginName).toBe("o&'brien@example.com");

@@ -6,17 +6,9 @@
 import fc from 'fast-check';
 import request from 'supertest';
 import { shippedApp } from './helpers';
+import { poxRequestXml } from './raw-http';
 
 const localPart = fc.stringMatching(/^[a-z0-9][a-z0-9._+-]{0,30}$/).filter((text) => !text.includes('..') && !text.endsWith('.'));
-
-function poxBody(address: string): string {
-  return (
-    '<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request>' +
-    `<EMailAddress>${address}</EMailAddress>` +
-    '<AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema>' +
-    '</Request></Autodiscover>'
-  );
-}
 
 /** An answer with the address (reflected by POX login names) and the error timestamp taken out. */
 function normalised(text: string, address: string): string {
@@ -31,7 +23,7 @@ test.each([
   const answer = async (local: string) => {
     const address = `${local}@${domain}`;
     const mozilla = await request(app).get(`/mail/config-v1.1.xml?emailaddress=${encodeURIComponent(address)}`).set('Host', 'autoconfig.example.org');
-    const pox = await request(app).post('/autodiscover/autodiscover.xml').set('Host', 'autodiscover.example.org').type('text/xml').send(poxBody(address));
+    const pox = await request(app).post('/autodiscover/autodiscover.xml').set('Host', 'autodiscover.example.org').type('text/xml').send(poxRequestXml(address));
     const v2 = await request(app).get(`/autodiscover/autodiscover.json/v1.0/${encodeURIComponent(address)}?Protocol=AutodiscoverV1`).set('Host', 'autodiscover.example.org');
     return [mozilla, pox, v2].map((res) => [res.status, normalised(res.text, address)]);
   };

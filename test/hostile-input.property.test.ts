@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { parseEmailAddress } from '../src/model/address';
 import { expectMozillaAnswer, expectPoxAnswer, expectV2Answer } from './answers';
 import { parseXml } from './helpers';
-import { rawGet, rawPost, rawRequest, startTestServer, type TestServer } from './raw-http';
+import { poxRequestXml, rawGet, rawPost, rawRequest, startTestServer, type TestServer } from './raw-http';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -103,13 +103,10 @@ const { tree: xmlTree } = fc.letrec<{ tree: string; node: string }>((tie) => ({
 /** Well-formed requests with a random address, so the settings path is exercised too. */
 const poxRequestWithAddress = fc
   .tuple(fc.oneof(fc.emailAddress(), fc.string({ unit: 'grapheme', maxLength: 40 }).map((local) => `${local}@example.com`)), fc.boolean())
-  .map(
-    ([address, withSchema]) =>
-      `<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request>` +
-      `<EMailAddress>${escapeXml(address)}</EMailAddress>` +
-      (withSchema ? '<AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema>' : '') +
-      `</Request></Autodiscover>`,
-  );
+  .map(([address, withSchema]) => {
+    const request = poxRequestXml(escapeXml(address));
+    return withSchema ? request : request.replace(/<AcceptableResponseSchema>.*<\/AcceptableResponseSchema>/, '');
+  });
 const poxBody = fc.oneof(
   xmlTree.map((text) => Buffer.from(text, 'utf8')),
   poxRequestWithAddress.map((text) => Buffer.from(text, 'utf8')),

@@ -9,6 +9,7 @@ import { loadRegistry } from '../src/config/load';
 import { defaultSettings, type SettingsInput } from '../src/config/settings';
 import { createApp } from '../src/http/app';
 import { SHIPPED_CONFIG } from './helpers';
+import { poxRequestXml } from './raw-http';
 
 async function limitedApp(overrides: Partial<SettingsInput> = {}): Promise<Express> {
   const settings = defaultSettings({ ...overrides, configDir: SHIPPED_CONFIG });
@@ -19,11 +20,7 @@ async function limitedApp(overrides: Partial<SettingsInput> = {}): Promise<Expre
   });
 }
 
-const POX_BODY =
-  '<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request>' +
-  '<EMailAddress>fred@example.com</EMailAddress>' +
-  '<AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema>' +
-  '</Request></Autodiscover>';
+const POX_BODY = poxRequestXml('fred@example.com');
 
 /** What Thunderbird asks one server while setting up fred@example.com (protocols.md §1.1, §2). */
 function thunderbirdSetup(app: Express): Promise<request.Response>[] {

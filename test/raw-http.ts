@@ -8,6 +8,7 @@ import { connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { loadRegistry } from '../src/config/load';
+import { NAMESPACES } from '../src/formats/outlook-pox';
 import { defaultSettings, type SettingsInput } from '../src/config/settings';
 import { startServer, type RunningServer } from '../src/server';
 import { SHIPPED_CONFIG } from './helpers';
@@ -116,6 +117,19 @@ export function rawPost(target: string, host: string, body: Buffer | string, ext
   const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8');
   const head = `POST ${target} HTTP/1.1\r\nHost: ${host}\r\nContent-Type: text/xml\r\nContent-Length: ${bytes.length}\r\n${extraHeaders}Connection: close\r\n\r\n`;
   return Buffer.concat([Buffer.from(head, 'latin1'), bytes]);
+}
+
+/**
+ * An Outlook POX request as Outlook sends it. `emailAddressXml` goes in as written (so
+ * tests can put entities and markup there); `prolog` goes before the root element.
+ */
+export function poxRequestXml(emailAddressXml: string, prolog = ''): string {
+  return (
+    `${prolog}<Autodiscover xmlns="${NAMESPACES.outlookRequest}"><Request>` +
+    `<EMailAddress>${emailAddressXml}</EMailAddress>` +
+    `<AcceptableResponseSchema>${NAMESPACES.outlookResponse}</AcceptableResponseSchema>` +
+    `</Request></Autodiscover>`
+  );
 }
 
 function completeResponses(data: Buffer): number {

@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { BROKEN_PROVIDERS, TEST_DOMAIN, makeConfigDir, taggedProvider, type ConfigDir } from './config-dir';
 import { parseXml } from './helpers';
-import { startTestServer, type TestServer } from './raw-http';
+import { poxRequestXml, startTestServer, type TestServer } from './raw-http';
 
 let config: ConfigDir;
 let server: TestServer | undefined;
@@ -113,11 +113,7 @@ test('requests fired continuously across good and bad reloads all get a complete
   let answered = 0;
   let firing = true;
 
-  const poxBody =
-    '<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request>' +
-    `<EMailAddress>${ADDRESS}</EMailAddress>` +
-    '<AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema>' +
-    '</Request></Autodiscover>';
+  const poxBody = poxRequestXml(ADDRESS);
   const base = `http://127.0.0.1:${server.port}`;
   const askOnce = async (kind: number): Promise<void> => {
     try {

@@ -7,7 +7,7 @@ import { connect, type Socket } from 'node:net';
 import { BROKEN_PROVIDERS, TEST_DOMAIN, makeConfigDir, taggedProvider, type ConfigDir } from './config-dir';
 import { expectPoxAnswer } from './answers';
 import { parseXml } from './helpers';
-import { parseResponses, rawRequest, rawGet, type RawResponse } from './raw-http';
+import { parseResponses, poxRequestXml, rawRequest, rawGet, type RawResponse } from './raw-http';
 import { buildServer, startServerProcess, type Build, type ServerProcess } from './server-process';
 
 let build: Build;
@@ -28,11 +28,7 @@ afterEach(async () => {
   await config.remove();
 });
 
-const POX_BODY =
-  '<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request>' +
-  `<EMailAddress>fred@${TEST_DOMAIN}</EMailAddress>` +
-  '<AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema>' +
-  '</Request></Autodiscover>';
+const POX_BODY = poxRequestXml(`fred@${TEST_DOMAIN}`);
 
 /** A connection holding a POST in flight: headers and half the body sent, the rest on demand. */
 interface SlowRequest {
