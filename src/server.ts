@@ -1,22 +1,26 @@
 /**
- * Runs the HTTP server: listens, reloads the configuration on SIGHUP (keeping the last
- * good one when the new one is broken), and shuts down gracefully on SIGTERM/SIGINT.
+ * Runs the HTTP server: listens with explicit slow-client timeouts, reloads the
+ * configuration on SIGHUP or directory change (keeping the last good one when the new one
+ * is broken), serves /metrics on its own port when configured, and shuts down
+ * gracefully: in-flight requests finish, keep-alive connections close, and whatever is
+ * still open after the grace period is cut.
  */
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { ConfigError } from './config/errors';
 import { loadRegistry } from './config/load';
+import { ConfigReloader } from './config/reloader';
 import type { Settings } from './config/settings';
 import type { SigningIdentity } from './config/signing';
 import { createApp } from './http/app';
 import { createMetricsApp, Metrics } from './http/metrics';
 import type { Registry } from './registry';
 
-const HEADERS_TIMEOUT_MS = 10_000;
-const REQUEST_TIMEOUT_MS = 15_000;
-const KEEP_ALIVE_TIMEOUT_MS = 5_000;
-const SHUTDOWN_GRACE_MS = 10_000;
+/**
+ * How often Node checks connections against headersTimeout/requestTimeout. Its default
+ * (30 s) would let a slow client hold a connection far beyond the configured timeouts.
+ */
+const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 
 export interface RunningServer {
   readonly server: Server;
@@ -32,50 +36,73 @@ export async function startServer(
   logger: Logger,
   signing?: SigningIdentity,
 ): Promise<RunningServer> {
-  let registry = initial;
-  const metrics = new Metrics(() => registry, { processMetrics: true });
+  // The registry getter is only called once requests arrive, after the reloader exists.
+  const metrics = new Metrics(() => reloader.registry(), { processMetrics: true });
   metrics.recordConfigLoad(true);
-  const app = createApp({ registry: () => registry, settings, logger, signing, metrics });
-  const server = createServer(
-    { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS },
-    app,
-  );
+  const reloader = new ConfigReloader({
+    configDir: settings.configDir,
+    load: () => loadRegistry(settings.configDir, { publicBaseUrl: settings.publicBaseUrl }),
+    initial,
+    logger,
+    watchDebounceMs: settings.watchConfig ? settings.reloadDebounceMs : undefined,
+    onReload: (succeeded) => metrics.recordConfigLoad(succeeded),
+  });
+  const app = createApp({
+    registry: reloader.registry,
+    settings,
+    logger,
+    signing,
+    metrics,
+    status: reloader.status,
+    rateLimit: { requests: settings.rateLimitRequests, windowMs: settings.rateLimitWindowMs },
+  });
+  const timeouts = {
+    headersTimeout: settings.headersTimeoutMs,
+    requestTimeout: settings.requestTimeoutMs,
+    keepAliveTimeout: settings.keepAliveTimeoutMs,
+    connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_INTERVAL_MS, settings.headersTimeoutMs),
+  };
+  const server = createServer(timeouts, app);
+
+  // Responses not yet sent when shutdown starts are told to close their connection, so
+  // keep-alive clients do not hold the server open until keepAliveTimeoutMs.
+  let closing = false;
+  const inFlight = new Set<ServerResponse>();
+  server.on('request', (_req, res: ServerResponse) => {
+    if (closing) res.setHeader('Connection', 'close');
+    inFlight.add(res);
+    res.once('close', () => inFlight.delete(res));
+  });
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(settings.port, settings.host, () => resolve());
   });
-  logger.info({ address: server.address(), providers: registry.providers.length, domains: registry.domainCount }, 'listening');
+  logger.info({ address: server.address(), providers: initial.providers.length, domains: initial.domainCount }, 'listening');
   let metricsServer: Server | undefined;
   if (settings.metricsEnabled && settings.metricsPort !== undefined) {
-    metricsServer = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS }, createMetricsApp(metrics));
+    metricsServer = createServer(timeouts, createMetricsApp(metrics));
     metricsServer.listen(settings.metricsPort, settings.host);
     await once(metricsServer, 'listening');
     logger.info({ address: metricsServer.address() }, 'metrics listening');
   }
 
-  const reload = async (): Promise<boolean> => {
-    try {
-      registry = await loadRegistry(settings.configDir, { publicBaseUrl: settings.publicBaseUrl });
-      logger.info({ providers: registry.providers.length, domains: registry.domainCount }, 'configuration reloaded');
-      metrics.recordConfigLoad(true);
-      return true;
-    } catch (error) {
-      const problems = error instanceof ConfigError ? error.message.split('\n') : [(error as Error).message];
-      logger.error({ problems }, 'configuration reload failed; still serving the last good configuration');
-      metrics.recordConfigLoad(false);
-      return false;
-    }
-  };
   const close = () =>
     new Promise<void>((resolve) => {
+      closing = true;
+      reloader.close();
       metricsServer?.close();
       metricsServer?.closeAllConnections();
-      const timer = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS).unref();
+      for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
+      const timer = setTimeout(() => {
+        logger.warn({ connections: inFlight.size }, 'shutdown grace period over; closing the remaining connections');
+        server.closeAllConnections();
+      }, settings.shutdownGraceMs).unref();
       server.close(() => {
         clearTimeout(timer);
         resolve();
       });
       server.closeIdleConnections();
     });
-  return { server, metricsServer, reload, close };
+  return { server, metricsServer, reload: () => reloader.reload(), close };
 }

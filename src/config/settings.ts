@@ -78,6 +78,26 @@ const settingsSchema = z.strictObject({
   signingCert: z.string().min(1).optional(),
   signingKey: z.string().min(1).optional(),
   signingChain: z.string().min(1).optional(),
+  /**
+   * Slow clients: all request headers must arrive within headersTimeoutMs and the whole
+   * request within requestTimeoutMs of the connection's first byte; idle keep-alive
+   * connections are closed after keepAliveTimeoutMs.
+   */
+  headersTimeoutMs: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  requestTimeoutMs: z.coerce.number().int().min(100).max(300_000).default(15_000),
+  keepAliveTimeoutMs: z.coerce.number().int().min(100).max(120_000).default(5_000),
+  /** On SIGTERM, how long in-flight requests may take before their connections are cut. */
+  shutdownGraceMs: z.coerce.number().int().min(0).max(300_000).default(10_000),
+  /**
+   * Requests one client (req.ip, so X-Forwarded-For counts only from a trustProxy address)
+   * may make per window; 0 turns limiting off. One Thunderbird account setup makes about
+   * 7 requests, so the default allows several setups a minute from one address.
+   */
+  rateLimitRequests: z.coerce.number().int().min(0).default(60),
+  rateLimitWindowMs: z.coerce.number().int().min(1_000).max(86_400_000).default(60_000),
+  /** Reload the providers when a file in the config directory changes, after this quiet time. */
+  watchConfig: z.boolean().default(true),
+  reloadDebounceMs: z.coerce.number().int().min(10).max(60_000).default(500),
 })
   .superRefine((settings, ctx) => {
     if ((settings.signingCert === undefined) !== (settings.signingKey === undefined)) {
@@ -85,6 +105,9 @@ const settingsSchema = z.strictObject({
     }
     if (settings.signingChain !== undefined && settings.signingCert === undefined) {
       ctx.addIssue({ code: 'custom', path: ['signingChain'], message: 'signingChain needs signingCert and signingKey' });
+    }
+    if (settings.headersTimeoutMs > settings.requestTimeoutMs) {
+      ctx.addIssue({ code: 'custom', path: ['headersTimeoutMs'], message: 'must not be larger than requestTimeoutMs' });
     }
   });
 
@@ -104,6 +127,8 @@ const ENVIRONMENT: Record<string, keyof SettingsInput> = {
   MAIL_AUTOCONFIG_SIGNING_CERT: 'signingCert',
   MAIL_AUTOCONFIG_SIGNING_KEY: 'signingKey',
   MAIL_AUTOCONFIG_SIGNING_CHAIN: 'signingChain',
+  MAIL_AUTOCONFIG_RATE_LIMIT: 'rateLimitRequests',
+  MAIL_AUTOCONFIG_SHUTDOWN_GRACE_MS: 'shutdownGraceMs',
 };
 
 const FILE_SETTINGS = ['signingCert', 'signingKey', 'signingChain'] as const;

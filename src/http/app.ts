@@ -7,6 +7,7 @@ import express, { type Express, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import pino, { type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
+import type { ReloadStatus } from '../config/reloader';
 import type { Settings } from '../config/settings';
 import type { SigningIdentity } from '../config/signing';
 import type { Registry } from '../registry';
@@ -19,6 +20,7 @@ import { outlookAutodiscoverRouter } from './outlook-autodiscover';
 import { appleMobileconfigRouter } from './apple-mobileconfig';
 import { paccRouter } from './pacc';
 import { setupPageRouter } from './setup-page';
+import { rateLimiter, type RateLimitOptions } from './rate-limit';
 import { POX_PATH } from '../formats/autodiscover-v2';
 
 export interface AppOptions {
@@ -30,9 +32,21 @@ export interface AppOptions {
   readonly signing?: SigningIdentity;
   /** The server passes its own, so reload counts and a separate metrics port share it. */
   readonly metrics?: Metrics;
+  /** Reload state for /healthz (the running server's; absent in tests of single requests). */
+  readonly status?: () => ReloadStatus;
+  /** Per-client limits; the running server always sets them, tests of single requests need not. */
+  readonly rateLimit?: RateLimitOptions;
 }
 
-export function createApp({ registry, settings, logger = pino({ level: 'silent' }), signing, metrics: givenMetrics }: AppOptions): Express {
+export function createApp({
+  registry,
+  settings,
+  logger = pino({ level: 'silent' }),
+  signing,
+  metrics: givenMetrics,
+  status,
+  rateLimit,
+}: AppOptions): Express {
   const currentRegistry = typeof registry === 'function' ? registry : () => registry;
   const metrics = givenMetrics ?? new Metrics(currentRegistry);
   const app = express();
@@ -64,10 +78,13 @@ export function createApp({ registry, settings, logger = pino({ level: 'silent' 
     }),
   );
   app.use(helmet());
+  const limiter = rateLimit && rateLimiter(rateLimit, logger);
+  if (limiter) app.use(limiter);
 
   app.get('/healthz', (_req, res) => {
     const current = currentRegistry();
-    res.json({ status: 'ok', providers: current.providers.length, domains: current.domainCount });
+    // Still 200 after a failed reload: the last good configuration is being served.
+    res.json({ status: 'ok', providers: current.providers.length, domains: current.domainCount, ...status?.() });
   });
   if (settings.metricsEnabled !== false && settings.metricsPort === undefined) app.get(METRICS_PATH, metrics.handler());
   app.use(mozillaAutoconfigRouter(currentRegistry));

@@ -17,6 +17,13 @@ interface HttpError {
   expose?: boolean;
 }
 
+const BODY_TOO_LARGE = 'entity.too.large';
+
+/** The error the body parser raises for an oversized body, for refusing one before reading it. */
+export function bodyTooLarge(): Error & HttpError {
+  return Object.assign(new Error('Request body too large'), { status: 413, type: BODY_TOO_LARGE, expose: true });
+}
+
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     const httpError = (typeof error === 'object' && error !== null ? error : {}) as HttpError;
@@ -26,12 +33,14 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.destroy();
       return;
     }
-    const message =
-      httpError.type === 'entity.too.large'
-        ? 'Request body too large'
-        : status < 500 && httpError.expose
-          ? (error as Error).message
-          : 'Internal server error';
+    const tooLarge = httpError.type === BODY_TOO_LARGE;
+    // The rest of an oversized body is not worth reading: close the connection instead.
+    if (tooLarge) res.set('Connection', 'close');
+    const message = tooLarge
+      ? 'Request body too large'
+      : status < 500 && httpError.expose
+        ? (error as Error).message
+        : 'Internal server error';
     sendTextError(res, status, message);
   };
 }

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
-import express, { Router, type Request, type Response } from 'express';
+import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import { parseEmailAddress } from '../model/address';
 import {
   AUTODISCOVER_V2_CONTENT_TYPE,
@@ -27,6 +27,7 @@ import {
 } from '../formats/outlook-pox';
 import type { Registry } from '../registry';
 import { noteRequest, type Outcome } from './observe';
+import { bodyTooLarge } from './errors';
 import { arrivedOverPlainHttp, hostDomain, publicHost, rawQuery } from './request';
 
 export interface OutlookAutodiscoverOptions {
@@ -46,7 +47,7 @@ export function outlookAutodiscoverRouter({ registry, bodyLimitBytes, httpsRedir
   // never inflated: the limit applies to the bytes on the wire.
   const rawBody = express.raw({ type: () => true, limit: bodyLimitBytes, inflate: false });
 
-  router.post(POX_PATH, rawBody, (req, res) => {
+  router.post(POX_PATH, refuseDeclaredOversize(bodyLimitBytes), rawBody, (req, res) => {
     if (httpsRedirect && redirectToHttps(req, res)) return;
     const request = parsePoxRequest(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
     if (request.kind === 'invalid') return sendPoxError(res, POX_ERRORS.invalidRequest);
@@ -100,6 +101,17 @@ const POX_ERROR_OUTCOMES: Record<PoxError['code'], Outcome> = {
   [POX_ERRORS.providerUnavailable.code]: 'bad request',
   [POX_ERRORS.serverError.code]: 'error',
 };
+/**
+ * Refuses a body whose declared Content-Length is over the limit at once. The body parser
+ * would refuse it too, but only after reading (and discarding) all of it, so a client
+ * announcing 10 MB could hold the connection until the request timeout.
+ */
+function refuseDeclaredOversize(limit: number): RequestHandler {
+  return (req, _res, next) => {
+    const declared = Number(req.headers['content-length']);
+    next(declared > limit ? bodyTooLarge() : undefined);
+  };
+}
 
 function sendPoxError(res: Response, error: PoxError, namespace: string = NAMESPACES.response): void {
   noteRequest(res, { outcome: POX_ERROR_OUTCOMES[error.code] });

@@ -1,0 +1,108 @@
+/**
+ * Keeps the server's registry current: reloads the config directory on request (SIGHUP)
+ * and, optionally, when files in it change (debounced, so an editor's save or a
+ * deployment's burst of writes causes one reload). A reload that fails keeps the last good
+ * registry and is remembered as `lastReloadError` until a later reload succeeds.
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import type { Logger } from 'pino';
+import { ConfigError, type ConfigProblem } from './errors';
+import type { Registry } from '../registry';
+
+export interface ReloadError {
+  /** When the failed reload finished (ISO 8601). */
+  readonly time: string;
+  readonly problems: readonly ConfigProblem[];
+}
+
+/** What /healthz reports about reloading. */
+export interface ReloadStatus {
+  readonly lastReloadError?: ReloadError;
+}
+
+export interface ConfigReloaderOptions {
+  /** Watched for changes, and named in problems that have no file of their own. */
+  readonly configDir: string;
+  /** Reads and validates the configuration; throws ConfigError when it is invalid. */
+  readonly load: () => Promise<Registry>;
+  readonly initial: Registry;
+  readonly logger: Logger;
+  /** Quiet time after the last file change before reloading; no watching when undefined. */
+  readonly watchDebounceMs?: number;
+  /** Told the result of every reload (metrics count them). */
+  readonly onReload?: (succeeded: boolean) => void;
+}
+
+export class ConfigReloader {
+  private current: Registry;
+  private lastError: ReloadError | undefined;
+  /** The reload in progress, if any; a request during it schedules exactly one more. */
+  private running: Promise<boolean> | undefined;
+  private queued: Promise<boolean> | undefined;
+  private watcher: FSWatcher | undefined;
+  private debounceTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: ConfigReloaderOptions) {
+    this.current = options.initial;
+    if (options.watchDebounceMs !== undefined) this.watch(options.watchDebounceMs);
+  }
+
+  readonly registry = (): Registry => this.current;
+
+  readonly status = (): ReloadStatus => (this.lastError ? { lastReloadError: this.lastError } : {});
+
+  /**
+   * Loads the config directory and swaps the registry in if it is valid. Reloads never
+   * overlap: one requested while another runs starts after it, so the registry served is
+   * always from the newest read of the files.
+   */
+  reload(): Promise<boolean> {
+    if (!this.running) {
+      this.running = this.loadOnce().finally(() => (this.running = undefined));
+      return this.running;
+    }
+    this.queued ??= this.running.then(() => {
+      this.queued = undefined;
+      return this.reload();
+    });
+    return this.queued;
+  }
+
+  close(): void {
+    clearTimeout(this.debounceTimer);
+    this.watcher?.close();
+    this.watcher = undefined;
+  }
+
+  private async loadOnce(): Promise<boolean> {
+    const { configDir, load, logger } = this.options;
+    try {
+      this.current = await load();
+      this.lastError = undefined;
+      logger.info({ providers: this.current.providers.length, domains: this.current.domainCount }, 'configuration reloaded');
+      this.options.onReload?.(true);
+      return true;
+    } catch (error) {
+      const problems =
+        error instanceof ConfigError ? error.problems : [{ file: configDir, field: '', message: (error as Error).message }];
+      this.lastError = { time: new Date().toISOString(), problems };
+      logger.error({ problems }, 'configuration reload failed; still serving the last good configuration');
+      this.options.onReload?.(false);
+      return false;
+    }
+  }
+
+  private watch(debounceMs: number): void {
+    const { configDir, logger } = this.options;
+    try {
+      // Recursive, so providers/ is covered, and so is a directory swapped in by a deployment.
+      this.watcher = watch(configDir, { recursive: true, persistent: false }, () => {
+        clearTimeout(this.debounceTimer);
+        this.debounceTimer = setTimeout(() => void this.reload(), debounceMs);
+      });
+      this.watcher.on('error', (error) => logger.warn({ err: error }, 'config directory watch failed; reload with SIGHUP'));
+    } catch (error) {
+      logger.warn({ err: error }, 'cannot watch the config directory; reload with SIGHUP');
+    }
+  }
+}

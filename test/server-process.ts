@@ -1,0 +1,76 @@
+/**
+ * Runs the real server as its own process, as `npm start` would: compiles src/ into a
+ * fresh temporary directory (never a stale dist/), starts `node main.js`, and reads the
+ * listening port from its log. For tests of signals, which only a real process receives.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { REPO_ROOT } from './support/app';
+
+export interface ServerProcess {
+  readonly child: ChildProcess;
+  readonly port: number;
+  /** Resolves with the exit code once the process has ended. */
+  readonly exited: Promise<number | null>;
+  /** Every log line so far (pino JSON). */
+  readonly log: string[];
+}
+
+export interface Build {
+  readonly mainJs: string;
+  remove(): Promise<void>;
+}
+
+/** Compiles src/ with the project's build settings into a temporary directory. */
+export async function buildServer(): Promise<Build> {
+  const outDir = await mkdtemp(path.join(tmpdir(), 'mail-autoconfig-build-'));
+  const tsc = path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  await promisify(execFile)(process.execPath, [tsc, '-p', path.join(REPO_ROOT, 'tsconfig.build.json'), '--outDir', outDir], { cwd: REPO_ROOT });
+  return { mainJs: path.join(outDir, 'main.js'), remove: () => rm(outDir, { recursive: true, force: true }) };
+}
+
+export function startServerProcess(build: Build, configDir: string, env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [build.mainJs, '--config', configDir], {
+    cwd: REPO_ROOT,
+    // The compiled files live outside the repository; let them find its node_modules.
+    env: { PATH: process.env.PATH, NODE_PATH: path.join(REPO_ROOT, 'node_modules'), HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const log: string[] = [];
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    let buffered = '';
+    const timer = setTimeout(() => fail(new Error('the server did not report listening within 10 s')), 10_000);
+    const fail = (error: Error) => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(new Error(`${error.message}\n${log.join('')}`));
+    };
+    child.stderr?.on('data', (chunk: Buffer) => log.push(chunk.toString()));
+    child.stdout?.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) {
+        log.push(`${line}\n`);
+        const entry = safeJson(line);
+        if (entry?.msg === 'listening') {
+          clearTimeout(timer);
+          resolve({ child, port: (entry.address as { port: number }).port, exited, log });
+        }
+      }
+    });
+    void exited.then((code) => fail(new Error(`the server exited with ${code} before listening`)));
+  });
+}
+
+function safeJson(line: string): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
