@@ -6,7 +6,13 @@
  * README quirk 2). Element names and tokens are exact: Thunderbird matches them
  * case-sensitively and drops what it does not recognise (protocols.md §7 G4–G9).
  */
-import type { IncomingServer, LocalisedText, OutgoingServer, ProviderDefinition } from '../model/provider';
+import type {
+  IncomingServer,
+  LocalisedText,
+  OtherIncomingServer,
+  OutgoingServer,
+  ProviderDefinition,
+} from '../model/provider';
 import { ATTRIBUTE, TEXT, renderXml, type XmlTree, type XmlValue } from './xml';
 
 export const MOZILLA_CONTENT_TYPE = 'text/xml; charset=utf-8';
@@ -20,7 +26,9 @@ export function renderMozillaAutoconfig(provider: ProviderDefinition): string {
         domain: provider.domains,
         displayName: provider.displayName,
         displayShortName: provider.displayShortName,
-        incomingServer: provider.incoming.map(incomingServer),
+        // Exchange-family servers follow the mail servers: they were listed after them
+        // wherever the ISPDB has them, and clients prefer the first server they support.
+        incomingServer: [...provider.incoming.map(incomingServer), ...provider.otherIncoming.map(otherIncomingServer)],
         outgoingServer: provider.outgoing.map(outgoingServer),
         documentation: provider.documentation.map((doc) => ({
           [`${ATTRIBUTE}url`]: doc.url,
@@ -74,6 +82,22 @@ function incomingServer(server: IncomingServer): XmlTree {
       daysToLeaveMessagesOnServer: pop3.daysToLeaveMessagesOnServer,
       checkInterval: pop3.checkIntervalMinutes === undefined ? undefined : { [`${ATTRIBUTE}minutes`]: pop3.checkIntervalMinutes },
     },
+    useGlobalPreferredServer: server.useGlobalPreferredServer,
+  };
+}
+
+function otherIncomingServer(server: OtherIncomingServer): XmlTree {
+  return {
+    [`${ATTRIBUTE}type`]: server.type,
+    hostname: server.hostname,
+    port: server.port,
+    socketType: server.socketType,
+    authentication: server.authentication,
+    username: server.username,
+    url: server.url,
+    owaURL: server.owaURL,
+    ewsURL: server.ewsURL,
+    easURL: server.easURL,
     useGlobalPreferredServer: server.useGlobalPreferredServer,
   };
 }

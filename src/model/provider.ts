@@ -60,11 +60,23 @@ const authentication = z
   .union([authenticationMethod.transform((method) => [method]), z.array(authenticationMethod).min(1)])
   .default(['password-cleartext']);
 
-const url = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+const httpUrl = z.url({ protocol: /^https?$/ });
+// URLs may carry placeholders too, even in the host (https://login.%EMAILDOMAIN%, as ISPDB files have).
+const url = z.string().trim().refine((value) => httpUrl.safeParse(value.replaceAll(/%[A-Z]+%/g, 'placeholder')).success, {
+  message: 'must be an http(s) URL (placeholders allowed)',
+});
 
-/** Text in several languages: `{ en: "...", de: "..." }`, or a plain string for one unnamed language. */
+/**
+ * Text in several languages: `{ en: "...", de: "..." }`, a plain string for one unnamed
+ * language, or a list of `{ lang?, text }` when some entries name no language or a
+ * language repeats (both occur in ISPDB files).
+ */
 const localisedText = z
-  .union([z.string().transform((text) => [{ text }]), z.record(z.string(), z.string())])
+  .union([
+    z.string().transform((text) => [{ text }]),
+    z.array(z.strictObject({ lang: z.string().trim().min(1).optional(), text: z.string() })).min(1),
+    z.record(z.string(), z.string()),
+  ])
   .transform((value) =>
     Array.isArray(value)
       ? (value as { lang?: string; text: string }[])
@@ -103,6 +115,34 @@ const outgoingServer = z.strictObject({
   addThisServer: z.boolean().optional(),
 });
 
+/**
+ * Incoming server types that are not POP3 or IMAP (Exchange-family access that the ISPDB
+ * lists, protocols.md §1.3). They are kept apart from `incoming` so that only the Mozilla
+ * output passes them on; no other format can mistake them for a mail server.
+ */
+export const OTHER_INCOMING_TYPES = ['exchange', 'ews', 'owa', 'graph'] as const;
+export type OtherIncomingType = (typeof OTHER_INCOMING_TYPES)[number];
+
+const otherIncomingServer = z
+  .strictObject({
+    type: z.enum(OTHER_INCOMING_TYPES, {
+      error: (issue) => `must be one of ${OTHER_INCOMING_TYPES.join(', ')}, got ${JSON.stringify(issue.input)}`,
+    }),
+    hostname: hostname.optional(),
+    port: port.optional(),
+    socketType: socketType.optional(),
+    url: url.optional(),
+    owaURL: url.optional(),
+    ewsURL: url.optional(),
+    easURL: url.optional(),
+    username: z.string().trim().min(1).optional(),
+    authentication: z.array(authenticationMethod).optional(),
+    useGlobalPreferredServer: z.boolean().optional(),
+  })
+  .refine((server) => [server.hostname, server.url, server.owaURL, server.ewsURL, server.easURL].some(Boolean), {
+    message: 'needs a hostname or a url (url, owaURL, ewsURL or easURL)',
+  });
+
 const fieldRef = z.strictObject({ id: z.string().optional(), name: z.string().optional() });
 
 export const providerSchema = z
@@ -124,6 +164,8 @@ export const providerSchema = z
       .min(1, 'must list at least one domain'),
     incoming: z.array(incomingServer).min(1, 'must list at least one incoming server'),
     outgoing: z.array(outgoingServer).min(1, 'must list at least one outgoing server'),
+    /** Exchange-family servers, after `incoming` in preference; passed on in Mozilla output only. */
+    otherIncoming: z.array(otherIncomingServer).default([]),
     documentation: z.array(z.strictObject({ url, descr: localisedText.optional() })).default([]),
     enable: z
       .strictObject({ visitUrl: url.optional(), instruction: localisedText.optional() })
@@ -177,4 +219,5 @@ export type ProviderDefinition = z.output<typeof providerSchema>;
 export type IncomingServer = ProviderDefinition['incoming'][number];
 export type OutgoingServer = ProviderDefinition['outgoing'][number];
 export type MailServer = IncomingServer | OutgoingServer;
+export type OtherIncomingServer = ProviderDefinition['otherIncoming'][number];
 export type LocalisedText = { lang?: string; text: string }[];
