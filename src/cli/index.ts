@@ -1,23 +1,35 @@
 #!/usr/bin/env node
 /**
  * `mail-autoconfig <command>`: `serve` (the default) runs the server; `check` validates a
- * config directory and prints a summary, exiting 1 on errors.
+ * config directory and prints a summary, exiting 1 on errors; `import` and `export` turn
+ * a Mozilla ISPDB file into a YAML provider file and back.
  */
-import { ConfigError } from '../config/errors';
-import { loadRegistry } from '../config/load';
+import { readFile } from 'node:fs/promises';
+import { ConfigError, formatProblem, type ConfigProblem } from '../config/errors';
+import { readIspdbProvider } from '../config/ispdb-reader';
+import { loadProviders, parseProviderFile } from '../config/load-providers';
+import { renderMozillaAutoconfig } from '../formats/mozilla';
+import { renderProviderYaml } from '../formats/provider-yaml';
 import { configDirFrom, serve } from '../main';
+import { Registry } from '../registry';
 
 const USAGE = `usage: mail-autoconfig [serve|check] [--config DIR]
+       mail-autoconfig import FILE.xml
+       mail-autoconfig export FILE.yaml
   serve   run the server (default); PORT, HOST and MAIL_AUTOCONFIG_CONFIG apply
   check   validate the configuration and print what it hosts
+  import  print the YAML provider file equivalent to a Mozilla ISPDB (config-v1.1) file
+  export  print the config-v1.1 XML of a provider file (YAML, JSON or XML)
 `;
 
 async function check(args: readonly string[]): Promise<number> {
   const configDir = configDirFrom(args, process.env);
   try {
-    const registry = await loadRegistry(configDir);
-    for (const provider of registry.providers) {
+    const providers = await loadProviders(configDir);
+    const registry = new Registry(providers);
+    for (const provider of providers) {
       process.stdout.write(`${provider.file}: ${provider.definition.id} (${provider.definition.domains.join(', ')})\n`);
+      writeWarnings(provider.warnings);
     }
     process.stdout.write(`ok: ${registry.providers.length} providers, ${registry.domainCount} domains\n`);
     return 0;
@@ -28,6 +40,58 @@ async function check(args: readonly string[]): Promise<number> {
   }
 }
 
+function writeWarnings(warnings: readonly ConfigProblem[] | undefined): void {
+  for (const warning of warnings ?? []) process.stderr.write(`warning: ${formatProblem(warning)}\n`);
+}
+
+/** Reads the one FILE argument of import/export; undefined (after printing why) when it cannot. */
+async function readFileArgument(command: string, args: readonly string[]): Promise<{ file: string; text: string } | undefined> {
+  const [file, ...extra] = args;
+  if (file === undefined || extra.length > 0 || file.startsWith('-')) {
+    process.stderr.write(`mail-autoconfig ${command}: expects exactly one FILE\n${USAGE}`);
+    return undefined;
+  }
+  try {
+    return { file, text: await readFile(file, 'utf8') };
+  } catch (error) {
+    process.stderr.write(`mail-autoconfig ${command}: cannot read ${file}: ${(error as Error).message}\n`);
+    return undefined;
+  }
+}
+
+async function importIspdb(args: readonly string[]): Promise<number> {
+  if (args.includes('--help')) return usage();
+  const input = await readFileArgument('import', args);
+  if (!input) return 2;
+  const result = readIspdbProvider(input.file, input.text);
+  if ('problems' in result) {
+    process.stderr.write(`${result.problems.map(formatProblem).join('\n')}\n`);
+    return 1;
+  }
+  writeWarnings(result.warnings);
+  process.stdout.write(renderProviderYaml(result.definition, `Imported by mail-autoconfig from ${input.file}`));
+  return 0;
+}
+
+async function exportMozilla(args: readonly string[]): Promise<number> {
+  if (args.includes('--help')) return usage();
+  const input = await readFileArgument('export', args);
+  if (!input) return 2;
+  const result = parseProviderFile(input.file, input.text);
+  if ('problems' in result) {
+    process.stderr.write(`${result.problems.map(formatProblem).join('\n')}\n`);
+    return 1;
+  }
+  writeWarnings(result.warnings);
+  process.stdout.write(renderMozillaAutoconfig(result.definition));
+  return 0;
+}
+
+function usage(): number {
+  process.stdout.write(USAGE);
+  return 0;
+}
+
 async function main(argv: readonly string[]): Promise<void> {
   const [command = 'serve', ...rest] = argv[0]?.startsWith('-') ? ['serve', ...argv] : argv;
   switch (command) {
@@ -35,6 +99,12 @@ async function main(argv: readonly string[]): Promise<void> {
       return serve(rest, process.env);
     case 'check':
       process.exitCode = await check(rest);
+      return;
+    case 'import':
+      process.exitCode = await importIspdb(rest);
+      return;
+    case 'export':
+      process.exitCode = await exportMozilla(rest);
       return;
     case 'help':
     case '--help':
