@@ -283,6 +283,7 @@ class IspdbMapper {
     const server: Record<string, unknown> = { type };
     const isMail = type === 'imap' || type === 'pop3' || type === 'smtp';
     const socketTypes: string[] = [];
+    let sawSocketType = false;
     const authentication: AuthenticationMethod[] = [];
     let sawAuthentication = false;
 
@@ -297,6 +298,7 @@ class IspdbMapper {
           this.single(server, child, name, this.integer(child));
           break;
         case 'socketType': {
+          sawSocketType = true;
           const value = this.token(child, SOCKET_TYPES);
           if (value !== undefined) socketTypes.push(value);
           break;
@@ -341,7 +343,8 @@ class IspdbMapper {
 
     if (socketTypes.length > 1) this.warn(element, `several <socketType>; the first, ${socketTypes[0]}, is used`);
     if (socketTypes[0] !== undefined) server.socketType = socketTypes[0];
-    else if (isMail) this.fail(element, 'no usable <socketType> (SSL, STARTTLS or plain)');
+    // A present but unknown value has been reported already, at its own line.
+    else if (isMail && !sawSocketType) this.fail(element, 'no <socketType> (SSL, STARTTLS or plain)');
 
     if (authentication.length > 0) server.authentication = authentication;
     else if (isMail) {
