@@ -8,7 +8,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import YAML from 'yaml';
-import { ISPDB_SAMPLE, REPO_ROOT, clientConfigMeaning, expectSameMeaning, parseXml } from './helpers';
+import { REPO_ROOT, SHARED, parseXml } from './helpers';
+import { clientConfigMeaning, expectSameMeaning } from './support/client-config-meaning';
+
+const ISPDB_SAMPLE = path.join(SHARED, 'ispdb-sample');
 
 const run = async (...args: string[]) => {
   try {

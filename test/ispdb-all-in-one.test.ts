@@ -12,7 +12,9 @@ import { ConfigError } from '../src/config/errors';
 import { loadRegistry } from '../src/config/load';
 import { defaultSettings } from '../src/config/settings';
 import { createApp } from '../src/http/app';
-import { ISPDB_SAMPLE, parseXml } from './helpers';
+import { SHARED, parseXml } from './helpers';
+
+const ISPDB_SAMPLE = path.join(SHARED, 'ispdb-sample');
 
 /** Samples refused on their own (see ispdb-samples.test.ts for why); they would fail any directory. */
 const REFUSED = new Set([

@@ -7,7 +7,8 @@ import { formatProblem } from '../src/config/errors';
 import { readIspdbProvider, type IspdbReadResult } from '../src/config/ispdb-reader';
 import { renderMozillaAutoconfig } from '../src/formats/mozilla';
 import { renderPoxSettings } from '../src/formats/outlook-pox';
-import { clientConfigMeaning, expectSameMeaning, parseXml } from './helpers';
+import { parseXml } from './helpers';
+import { clientConfigMeaning, expectSameMeaning } from './support/client-config-meaning';
 
 const FILE = 'providers/example.org.xml';
 

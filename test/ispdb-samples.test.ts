@@ -14,7 +14,10 @@ import { defaultSettings } from '../src/config/settings';
 import { renderProviderYaml } from '../src/formats/provider-yaml';
 import { createApp } from '../src/http/app';
 import { Registry } from '../src/registry';
-import { ISPDB_SAMPLE, clientConfigMeaning, expectSameMeaning, parseXml } from './helpers';
+import { SHARED, parseXml } from './helpers';
+import { clientConfigMeaning, expectSameMeaning } from './support/client-config-meaning';
+
+const ISPDB_SAMPLE = path.join(SHARED, 'ispdb-sample');
 
 const FOLDERS = ['current', 'historical', 'unmerged-pr'] as const;
 
