@@ -112,12 +112,18 @@ ${SMTP}`);
     ]);
   });
 
-  test('unknown elements are ignored with a warning naming their line', () => {
-    const text = ispdb(`${IMAP}\n${SMTP}`, { provider: '    <displayNameShort>Ex</displayNameShort>', root: '  <presse/>' });
+  test('unknown elements and attributes are ignored with a warning naming their line', () => {
+    const text = ispdb(`${IMAP.replace('type="imap"', 'type="imap" colour="blue"')}\n${SMTP}`, {
+      provider: '    <displayNameShort>Ex</displayNameShort>\n    <domain purpose="mx">mx.example.net</domain>',
+      root: '  <presse/>',
+    });
     const result = loaded(readIspdbProvider(FILE, text));
+    expect(result.definition.domains).toEqual(['example.org']);
     expect(result.warnings.map(formatProblem)).toEqual([
+      `${FILE}:6: clientConfig/emailProvider/incomingServer: unknown attribute colour ignored`,
       `${FILE}:20: clientConfig/emailProvider/displayNameShort: unknown element <displayNameShort> ignored`,
-      `${FILE}:22: clientConfig/presse: unknown element <presse> ignored`,
+      `${FILE}:21: clientConfig/emailProvider/domain[2]: <domain purpose="mx"> (autoconfig 1.2) is not a hosted domain; skipped`,
+      `${FILE}:23: clientConfig/presse: unknown element <presse> ignored`,
     ]);
   });
 

@@ -32,6 +32,39 @@ const AUTHENTICATION_ALIASES: Record<string, AuthenticationMethod> = {
   secure: 'password-encrypted',
 };
 
+/**
+ * The attributes config-v1.1 gives each element (protocols.md §1.2–1.5). Anything else on
+ * these elements is reported; elements outside this table are reported as unknown anyway.
+ */
+const KNOWN_ATTRIBUTES: Record<string, readonly string[]> = {
+  clientConfig: ['version'],
+  emailProvider: ['id'],
+  domain: ['purpose'],
+  incomingServer: ['type'],
+  outgoingServer: ['type'],
+  authentication: ['system'],
+  checkInterval: ['minutes'],
+  documentation: ['url'],
+  descr: ['lang'],
+  instruction: ['lang', 'url'],
+  enable: ['visiturl'],
+  inputField: ['key', 'label'],
+  loginPage: ['url'],
+  loginPageInfo: ['url'],
+  usernameField: ['id', 'name'],
+  passwordField: ['id', 'name'],
+  loginButton: ['id', 'name'],
+  clientConfigUpdate: ['url'],
+  ...Object.fromEntries(
+    [
+      'displayName', 'displayShortName', 'hostname', 'port', 'socketType', 'username', 'password', 'pop3',
+      'leaveMessagesOnServer', 'downloadOnBiff', 'daysToLeaveMessagesOnServer', 'useGlobalPreferredServer',
+      'restriction', 'addThisServer', 'url', 'owaURL', 'ewsURL', 'easURL', 'webMail', 'oAuth2', 'issuer', 'scope',
+      'authURL', 'tokenURL', 'clientID', 'clientSecret',
+    ].map((name) => [name, []]),
+  ),
+};
+
 export type IspdbReadResult = (LoadedProvider & { readonly warnings: readonly ConfigProblem[] }) | { problems: ConfigProblem[] };
 
 interface Element {
@@ -153,6 +186,7 @@ class IspdbMapper {
     }
     for (const extra of providers.slice(1)) this.warn(extra, 'only the first <emailProvider> is read; this one is ignored');
 
+    this.checkAttributes(root);
     const input: Record<string, unknown> = {};
     const domains: string[] = [];
     const skippedDomains: string[] = [];
@@ -169,6 +203,10 @@ class IspdbMapper {
         case 'domain': {
           const value = this.text(child);
           if (value === undefined) break;
+          if (child.attributes.purpose !== undefined) {
+            this.warn(child, `<domain purpose="${child.attributes.purpose}"> (autoconfig 1.2) is not a hosted domain; skipped`);
+            break;
+          }
           const key = toDomainKey(value);
           if (key === undefined) {
             skippedDomains.push(value);
@@ -550,6 +588,17 @@ class IspdbMapper {
 
   // -------------------------------------------------------------------------------------
   // Reporting
+
+  /** Reports attributes config-v1.1 does not define on the elements it does define. */
+  private checkAttributes(element: Element): void {
+    const known = KNOWN_ATTRIBUTES[element.name];
+    if (known) {
+      for (const name of Object.keys(element.attributes)) {
+        if (!known.includes(name) && !name.startsWith('xmlns')) this.warn(element, `unknown attribute ${name} ignored`);
+      }
+    }
+    for (const child of element.children) this.checkAttributes(child);
+  }
 
   /** The element behind the deepest value on `path` whose origin is known. */
   private originOf(root: object, path: readonly PropertyKey[]): Element | undefined {
