@@ -177,7 +177,7 @@ ${SMTP}`);
   </enable>
   <webMail>
     <loginPage url="https://webmail.%EMAILDOMAIN%/"/>
-    <loginPageInfo url="https://webmail.example.org/login">
+    <loginPageInfo url="https://webmail.example.org/login" waitForRedirectionURLPrefix="https://sso.example.org/">
       <username>%EMAILADDRESS%</username>
       <usernameField id="user" name="u"/>
       <passwordField name="p"/>

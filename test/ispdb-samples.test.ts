@@ -123,6 +123,9 @@ describe('the normaliser sees each feature the sample README lists', () => {
     expect(meaningOf('current/gmx.net.xml').documentation[0].descr).toBeUndefined();
     expect(meaningOf('current/gmx.net.xml').enable.instruction).toHaveLength(2);
     expect(meaningOf('current/messagingengine.com.xml').documentation).toHaveLength(2);
+    expect(meaningOf('current/t-online.de.xml').webMail.loginPageInfo.waitForRedirectionURLPrefix).toBe(
+      'https://accounts.login.idm.telekom.com/',
+    );
   });
 
   test('a changed value shows up as a readable, per-field difference', () => {

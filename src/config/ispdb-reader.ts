@@ -50,7 +50,7 @@ const KNOWN_ATTRIBUTES: Record<string, readonly string[]> = {
   enable: ['visiturl'],
   inputField: ['key', 'label'],
   loginPage: ['url'],
-  loginPageInfo: ['url'],
+  loginPageInfo: ['url', 'waitForRedirectionURLPrefix'],
   usernameField: ['id', 'name'],
   passwordField: ['id', 'name'],
   loginButton: ['id', 'name'],
@@ -465,7 +465,10 @@ class IspdbMapper {
   }
 
   private loginPageInfo(element: Element): Record<string, unknown> {
-    const info: Record<string, unknown> = { url: this.attribute(element, 'url') };
+    const info: Record<string, unknown> = {
+      url: this.attribute(element, 'url'),
+      waitForRedirectionURLPrefix: this.attribute(element, 'waitForRedirectionURLPrefix'),
+    };
     for (const child of element.children) {
       switch (child.name) {
         case 'username':

@@ -48,6 +48,7 @@ export function renderMozillaAutoconfig(provider: ProviderDefinition): string {
         loginPage: provider.webMail.loginPage && { [`${ATTRIBUTE}url`]: provider.webMail.loginPage },
         loginPageInfo: provider.webMail.loginPageInfo && {
           [`${ATTRIBUTE}url`]: provider.webMail.loginPageInfo.url,
+          [`${ATTRIBUTE}waitForRedirectionURLPrefix`]: provider.webMail.loginPageInfo.waitForRedirectionURLPrefix,
           username: provider.webMail.loginPageInfo.username,
           usernameField: fieldReference(provider.webMail.loginPageInfo.usernameField),
           passwordField: fieldReference(provider.webMail.loginPageInfo.passwordField),

@@ -176,6 +176,8 @@ export const providerSchema = z
         loginPageInfo: z
           .strictObject({
             url,
+            /** Wait for a redirect to a URL with this prefix before filling in the form (ISPDB t-online.de). */
+            waitForRedirectionURLPrefix: url.optional(),
             username: z.string().optional(),
             usernameField: fieldRef.optional(),
             passwordField: fieldRef.optional(),

@@ -92,6 +92,7 @@ export function clientConfigMeaning(xml: string): Record<string, unknown> {
       loginPage: webMail.loginPage?.['@url'],
       loginPageInfo: loginPageInfo && {
         url: loginPageInfo['@url'],
+        waitForRedirectionURLPrefix: loginPageInfo['@waitForRedirectionURLPrefix'],
         username: text(loginPageInfo.username),
         usernameField: ref(loginPageInfo.usernameField),
         passwordField: ref(loginPageInfo.passwordField),
