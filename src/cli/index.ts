@@ -7,10 +7,11 @@
 import { readFile } from 'node:fs/promises';
 import { ConfigError, formatProblem, type ConfigProblem } from '../config/errors';
 import { readIspdbProvider } from '../config/ispdb-reader';
-import { loadProviders, parseProviderFile } from '../config/load-providers';
+import { loadProviders, parseProviderFile, type LoadedProvider } from '../config/load-providers';
 import { renderMozillaAutoconfig } from '../formats/mozilla';
 import { renderProviderYaml } from '../formats/provider-yaml';
 import { configDirFrom, serve } from '../main';
+import type { ProviderDefinition } from '../model/provider';
 import { Registry } from '../registry';
 
 const USAGE = `usage: mail-autoconfig [serve|check] [--config DIR]
@@ -59,31 +60,23 @@ async function readFileArgument(command: string, args: readonly string[]): Promi
   }
 }
 
-async function importIspdb(args: readonly string[]): Promise<number> {
+/** import/export: read one provider file, print it in the other format; 1 for a broken file, 2 for a usage error. */
+async function convert(
+  command: 'import' | 'export',
+  args: readonly string[],
+  read: (file: string, text: string) => LoadedProvider | { problems: ConfigProblem[] },
+  render: (definition: ProviderDefinition, file: string) => string,
+): Promise<number> {
   if (args.includes('--help')) return usage();
-  const input = await readFileArgument('import', args);
+  const input = await readFileArgument(command, args);
   if (!input) return 2;
-  const result = readIspdbProvider(input.file, input.text);
+  const result = read(input.file, input.text);
   if ('problems' in result) {
     process.stderr.write(`${result.problems.map(formatProblem).join('\n')}\n`);
     return 1;
   }
   writeWarnings(result.warnings);
-  process.stdout.write(renderProviderYaml(result.definition, `Imported by mail-autoconfig from ${input.file}`));
-  return 0;
-}
-
-async function exportMozilla(args: readonly string[]): Promise<number> {
-  if (args.includes('--help')) return usage();
-  const input = await readFileArgument('export', args);
-  if (!input) return 2;
-  const result = parseProviderFile(input.file, input.text);
-  if ('problems' in result) {
-    process.stderr.write(`${result.problems.map(formatProblem).join('\n')}\n`);
-    return 1;
-  }
-  writeWarnings(result.warnings);
-  process.stdout.write(renderMozillaAutoconfig(result.definition));
+  process.stdout.write(render(result.definition, input.file));
   return 0;
 }
 
@@ -101,10 +94,12 @@ async function main(argv: readonly string[]): Promise<void> {
       process.exitCode = await check(rest);
       return;
     case 'import':
-      process.exitCode = await importIspdb(rest);
+      process.exitCode = await convert('import', rest, readIspdbProvider, (definition, file) =>
+        renderProviderYaml(definition, `Imported by mail-autoconfig from ${file}`),
+      );
       return;
     case 'export':
-      process.exitCode = await exportMozilla(rest);
+      process.exitCode = await convert('export', rest, parseProviderFile, renderMozillaAutoconfig);
       return;
     case 'help':
     case '--help':

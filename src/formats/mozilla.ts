@@ -61,7 +61,8 @@ export function renderMozillaAutoconfig(provider: ProviderDefinition): string {
   });
 }
 
-function serverFields(server: IncomingServer | OutgoingServer): XmlTree {
+/** The fields every server section shares; Exchange-family servers may leave some out. */
+function serverFields(server: IncomingServer | OutgoingServer | OtherIncomingServer): XmlTree {
   return {
     [`${ATTRIBUTE}type`]: server.type,
     hostname: server.hostname,
@@ -89,12 +90,7 @@ function incomingServer(server: IncomingServer): XmlTree {
 
 function otherIncomingServer(server: OtherIncomingServer): XmlTree {
   return {
-    [`${ATTRIBUTE}type`]: server.type,
-    hostname: server.hostname,
-    port: server.port,
-    socketType: server.socketType,
-    authentication: server.authentication,
-    username: server.username,
+    ...serverFields(server),
     url: server.url,
     owaURL: server.owaURL,
     ewsURL: server.ewsURL,
