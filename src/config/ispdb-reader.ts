@@ -168,6 +168,17 @@ function textOf(node: OrderedNode): string {
   return '';
 }
 
+/** The provider input as it is collected, before the schema checks it. */
+type ProviderDraft = Record<string, unknown> & {
+  id?: string;
+  domains: string[];
+  incoming: Record<string, unknown>[];
+  outgoing: Record<string, unknown>[];
+  otherIncoming: Record<string, unknown>[];
+  documentation: Record<string, unknown>[];
+  inputFields: Record<string, unknown>[];
+};
+
 /** Maps the element tree of one file to a provider input, collecting problems and warnings on the way. */
 class IspdbMapper {
   private readonly problems: ConfigProblem[] = [];
@@ -185,131 +196,117 @@ class IspdbMapper {
       return { problems: this.problems };
     }
     for (const extra of providers.slice(1)) this.warn(extra, 'only the first <emailProvider> is read; this one is ignored');
-
     this.checkAttributes(root);
-    const input: Record<string, unknown> = {};
-    const domains: string[] = [];
+
+    const input: ProviderDraft = { domains: [], incoming: [], outgoing: [], otherIncoming: [], documentation: [], inputFields: [] };
     const skippedDomains: string[] = [];
-    const incoming: Record<string, unknown>[] = [];
-    const otherIncoming: Record<string, unknown>[] = [];
-    const outgoing: Record<string, unknown>[] = [];
-    const documentation: Record<string, unknown>[] = [];
-    const inputFields: Record<string, unknown>[] = [];
+    for (const child of provider.children) this.emailProviderChild(child, input, skippedDomains);
+    for (const child of root.children) this.clientConfigChild(child, input);
 
-    const id = provider.attributes.id?.trim();
-
-    for (const child of provider.children) {
-      switch (child.name) {
-        case 'domain': {
-          const value = this.text(child);
-          if (value === undefined) break;
-          if (child.attributes.purpose !== undefined) {
-            this.warn(child, `<domain purpose="${child.attributes.purpose}"> (autoconfig 1.2) is not a hosted domain; skipped`);
-            break;
-          }
-          const key = toDomainKey(value);
-          if (key === undefined) {
-            skippedDomains.push(value);
-            this.warn(child, `${JSON.stringify(value)} is not a domain name; skipped (as Thunderbird does)`);
-          }
-          else if (domains.includes(key)) this.warn(child, `domain ${key} is listed twice`);
-          else this.push(domains, child, key);
-          break;
-        }
-        case 'displayName':
-        case 'displayShortName':
-          this.single(input, child, child.name, this.text(child));
-          break;
-        case 'incomingServer': {
-          const server = this.server(child, 'incoming');
-          if (!server) break;
-          if (server.type === 'imap' || server.type === 'pop3') {
-            if (otherIncoming.length > 0) {
-              this.warn(child, 'an IMAP/POP3 server after an Exchange-family server is served before it (the model keeps them apart)');
-            }
-            this.push(incoming, child, server);
-          } else {
-            this.push(otherIncoming, child, server);
-          }
-          break;
-        }
-        case 'outgoingServer': {
-          const server = this.server(child, 'outgoing');
-          if (!server) break;
-          this.push(outgoing, child, server);
-          break;
-        }
-        case 'documentation':
-          this.push(documentation, child, { url: this.attribute(child, 'url'), descr: this.localised(child, 'descr') });
-          break;
-        case 'instruction':
-          // A few ISPDB files put help links as <instruction url> directly in emailProvider
-          // (messagingengine.com); that is what <documentation url> says.
-          if (child.attributes.url === undefined) {
-            this.warn(child, '<instruction> without url outside <enable> is ignored');
-            break;
-          }
-          this.warn(child, '<instruction url> in <emailProvider> is read as <documentation url>');
-          this.push(documentation, child, { url: this.attribute(child, 'url'), descr: this.localised(child, 'descr') });
-          break;
-        case 'inputField':
-          this.inputField(child, inputFields);
-          break;
-        case 'enable':
-          this.single(input, child, 'enable', this.enable(child));
-          break;
-        default:
-          this.warn(child, `unknown element <${child.name}> ignored`);
-      }
-    }
-
-    for (const child of root.children) {
-      switch (child.name) {
-        case 'emailProvider':
-          break;
-        case 'enable':
-          this.single(input, child, 'enable', this.enable(child));
-          break;
-        case 'inputField':
-          this.inputField(child, inputFields);
-          break;
-        case 'webMail':
-          this.single(input, child, 'webMail', this.webMail(child));
-          break;
-        case 'oAuth2':
-          this.single(input, child, 'oAuth2', this.oAuth2(child));
-          break;
-        case 'clientConfigUpdate':
-          this.single(input, child, 'clientConfigUpdate', this.attribute(child, 'url'));
-          break;
-        default:
-          this.warn(child, `unknown element <${child.name}> ignored`);
-      }
-    }
-
-    if (domains.length === 0) {
+    if (input.domains.length === 0) {
       const skipped = skippedDomains.length > 0 ? ` (not domain names: ${skippedDomains.map((value) => JSON.stringify(value)).join(', ')})` : '';
       this.fail(provider, `no usable <domain>: the file must name at least one mail domain${skipped}`);
     }
-    if (incoming.length === 0) this.fail(provider, 'no usable IMAP or POP3 <incomingServer>');
-    if (outgoing.length === 0) this.fail(provider, 'no usable SMTP <outgoingServer>');
+    if (input.incoming.length === 0) this.fail(provider, 'no usable IMAP or POP3 <incomingServer>');
+    if (input.outgoing.length === 0) this.fail(provider, 'no usable SMTP <outgoingServer>');
     if (this.problems.length > 0) return { problems: this.problems };
 
-    if (id === undefined || id === '') this.warn(provider, `<emailProvider> has no id; using the first domain, ${domains[0]}`);
-    const candidate = { id: id || domains[0], domains, incoming, outgoing, otherIncoming, documentation, inputFields, ...input };
-    this.origins.set(candidate, new Map([...(this.origins.get(input) ?? []), ['id', provider], ['domains', provider]]));
-    const parsed = providerSchema.safeParse(candidate);
-    if (!parsed.success) {
-      return {
-        problems: parsed.error.issues.map((issue) => {
-          const field = formatFieldPath(issue.path);
-          const origin = this.originOf(candidate, issue.path) ?? provider;
-          const key = issue.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})` : '';
-          return { file: this.file, line: origin.line, field: `${origin.path} (${field || 'provider'})`, message: issue.message + key };
-        }),
-      };
+    const id = provider.attributes.id?.trim();
+    if (!id) this.warn(provider, `<emailProvider> has no id; using the first domain, ${input.domains[0]}`);
+    input.id = id || input.domains[0];
+    this.remember(input, 'id', provider);
+    this.remember(input, 'domains', provider);
+    return this.validate(input, provider);
+  }
+
+  /** Checks the collected input against the canonical schema; its problems point at the elements they came from. */
+  private validate(input: ProviderDraft, provider: Element): IspdbReadResult {
+    const parsed = providerSchema.safeParse(input);
+    if (parsed.success) return { definition: parsed.data, file: this.file, warnings: this.warnings };
+    return {
+      problems: parsed.error.issues.map((issue) => {
+        const field = formatFieldPath(issue.path);
+        const origin = this.originOf(input, issue.path) ?? provider;
+        const keys = issue.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})` : '';
+        return { file: this.file, line: origin.line, field: `${origin.path} (${field || 'provider'})`, message: issue.message + keys };
+      }),
+    };
+  }
+
+  private emailProviderChild(child: Element, input: ProviderDraft, skippedDomains: string[]): void {
+    switch (child.name) {
+      case 'domain': {
+        const value = this.text(child);
+        if (value === undefined) return;
+        if (child.attributes.purpose !== undefined) {
+          this.warn(child, `<domain purpose="${child.attributes.purpose}"> (autoconfig 1.2) is not a hosted domain; skipped`);
+          return;
+        }
+        const key = toDomainKey(value);
+        if (key === undefined) {
+          skippedDomains.push(value);
+          this.warn(child, `${JSON.stringify(value)} is not a domain name; skipped (as Thunderbird does)`);
+        } else if (input.domains.includes(key)) {
+          this.warn(child, `domain ${key} is listed twice`);
+        } else {
+          this.push(input.domains, child, key);
+        }
+        return;
+      }
+      case 'displayName':
+      case 'displayShortName':
+        return this.single(input, child, child.name, this.text(child));
+      case 'incomingServer': {
+        const server = this.server(child, 'incoming');
+        if (!server) return;
+        if (server.type !== 'imap' && server.type !== 'pop3') return this.push(input.otherIncoming, child, server);
+        if (input.otherIncoming.length > 0) {
+          this.warn(child, 'listed after an Exchange-family server, but served before it: IMAP/POP3 servers always come first');
+        }
+        return this.push(input.incoming, child, server);
+      }
+      case 'outgoingServer': {
+        const server = this.server(child, 'outgoing');
+        if (server) this.push(input.outgoing, child, server);
+        return;
+      }
+      case 'documentation':
+        return this.push(input.documentation, child, { url: this.attribute(child, 'url'), descr: this.localised(child, 'descr') });
+      case 'instruction':
+        // A few ISPDB files put help links as <instruction url> directly in emailProvider
+        // (messagingengine.com); that is what <documentation url> says.
+        if (child.attributes.url === undefined) return this.warn(child, '<instruction> without url outside <enable> is ignored');
+        this.warn(child, '<instruction url> in <emailProvider> is read as <documentation url>');
+        return this.push(input.documentation, child, { url: this.attribute(child, 'url'), descr: this.localised(child, 'descr') });
+      case 'inputField':
+      case 'enable':
+        // Both occur at either level in the ISPDB (protocols.md §1.2).
+        return this.clientConfigChild(child, input);
+      default:
+        return this.warn(child, `unknown element <${child.name}> ignored`);
     }
-    return { definition: parsed.data, file: this.file, warnings: this.warnings };
+  }
+
+  private clientConfigChild(child: Element, input: ProviderDraft): void {
+    switch (child.name) {
+      case 'emailProvider':
+        return;
+      case 'enable':
+        return this.single(input, child, 'enable', this.enable(child));
+      case 'inputField': {
+        const value = this.text(child);
+        const field = { key: this.attribute(child, 'key'), label: this.attribute(child, 'label'), value: value || undefined };
+        return this.push(input.inputFields, child, field);
+      }
+      case 'webMail':
+        return this.single(input, child, 'webMail', this.webMail(child));
+      case 'oAuth2':
+        return this.single(input, child, 'oAuth2', this.oAuth2(child));
+      case 'clientConfigUpdate':
+        return this.single(input, child, 'clientConfigUpdate', this.attribute(child, 'url'));
+      default:
+        return this.warn(child, `unknown element <${child.name}> ignored`);
+    }
   }
 
   // -------------------------------------------------------------------------------------
@@ -494,12 +491,6 @@ class IspdbMapper {
       else this.warn(child, `unknown element <${child.name}> ignored`);
     }
     return oAuth2;
-  }
-
-  private inputField(element: Element, fields: Record<string, unknown>[]): void {
-    const value = this.text(element);
-    const field = { key: this.attribute(element, 'key'), label: this.attribute(element, 'label'), value: value || undefined };
-    this.push(fields, element, field);
   }
 
   /** The `childName` children of `element` as localised text, or undefined when there are none. */
