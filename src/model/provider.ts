@@ -33,10 +33,12 @@ export const DEFAULT_PORTS: Record<ServerType, Record<SocketType, number>> = {
   smtp: { SSL: 465, STARTTLS: 587, plain: 25 },
 };
 
-// Hostnames may carry placeholders (mail.%EMAILDOMAIN%), so they are checked with the
-// placeholders replaced by a sample label.
+// Hostnames and URLs may carry placeholders (mail.%EMAILDOMAIN%), so they are checked
+// with the placeholders replaced by a sample label.
+const withSampleLabels = (value: string) => value.replaceAll(/%[A-Z]+%/g, 'placeholder');
+
 const hostname = z.string().trim().refine(
-  (value) => toDomainKey(value.replaceAll(/%[A-Z]+%/g, 'placeholder')) !== undefined,
+  (value) => toDomainKey(withSampleLabels(value)) !== undefined,
   { message: 'must be a host name (letters, digits, hyphens and dots; placeholders allowed)' },
 );
 
@@ -61,8 +63,8 @@ const authentication = z
   .default(['password-cleartext']);
 
 const httpUrl = z.url({ protocol: /^https?$/ });
-// URLs may carry placeholders too, even in the host (https://login.%EMAILDOMAIN%, as ISPDB files have).
-const url = z.string().trim().refine((value) => httpUrl.safeParse(value.replaceAll(/%[A-Z]+%/g, 'placeholder')).success, {
+// Even in the host: ISPDB files have https://login.%EMAILDOMAIN%.
+const url = z.string().trim().refine((value) => httpUrl.safeParse(withSampleLabels(value)).success, {
   message: 'must be an http(s) URL (placeholders allowed)',
 });
 
@@ -121,7 +123,6 @@ const outgoingServer = z.strictObject({
  * output passes them on; no other format can mistake them for a mail server.
  */
 export const OTHER_INCOMING_TYPES = ['exchange', 'ews', 'owa', 'graph'] as const;
-export type OtherIncomingType = (typeof OTHER_INCOMING_TYPES)[number];
 
 const otherIncomingServer = z
   .strictObject({
