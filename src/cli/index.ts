@@ -99,7 +99,7 @@ async function main(argv: readonly string[]): Promise<void> {
       );
       return;
     case 'export':
-      process.exitCode = await convert('export', rest, parseProviderFile, renderMozillaAutoconfig);
+      process.exitCode = await convert('export', rest, parseProviderFile, (definition) => renderMozillaAutoconfig(definition));
       return;
     case 'help':
     case '--help':
