@@ -6,11 +6,8 @@
 import type { LoadedProvider } from './config/load-providers';
 import { setupPageDocumentation } from './formats/html';
 import { renderMozillaAutoconfig } from './formats/mozilla';
-import type { ProviderDefinition } from './model/provider';
 
-export interface HostedProvider {
-  readonly definition: ProviderDefinition;
-  readonly file: string;
+export interface HostedProvider extends LoadedProvider {
   /** The config-v1.1 document, which depends only on the provider (placeholders stay). */
   readonly mozillaAutoconfigXml: string;
 }
@@ -26,10 +23,9 @@ export class Registry {
 
   constructor(loaded: readonly LoadedProvider[], options: RegistryOptions = {}) {
     const setupPage = options.publicBaseUrl === undefined ? [] : [setupPageDocumentation(options.publicBaseUrl)];
-    this.providers = loaded.map(({ definition, file }) => ({
-      definition,
-      file,
-      mozillaAutoconfigXml: renderMozillaAutoconfig(definition, setupPage),
+    this.providers = loaded.map((provider) => ({
+      ...provider,
+      mozillaAutoconfigXml: renderMozillaAutoconfig(provider.definition, setupPage),
     }));
     for (const provider of this.providers) {
       for (const domain of provider.definition.domains) this.byDomain.set(domain, provider);

@@ -163,9 +163,9 @@ describe('mapping rules', () => {
     id: 'mapping.example',
     displayName: 'Mapping',
     domains: ['mapping.example'],
+    // Skipped: Apple Mail has no OAuth2 or URL-server profile keys.
+    otherIncoming: [{ type: 'jmap', url: 'https://jmap.mapping.example/session', authentication: ['OAuth2'] }],
     incoming: [
-      // Skipped: Apple Mail has no OAuth2 or URL-server profile keys.
-      { type: 'jmap', url: 'https://jmap.mapping.example/session', authentication: ['OAuth2'] },
       { type: 'imap', hostname: 'oauth.mapping.example', socketType: 'SSL', authentication: ['OAuth2'] },
       {
         type: 'pop3',

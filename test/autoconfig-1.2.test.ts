@@ -35,11 +35,10 @@ const CLASSIC: ProviderInput = {
 const WITH_1_2: ProviderInput = {
   ...CLASSIC,
   mxDomains: ['mx.example-hosting.net'],
-  incoming: [
+  incoming: [{ ...IMAP, authentication: [...IMAP.authentication], saslMechanisms: ['SCRAM-SHA-256-PLUS', 'GSSAPI'] }, POP3],
+  otherIncoming: [
     { type: 'jmap', url: 'https://jmap.example.com/.well-known/jmap', authentication: ['OAuth2', 'Basic'] },
     { type: 'ews', url: 'https://ews.example.com/EWS/Exchange.asmx', username: '%EMAILLOCALPART%', authentication: ['Digest'] },
-    { ...IMAP, authentication: [...IMAP.authentication], saslMechanisms: ['SCRAM-SHA-256-PLUS', 'GSSAPI'] },
-    POP3,
     { type: 'activeSync', url: 'https://eas.example.com/Microsoft-Server-ActiveSync', authentication: ['Basic'] },
     { type: 'graph', url: 'https://graph.example.com/', authentication: ['OAuth2'] },
   ],
@@ -87,13 +86,14 @@ describe('autoconfig 1.2 in the Mozilla document', () => {
     const provider = document.emailProvider[0];
     expect(provider.domain).toEqual(['example.com', { '@purpose': 'mx', '#text': 'mx.example-hosting.net' }]);
 
-    const [jmap, ews, imap, , activeSync, graph] = provider.incomingServer;
+    // The other servers follow the mail servers, so a 1.1 client's first choice never changes.
+    const [imap, , jmap, ews, activeSync, graph] = provider.incomingServer;
     expect(jmap).toMatchObject({
       '@type': 'jmap',
       url: ['https://jmap.example.com/.well-known/jmap'],
       authentication: ['OAuth2', { '@system': 'http', '#text': 'Basic' }],
-      username: ['%EMAILADDRESS%'],
     });
+    expect(jmap.username).toBeUndefined();
     expect(ews).toMatchObject({ '@type': 'ews', username: ['%EMAILLOCALPART%'], authentication: [{ '@system': 'http', '#text': 'Digest' }] });
     expect(activeSync['@type']).toBe('activeSync');
     expect(graph).toMatchObject({ '@type': 'graph', url: ['https://graph.example.com/'], authentication: ['OAuth2'] });
@@ -159,16 +159,22 @@ describe('provider files with 1.2 fields: clear errors', () => {
   };
   const base = 'id: example.com\ndomains: [example.com]\noutgoing: [{ hostname: smtp.example.com, socketType: SSL }]\n';
 
-  test('a URL server needs a URL and URL authentication', () => {
-    expect(problems(`${base}incoming: [{ type: jmap, authentication: [password-cleartext] }]\n`)).toEqual([
-      expect.stringMatching(/^incoming\[0\]\.url: /),
-      expect.stringMatching(/^incoming\[0\]\.authentication\[0\]: .*OAuth2.*Basic.*Digest/),
+  test('another server needs a URL (or a host), and known authentication', () => {
+    const imap = 'incoming: [{ type: imap, hostname: imap.example.com, socketType: SSL }]\n';
+    expect(problems(`${base}${imap}otherIncoming: [{ type: jmap, authentication: [Bearer] }]\n`)).toEqual([
+      expect.stringMatching(/^otherIncoming\[0\]\.authentication\[0\]: .*OAuth2.*Basic.*Digest, got "Bearer"/),
+    ]);
+    expect(problems(`${base}${imap}otherIncoming: [{ type: jmap, authentication: [OAuth2] }]\n`)).toEqual([
+      expect.stringMatching(/^otherIncoming\[0\]: needs a url/),
     ]);
   });
 
-  test('an unknown type names the known ones', () => {
+  test('an unknown type names the known ones; URL-based types belong in otherIncoming', () => {
     expect(problems(`${base}incoming: [{ type: nntp, hostname: news.example.com, socketType: SSL }]\n`)).toEqual([
-      expect.stringMatching(/^incoming\[0\]\.type: must be one of imap, pop3, jmap, ews, activeSync, graph, got "nntp"/),
+      expect.stringMatching(/^incoming\[0\]\.type: must be imap or pop3 \(other types go in otherIncoming\), got "nntp"/),
+    ]);
+    expect(problems(`${base}incoming: [{ type: imap, hostname: i.example.com, socketType: SSL }]\notherIncoming: [{ type: nntp, url: "https://x.example" }]\n`)).toEqual([
+      expect.stringMatching(/^otherIncoming\[0\]\.type: must be one of jmap, ews, activeSync, graph, exchange, owa, got "nntp"/),
     ]);
   });
 

@@ -142,8 +142,8 @@ describe('what PACC can and cannot say', () => {
     displayName: 'PACC "Quoted" <Mail> & Co \u2028 ünïcödé',
     displayShortName: 'PACC',
     domains: ['pacc.example', 'other.example'],
+    otherIncoming: [{ type: 'jmap', url: 'https://jmap.%EMAILDOMAIN%/session', authentication: ['OAuth2'] }],
     incoming: [
-      { type: 'jmap', url: 'https://jmap.%EMAILDOMAIN%/session', authentication: ['OAuth2'] },
       { type: 'imap', hostname: 'imap.pacc.example', port: 143, socketType: 'STARTTLS' },
       { type: 'imap', hostname: 'imap-login.pacc.example', socketType: 'SSL', username: '%EMAILLOCALPART%' },
       { type: 'imap', hostname: 'mail.%EMAILDOMAIN%', socketType: 'SSL', authentication: ['OAuth2'] },

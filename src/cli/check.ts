@@ -30,7 +30,8 @@ export async function checkCommand(args: readonly string[], io: CliIo): Promise<
   let warningCount = 0;
   for (const provider of registry.providers) {
     io.stdout(`${provider.file}: ${provider.definition.id} (${provider.definition.domains.join(', ')})\n`);
-    for (const warning of providerWarnings(provider.definition, provider.file)) {
+    // What the loader tolerated in the file (ISPDB quirks), then what the settings risk.
+    for (const warning of [...(provider.warnings ?? []), ...providerWarnings(provider.definition, provider.file)]) {
       io.stdout(`  warning: ${formatProblem(warning)}\n`);
       warningCount += 1;
     }

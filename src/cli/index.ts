@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 /**
  * `mail-autoconfig <command>`: `serve` (the default) runs the server; the admin commands
- * (`check`, `dns`, `probe`) each live in their own module and are listed here once.
+ * (`check`, `dns`, `probe`, `import`, `export`) each live in their own module and are
+ * listed here once.
  */
 import { serve } from '../main';
 import { CHECK_USAGE, checkCommand } from './check';
+import { EXPORT_USAGE, IMPORT_USAGE, exportCommand, importCommand } from './convert';
 import { DNS_USAGE, dnsCommand } from './dns';
 import { EXIT, processIo, type CliIo } from './io';
 import { PROBE_USAGE, probeCommand } from './probe';
@@ -24,6 +26,8 @@ const COMMANDS: Record<string, { summary: string; usage: string; run?: (args: re
   check: { summary: 'validate the configuration, print what it hosts and warnings', usage: CHECK_USAGE, run: checkCommand },
   dns: { summary: 'print the DNS records to publish for a hosted domain', usage: DNS_USAGE, run: dnsCommand },
   probe: { summary: "connect to a domain's mail servers and report TLS, certificates, greetings", usage: PROBE_USAGE, run: probeCommand },
+  import: { summary: 'print the YAML provider file of a Mozilla ISPDB (config-v1.1) file', usage: IMPORT_USAGE, run: importCommand },
+  export: { summary: 'print the config-v1.1 XML of a provider file', usage: EXPORT_USAGE, run: exportCommand },
 };
 
 export const USAGE = `usage: mail-autoconfig [command] [options]

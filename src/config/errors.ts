@@ -9,6 +9,8 @@ export interface ConfigProblem {
   /** Dotted field path such as `incoming[0].port`; empty for file-level problems. */
   readonly field: string;
   readonly message: string;
+  /** The line in the file, where the reader knows it (XML files). */
+  readonly line?: number;
 }
 
 export class ConfigError extends Error {
@@ -19,7 +21,8 @@ export class ConfigError extends Error {
 }
 
 export function formatProblem(problem: ConfigProblem): string {
-  return problem.field ? `${problem.file}: ${problem.field}: ${problem.message}` : `${problem.file}: ${problem.message}`;
+  const where = problem.line === undefined ? problem.file : `${problem.file}:${problem.line}`;
+  return problem.field ? `${where}: ${problem.field}: ${problem.message}` : `${where}: ${problem.message}`;
 }
 
 /** `['incoming', 0, 'port']` → `incoming[0].port` */

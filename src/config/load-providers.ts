@@ -1,5 +1,6 @@
 /**
- * Reads the provider files of a config directory (`providers/*.yaml|yml|json`),
+ * Reads the provider files of a config directory (`providers/*.yaml|yml|json|xml`, XML
+ * being Mozilla ISPDB files),
  * validates each against the canonical schema and checks that no domain is claimed twice.
  * Every problem in every file is collected before failing, so one run shows them all.
  */
@@ -8,14 +9,17 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { providerSchema, type ProviderDefinition } from '../model/provider';
 import { ConfigError, problemsFromZod, type ConfigProblem } from './errors';
+import { readIspdbProvider } from './ispdb-reader';
 
 export interface LoadedProvider {
   readonly definition: ProviderDefinition;
   /** The file it came from, as the admin would name it (relative to the working directory). */
   readonly file: string;
+  /** What the reader tolerated but an admin may want to fix (ignored elements, old spellings). */
+  readonly warnings?: readonly ConfigProblem[];
 }
 
-const PROVIDER_FILE = /\.(ya?ml|json)$/i;
+const PROVIDER_FILE = /\.(ya?ml|json|xml)$/i;
 
 export async function loadProviders(configDir: string): Promise<LoadedProvider[]> {
   const providersDir = path.join(configDir, 'providers');
@@ -26,7 +30,7 @@ export async function loadProviders(configDir: string): Promise<LoadedProvider[]
     throw new ConfigError([{ file: displayPath(providersDir), field: '', message: `cannot read directory: ${(error as Error).message}` }]);
   }
   if (names.length === 0) {
-    throw new ConfigError([{ file: displayPath(providersDir), field: '', message: 'no provider files (*.yaml, *.yml, *.json) found' }]);
+    throw new ConfigError([{ file: displayPath(providersDir), field: '', message: 'no provider files (*.yaml, *.yml, *.json, *.xml) found' }]);
   }
 
   const problems: ConfigProblem[] = [];
@@ -44,6 +48,7 @@ export async function loadProviders(configDir: string): Promise<LoadedProvider[]
 
 /** Parses and validates one provider file's text. Pure, so tests can feed it strings. */
 export function parseProviderFile(file: string, text: string): LoadedProvider | { problems: ConfigProblem[] } {
+  if (/\.xml$/i.test(file)) return readIspdbProvider(file, text);
   let data: unknown;
   if (/\.json$/i.test(file)) {
     try {

@@ -4,7 +4,7 @@
  * `mail-autoconfig check` prints them; they never stop the server.
  */
 import type { ConfigProblem } from './errors';
-import { hostIncomingServers, type MailServer, type ProviderDefinition } from '../model/provider';
+import type { MailServer, ProviderDefinition } from '../model/provider';
 
 const PASSWORD_METHODS = new Set(['password-cleartext', 'password-encrypted']);
 
@@ -12,7 +12,7 @@ export function providerWarnings(definition: ProviderDefinition, file: string): 
   const warnings: ConfigProblem[] = [];
   const warn = (field: string, message: string) => warnings.push({ file, field, message });
   const lists = [
-    ['incoming', hostIncomingServers(definition)],
+    ['incoming', definition.incoming],
     ['outgoing', definition.outgoing],
   ] as const;
 

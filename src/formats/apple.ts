@@ -7,9 +7,8 @@
 import { createHash } from 'node:crypto';
 import { substitutePlaceholders, type EmailAddress } from '../model/address';
 import {
-  hostIncomingServers,
   type AuthenticationMethod,
-  type HostIncomingServer,
+  type IncomingServer,
   type MailServer,
   type OutgoingServer,
   type ProviderDefinition,
@@ -23,7 +22,7 @@ export function mobileconfigFileName(domainKey: string): string {
   return `${domainKey}.mobileconfig`;
 }
 
-const ACCOUNT_TYPE: Record<HostIncomingServer['type'], string> = { imap: 'EmailTypeIMAP', pop3: 'EmailTypePOP' };
+const ACCOUNT_TYPE: Record<IncomingServer['type'], string> = { imap: 'EmailTypeIMAP', pop3: 'EmailTypePOP' };
 
 /**
  * config-v1.1 methods → Apple's authentication values (APPLE com.apple.mail.managed).
@@ -65,7 +64,7 @@ export function uuidV5(namespace: string, name: string): string {
  * address, so downloading the profile again replaces the installed one.
  */
 export function renderAppleProfile(provider: ProviderDefinition, address: EmailAddress): string | undefined {
-  const incoming = hostIncomingServers(provider).find((server) => appleAuthentication(server) !== undefined);
+  const incoming = provider.incoming.find((server) => appleAuthentication(server) !== undefined);
   const outgoing = provider.outgoing.find((server) => appleAuthentication(server) !== undefined);
   if (!incoming || !outgoing) return undefined;
 
@@ -129,7 +128,7 @@ function appleAuthentication(server: MailServer): string | undefined {
  * is unverified too, which is why providers should list implicit-TLS servers first
  * (RFC 8314): the first usable server is the one chosen.
  */
-function usesImplicitTls(server: HostIncomingServer | OutgoingServer): boolean {
+function usesImplicitTls(server: IncomingServer | OutgoingServer): boolean {
   return server.socketType === 'SSL';
 }
 

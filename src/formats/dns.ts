@@ -7,7 +7,7 @@
  */
 import { isIP } from 'node:net';
 import { substitutePlaceholders } from '../model/address';
-import { hostIncomingServers, type MailServer, type ProviderDefinition, type ServerType, type SocketType } from '../model/provider';
+import type { MailServer, ProviderDefinition, ServerType, SocketType } from '../model/provider';
 
 export const DEFAULT_TTL = 3600;
 /** Clients build https://<target>/autodiscover/autodiscover.xml and ignore the port (§5.3); 443 says what we mean. */
@@ -68,7 +68,7 @@ export function dnsRecords(definition: ProviderDefinition, domain: string, { tar
 
   for (const service of MAIL_SERVICES) {
     const name = absolute(`${service.label}._tcp.${domain}`);
-    const servers = service.type === 'smtp' ? definition.outgoing : hostIncomingServers(definition);
+    const servers = service.type === 'smtp' ? definition.outgoing : definition.incoming;
     const offered = new Map<string, DnsRecord>();
     servers.forEach((server: MailServer, index) => {
       if (server.type !== service.type || !service.socketTypes.includes(server.socketType)) return;

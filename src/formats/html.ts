@@ -8,7 +8,6 @@
  */
 import { substitutePlaceholders, type EmailAddress } from '../model/address';
 import {
-  hostIncomingServers,
   type AuthenticationMethod,
   type LocalisedText,
   type MailServer,
@@ -113,7 +112,7 @@ export interface SetupPageInput {
 }
 
 export function renderSetupPage({ provider, address, appleProfilePath }: SetupPageInput): string {
-  const incoming = hostIncomingServers(provider).map((server) => serverRow(server, address));
+  const incoming = provider.incoming.map((server) => serverRow(server, address));
   const outgoing = provider.outgoing.map((server) => serverRow(server, address));
   return page({
     title: `Mail settings for ${address.address}`,
@@ -299,7 +298,7 @@ function enableSection(provider: ProviderDefinition): SafeHtml | undefined {
 }
 
 function thunderbirdNotes(provider: ProviderDefinition): SafeHtml {
-  const first = hostIncomingServers(provider)[0];
+  const first = provider.incoming[0];
   return html`
     <h3>Thunderbird</h3>
     <p>Thunderbird normally finds these settings by itself (so do Evolution, KMail, FairEmail and
@@ -309,7 +308,7 @@ function thunderbirdNotes(provider: ProviderDefinition): SafeHtml {
 }
 
 function outlookNotes(provider: ProviderDefinition, address: EmailAddress): SafeHtml {
-  const usable = [...hostIncomingServers(provider), ...provider.outgoing].filter((server) =>
+  const usable = [...provider.incoming, ...provider.outgoing].filter((server) =>
     server.authentication.some((method) => OUTLOOK_AUTHENTICATION[method]),
   );
   if (usable.length === 0) {
@@ -317,7 +316,7 @@ function outlookNotes(provider: ProviderDefinition, address: EmailAddress): Safe
       <h3>Outlook, Outlook Express and Windows Live Mail</h3>
       <p>These programs cannot sign in to these servers: use another program.</p>`;
   }
-  const firstIncoming = hostIncomingServers(provider).find((server) => usable.includes(server));
+  const firstIncoming = provider.incoming.find((server) => usable.includes(server));
   const firstOutgoing = provider.outgoing.find((server) => usable.includes(server));
   const outgoingLogin = firstOutgoing && outlookAuthentication(firstOutgoing);
   const sameLogin =
@@ -377,7 +376,7 @@ function outlookAuthentication(server: MailServer) {
 }
 
 function appleNotes(provider: ProviderDefinition, address: EmailAddress, appleProfilePath: string | undefined): SafeHtml {
-  const useSsl = [...hostIncomingServers(provider), ...provider.outgoing].every((server) => SECURITY_IN_WORDS[server.socketType].appleUseSsl);
+  const useSsl = [...provider.incoming, ...provider.outgoing].every((server) => SECURITY_IN_WORDS[server.socketType].appleUseSsl);
   const manual = html`turn “Use SSL” ${useSsl ? 'on' : 'on only where the Security column is not “none”'}.`;
   if (appleProfilePath === undefined) {
     return html`
@@ -394,7 +393,7 @@ function appleNotes(provider: ProviderDefinition, address: EmailAddress, applePr
 }
 
 function genericNotes(provider: ProviderDefinition): SafeHtml {
-  const servers = [...hostIncomingServers(provider), ...provider.outgoing];
+  const servers = [...provider.incoming, ...provider.outgoing];
   const securities = [...new Set(servers.map((server) => server.socketType))];
   const outgoingNeedsLogin = provider.outgoing.some((server) =>
     server.authentication.some((method) => AUTHENTICATION_IN_WORDS[method].password),

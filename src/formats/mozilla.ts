@@ -7,20 +7,21 @@
  * case-sensitively and drops what it does not recognise (protocols.md §7 G4–G9).
  *
  * Autoconfig 1.2 additions (protocols.md §9.2) are written only in forms a 1.1 client
- * skips without losing anything it could use: URL servers are incomingServer sections of
- * types Thunderbird does not know (it drops just that section). Elements with a 1.2
+ * skips without losing anything it could use: other servers (`otherIncoming`) are
+ * incomingServer sections of types Thunderbird does not know (it drops just that section). Elements with a 1.2
  * attribute (`authentication system=…`, `domain purpose="mx"`) reach Thunderbird's
  * sanitizer as objects (TB-JXON), which match no token or host name, so it skips them;
  * the generic methods always follow (the model defaults them) and the plain domains are
  * never empty, so every server and the file itself stay usable (G3).
  */
 import {
-  isUrlServer,
-  type HostIncomingServer,
+  HTTP_AUTHENTICATION_METHODS,
   type LocalisedText,
+  type MailServer,
+  type OtherIncomingServer,
   type OutgoingServer,
+  type IncomingServer,
   type ProviderDefinition,
-  type UrlServer,
 } from '../model/provider';
 import { ATTRIBUTE, TEXT, renderXml, type XmlTree, type XmlValue } from './xml';
 
@@ -39,7 +40,9 @@ export function renderMozillaAutoconfig(provider: ProviderDefinition, extraDocum
         ],
         displayName: provider.displayName,
         displayShortName: provider.displayShortName,
-        incomingServer: provider.incoming.map((server) => (isUrlServer(server) ? urlServer(server) : incomingServer(server))),
+        // The other servers follow the mail servers: the ISPDB lists them after, and clients
+        // prefer the first server they support, so a 1.1 client's choice never changes.
+        incomingServer: [...provider.incoming.map(incomingServer), ...provider.otherIncoming.map(otherIncomingServer)],
         outgoingServer: provider.outgoing.map(outgoingServer),
         documentation: [...extraDocumentation, ...provider.documentation].map((doc) => ({
           [`${ATTRIBUTE}url`]: doc.url,
@@ -59,6 +62,7 @@ export function renderMozillaAutoconfig(provider: ProviderDefinition, extraDocum
         loginPage: provider.webMail.loginPage && { [`${ATTRIBUTE}url`]: provider.webMail.loginPage },
         loginPageInfo: provider.webMail.loginPageInfo && {
           [`${ATTRIBUTE}url`]: provider.webMail.loginPageInfo.url,
+          [`${ATTRIBUTE}waitForRedirectionURLPrefix`]: provider.webMail.loginPageInfo.waitForRedirectionURLPrefix,
           username: provider.webMail.loginPageInfo.username,
           usernameField: fieldReference(provider.webMail.loginPageInfo.usernameField),
           passwordField: fieldReference(provider.webMail.loginPageInfo.passwordField),
@@ -73,50 +77,46 @@ export function renderMozillaAutoconfig(provider: ProviderDefinition, extraDocum
 
 /** Whether the definition says anything only autoconfig 1.2 can express. */
 function usesVersion12(provider: ProviderDefinition): boolean {
+  const mailServers: MailServer[] = [...provider.incoming, ...provider.outgoing];
   return (
     provider.mxDomains !== undefined ||
     provider.oAuth2?.clientID !== undefined ||
-    provider.incoming.some((server) => isUrlServer(server) || server.saslMechanisms !== undefined) ||
-    provider.outgoing.some((server) => server.saslMechanisms !== undefined)
+    provider.oAuth2?.clientSecret !== undefined ||
+    mailServers.some((server) => server.saslMechanisms !== undefined) ||
+    provider.otherIncoming.some((server) => VERSION_12_TYPES.has(server.type) || server.authentication?.some(isHttpAuthentication))
   );
 }
 
-/** The 1.2 authentication `system` of each URL-server method; generic tokens have none. */
-const URL_AUTHENTICATION_SYSTEM: Record<UrlServer['authentication'][number], 'http' | undefined> = {
-  OAuth2: undefined,
-  Basic: 'http',
-  Digest: 'http',
-};
+/** Server types that config-v1.1 files never had (ews, graph, owa and exchange occur in ISPDB 1.1 files). */
+const VERSION_12_TYPES = new Set<OtherIncomingServer['type']>(['jmap', 'activeSync']);
 
-function urlServer(server: UrlServer): XmlTree {
-  return {
-    [`${ATTRIBUTE}type`]: server.type,
-    url: server.url,
-    authentication: server.authentication.map((method) => systemAuthentication(URL_AUTHENTICATION_SYSTEM[method], method)),
-    username: server.username,
-  };
+const isHttpAuthentication = (method: string) => (HTTP_AUTHENTICATION_METHODS as readonly string[]).includes(method);
+
+/** `<authentication>` elements: 1.2 SASL mechanisms first, then the methods, HTTP ones with `system="http"`. */
+function authenticationElements(methods: readonly string[] = [], saslMechanisms: readonly string[] = []): XmlValue[] {
+  return [
+    ...saslMechanisms.map((mechanism) => systemAuthentication('sasl', mechanism)),
+    ...methods.map((method) => (isHttpAuthentication(method) ? systemAuthentication('http', method) : method)),
+  ];
 }
 
-function systemAuthentication(system: string | undefined, method: string): XmlValue {
-  return system === undefined ? method : { [`${ATTRIBUTE}system`]: system, [TEXT]: method };
+function systemAuthentication(system: string, method: string): XmlValue {
+  return { [`${ATTRIBUTE}system`]: system, [TEXT]: method };
 }
 
-function serverFields(server: HostIncomingServer | OutgoingServer): XmlTree {
+function serverFields(server: MailServer): XmlTree {
   return {
     [`${ATTRIBUTE}type`]: server.type,
     hostname: server.hostname,
     port: server.port,
     socketType: server.socketType,
-    authentication: [
-      ...(server.saslMechanisms ?? []).map((mechanism) => systemAuthentication('sasl', mechanism)),
-      ...server.authentication,
-    ],
+    authentication: authenticationElements(server.authentication, server.saslMechanisms),
     // Always present: Thunderbird reads a missing username as the string "undefined" (G7).
     username: server.username,
   };
 }
 
-function incomingServer(server: HostIncomingServer): XmlTree {
+function incomingServer(server: IncomingServer): XmlTree {
   const pop3 = server.type === 'pop3' ? server.pop3 : undefined;
   return {
     ...serverFields(server),
@@ -126,6 +126,22 @@ function incomingServer(server: HostIncomingServer): XmlTree {
       daysToLeaveMessagesOnServer: pop3.daysToLeaveMessagesOnServer,
       checkInterval: pop3.checkIntervalMinutes === undefined ? undefined : { [`${ATTRIBUTE}minutes`]: pop3.checkIntervalMinutes },
     },
+    useGlobalPreferredServer: server.useGlobalPreferredServer,
+  };
+}
+
+function otherIncomingServer(server: OtherIncomingServer): XmlTree {
+  return {
+    [`${ATTRIBUTE}type`]: server.type,
+    url: server.url,
+    hostname: server.hostname,
+    port: server.port,
+    socketType: server.socketType,
+    authentication: authenticationElements(server.authentication),
+    username: server.username,
+    owaURL: server.owaURL,
+    ewsURL: server.ewsURL,
+    easURL: server.easURL,
     useGlobalPreferredServer: server.useGlobalPreferredServer,
   };
 }

@@ -8,9 +8,8 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { substitutePlaceholders, type EmailAddress } from '../model/address';
 import {
-  hostIncomingServers,
   type AuthenticationMethod,
-  type HostIncomingServer,
+  type IncomingServer,
   type MailServer,
   type OutgoingServer,
   type ProviderDefinition,
@@ -205,8 +204,8 @@ export function outlookProtocol(server: MailServer, context: PoxContext, incomin
 
 /** The settings answer: one Protocol per usable server, incoming first, in preference order. */
 export function renderPoxSettings(provider: ProviderDefinition, context: PoxContext): string | undefined {
-  const incoming = hostIncomingServers(provider)
-    .map((server: HostIncomingServer) => ({ server, protocol: outlookProtocol(server, context) }))
+  const incoming = provider.incoming
+    .map((server: IncomingServer) => ({ server, protocol: outlookProtocol(server, context) }))
     .filter((entry) => entry.protocol);
   const primaryIncomingUsername = incoming[0]?.server.username;
   const outgoing = provider.outgoing

@@ -11,8 +11,6 @@ import { createHash } from 'node:crypto';
 import { PLACEHOLDERS, substitutePlaceholders } from '../model/address';
 import {
   DEFAULT_PORTS,
-  hostIncomingServers,
-  isUrlServer,
   type AuthenticationMethod,
   type MailServer,
   type ProviderDefinition,
@@ -33,16 +31,16 @@ const PASSWORD_METHODS: readonly AuthenticationMethod[] = ['password-cleartext',
 export function renderPacc(provider: ProviderDefinition, domain: string): string {
   const issuer = oauthIssuer(provider);
   const usable = (server: MailServer) => usableServer(server, domain, issuer !== undefined);
-  const imap = hostIncomingServers(provider).find((server) => server.type === 'imap' && usable(server));
-  const pop3 = hostIncomingServers(provider).find((server) => server.type === 'pop3' && usable(server));
+  const imap = provider.incoming.find((server) => server.type === 'imap' && usable(server));
+  const pop3 = provider.incoming.find((server) => server.type === 'pop3' && usable(server));
   const smtp = provider.outgoing.find(usable);
-  const jmap = provider.incoming.find((server) => isUrlServer(server) && server.type === 'jmap' && server.url.startsWith('https://'));
+  const jmap = provider.otherIncoming.find((server) => server.type === 'jmap' && server.url?.startsWith('https://'));
   const listed = [imap, pop3, smtp].filter((server) => server !== undefined);
   const documentation = provider.documentation[0]?.url;
 
   return JSON.stringify({
     protocols: {
-      jmap: jmap && isUrlServer(jmap) ? { url: substitutePlaceholders(jmap.url, undefined, domain) } : undefined,
+      jmap: jmap?.url === undefined ? undefined : { url: substitutePlaceholders(jmap.url, undefined, domain) },
       imap: imap && { host: substitutePlaceholders(imap.hostname, undefined, domain) },
       pop3: pop3 && { host: substitutePlaceholders(pop3.hostname, undefined, domain) },
       smtp: smtp && { host: substitutePlaceholders(smtp.hostname, undefined, domain) },

@@ -27,13 +27,16 @@ export type AuthenticationMethod = (typeof AUTHENTICATION_METHODS)[number];
 export type ServerType = 'imap' | 'pop3' | 'smtp';
 
 /**
- * Autoconfig 1.2 incoming types reached by URL, not by host and port (protocols.md §9.2).
- * Mozilla output only: config-v1.1 clients skip incoming types they do not know (§1.3).
+ * Incoming servers that are not POP3 or IMAP: autoconfig 1.2's URL-based access (jmap,
+ * ews, activeSync, graph; protocols.md §9.2) and the Exchange-family entries of ISPDB
+ * files (exchange, owa; §1.3). They live in their own list, `otherIncoming`, so that only
+ * the Mozilla output passes them on and no other format can mistake them for a mail
+ * server; config-v1.1 clients skip incoming types they do not know.
  */
-export const URL_SERVER_TYPES = ['jmap', 'ews', 'activeSync', 'graph'] as const;
+export const OTHER_INCOMING_TYPES = ['jmap', 'ews', 'activeSync', 'graph', 'exchange', 'owa'] as const;
 
-/** How a URL server authenticates, most preferred first: OAuth2, or HTTP `Basic`/`Digest` (1.2 `system="http"`). */
-export const URL_AUTHENTICATION_METHODS = ['OAuth2', 'Basic', 'Digest'] as const;
+/** HTTP authentication for URL-based servers (1.2 `<authentication system="http">`). */
+export const HTTP_AUTHENTICATION_METHODS = ['Basic', 'Digest'] as const;
 
 /** The port a server listens on when the definition does not say (IANA assignments, RFC 8314). */
 export const DEFAULT_PORTS: Record<ServerType, Record<SocketType, number>> = {
@@ -42,12 +45,13 @@ export const DEFAULT_PORTS: Record<ServerType, Record<SocketType, number>> = {
   smtp: { SSL: 465, STARTTLS: 587, plain: 25 },
 };
 
-// Hostnames may carry placeholders (mail.%EMAILDOMAIN%), so they are checked with the
-// placeholders replaced by a sample label.
-const hostname = z.string().trim().refine(
-  (value) => toDomainKey(value.replaceAll(/%[A-Z]+%/g, 'placeholder')) !== undefined,
-  { message: 'must be a host name (letters, digits, hyphens and dots; placeholders allowed)' },
-);
+// Hostnames and URLs may carry placeholders (mail.%EMAILDOMAIN%, https://login.%EMAILDOMAIN%/
+// in ISPDB files), so they are checked with the placeholders replaced by a sample label.
+const withSampleLabels = (value: string) => value.replaceAll(/%[A-Z]+%/g, 'placeholder');
+
+const hostname = z.string().trim().refine((value) => toDomainKey(withSampleLabels(value)) !== undefined, {
+  message: 'must be a host name (letters, digits, hyphens and dots; placeholders allowed)',
+});
 
 const port = z
   .number({ error: (issue) => `must be a whole number 1..65535, got ${JSON.stringify(issue.input)}` })
@@ -69,11 +73,22 @@ const authentication = z
   .preprocess((value) => (typeof value === 'string' ? [value] : value), z.array(authenticationMethod).min(1, 'must list at least one method'))
   .default(['password-cleartext']);
 
-const url = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+const httpUrl = z.url({ protocol: /^https?$/ });
+const url = z.string().trim().refine((value) => httpUrl.safeParse(withSampleLabels(value)).success, {
+  message: 'must be an http(s) URL (placeholders allowed)',
+});
 
-/** Text in several languages: `{ en: "...", de: "..." }`, or a plain string for one unnamed language. */
+/**
+ * Text in several languages: `{ en: "...", de: "..." }`, a plain string for one unnamed
+ * language, or a list of `{ lang?, text }` when some entries name no language or a
+ * language repeats (both occur in ISPDB files).
+ */
 const localisedText = z
-  .union([z.string().transform((text) => [{ text }]), z.record(z.string(), z.string())])
+  .union([
+    z.string().transform((text) => [{ text }]),
+    z.array(z.strictObject({ lang: z.string().trim().min(1).optional(), text: z.string() })).min(1),
+    z.record(z.string(), z.string()),
+  ])
   .transform((value) =>
     Array.isArray(value)
       ? (value as { lang?: string; text: string }[])
@@ -106,31 +121,46 @@ const serverFields = {
   useGlobalPreferredServer: z.boolean().optional(),
 };
 
-// Like host names, server URLs may carry placeholders (https://jmap.%EMAILDOMAIN%/session).
-const serverUrl = z
-  .string()
-  .trim()
-  .refine((value) => url.safeParse(value.replaceAll(/%[A-Z]+%/g, 'placeholder')).success, {
-    message: 'must be an http(s) URL (placeholders allowed)',
+const otherIncomingServer = z
+  .strictObject({
+    type: z.enum(OTHER_INCOMING_TYPES, {
+      error: (issue) => `must be one of ${OTHER_INCOMING_TYPES.join(', ')}, got ${JSON.stringify(issue.input)}`,
+    }),
+    /** Autoconfig 1.2: the service URL (jmap session, EWS endpoint, ...). */
+    url: url.optional(),
+    /** ISPDB `type="exchange"`: Exchange's own URLs, and sometimes a host. */
+    owaURL: url.optional(),
+    ewsURL: url.optional(),
+    easURL: url.optional(),
+    hostname: hostname.optional(),
+    port: port.optional(),
+    socketType: socketType.optional(),
+    username: z.string().trim().min(1).optional(),
+    /** Most preferred first; HTTP `Basic`/`Digest` are written with `system="http"`. */
+    authentication: z
+      .array(
+        z.enum([...AUTHENTICATION_METHODS, ...HTTP_AUTHENTICATION_METHODS], {
+          error: (issue) =>
+            `must be one of ${[...AUTHENTICATION_METHODS, ...HTTP_AUTHENTICATION_METHODS].join(', ')}, got ${JSON.stringify(issue.input)}`,
+        }),
+      )
+      .min(1)
+      .optional(),
+    useGlobalPreferredServer: z.boolean().optional(),
+  })
+  .refine((server) => [server.hostname, server.url, server.owaURL, server.ewsURL, server.easURL].some(Boolean), {
+    message: 'needs a url (or owaURL, ewsURL, easURL, hostname)',
   });
-
-const urlServer = z.strictObject({
-  type: z.enum(URL_SERVER_TYPES),
-  url: serverUrl,
-  username,
-  authentication: z.array(z.enum(URL_AUTHENTICATION_METHODS)).min(1),
-});
 
 const incomingServer = z.discriminatedUnion(
   'type',
   [
     z.strictObject({ type: z.literal('imap'), ...serverFields }),
     z.strictObject({ type: z.literal('pop3'), ...serverFields, pop3: pop3Options.optional() }),
-    urlServer,
   ],
   {
     error: (issue) =>
-      `must be one of imap, pop3, ${URL_SERVER_TYPES.join(', ')}, got ${JSON.stringify((issue.input as { type?: unknown } | undefined)?.type)}`,
+      `must be imap or pop3 (other types go in otherIncoming), got ${JSON.stringify((issue.input as { type?: unknown } | undefined)?.type)}`,
   },
 );
 
@@ -162,6 +192,8 @@ export const providerSchema = z
     mxDomains: z.array(domainName).min(1).optional(),
     incoming: z.array(incomingServer).min(1, 'must list at least one incoming server'),
     outgoing: z.array(outgoingServer).min(1, 'must list at least one outgoing server'),
+    /** Servers that are not POP3/IMAP, after `incoming` in preference; in Mozilla output only. */
+    otherIncoming: z.array(otherIncomingServer).default([]),
     documentation: z.array(z.strictObject({ url, descr: localisedText.optional() })).default([]),
     enable: z
       .strictObject({ visitUrl: url.optional(), instruction: localisedText.optional() })
@@ -172,6 +204,8 @@ export const providerSchema = z
         loginPageInfo: z
           .strictObject({
             url,
+            /** Wait for a redirect to a URL with this prefix before filling in the form (ISPDB t-online.de). */
+            waitForRedirectionURLPrefix: url.optional(),
             username: z.string().optional(),
             usernameField: fieldRef.optional(),
             passwordField: fieldRef.optional(),
@@ -200,7 +234,7 @@ export const providerSchema = z
     id: toDomainKey(provider.id) ?? provider.id,
     displayName: provider.displayName ?? provider.id,
     domains: [...new Set(provider.domains)],
-    incoming: provider.incoming.map((server) => (isUrlServer(server) ? server : withDefaultPort(server))),
+    incoming: provider.incoming.map(withDefaultPort),
     outgoing: provider.outgoing.map(withDefaultPort),
   }));
 
@@ -213,19 +247,7 @@ export type ProviderInput = z.input<typeof providerSchema>;
 /** A validated provider definition with every default applied. */
 export type ProviderDefinition = z.output<typeof providerSchema>;
 export type IncomingServer = ProviderDefinition['incoming'][number];
-/** An incoming server reached by URL (jmap, ews, activeSync, graph). */
-export type UrlServer = Extract<IncomingServer, { url: string }>;
-/** An incoming server reached by host and port (imap, pop3): the kind every format serves. */
-export type HostIncomingServer = Exclude<IncomingServer, UrlServer>;
 export type OutgoingServer = ProviderDefinition['outgoing'][number];
-export type MailServer = HostIncomingServer | OutgoingServer;
-
-export function isUrlServer<T extends { type: string }>(server: T): server is Extract<T, { url: string }> {
-  return (URL_SERVER_TYPES as readonly string[]).includes(server.type);
-}
-
-/** The incoming servers reached by host and port, in preference order. */
-export function hostIncomingServers(provider: ProviderDefinition): HostIncomingServer[] {
-  return provider.incoming.filter((server): server is HostIncomingServer => !isUrlServer(server));
-}
+export type MailServer = IncomingServer | OutgoingServer;
+export type OtherIncomingServer = ProviderDefinition['otherIncoming'][number];
 export type LocalisedText = { lang?: string; text: string }[];

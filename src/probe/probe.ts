@@ -8,7 +8,7 @@ import { connect as connectTcp, isIP, type Socket } from 'node:net';
 import { checkServerIdentity, connect as connectTls, rootCertificates, type PeerCertificate, type TLSSocket } from 'node:tls';
 import type { EmailAddress } from '../model/address';
 import { substitutePlaceholders } from '../model/address';
-import { hostIncomingServers, type MailServer, type ProviderDefinition } from '../model/provider';
+import type { MailServer, ProviderDefinition } from '../model/provider';
 import { authMechanisms, ehlo, LineReader, readGreeting, requestStartTls, sayGoodbye } from './mail-session';
 
 export const DEFAULT_PROBE_TIMEOUT_MS = 5_000;
@@ -65,7 +65,7 @@ export function serversToProbe(
   const seen = new Set<string>();
   const result: { role: 'incoming' | 'outgoing'; server: MailServer; hostname: string }[] = [];
   const all = [
-    ...hostIncomingServers(definition).map((server) => ({ role: 'incoming' as const, server })),
+    ...definition.incoming.map((server) => ({ role: 'incoming' as const, server })),
     ...definition.outgoing.map((server) => ({ role: 'outgoing' as const, server })),
   ];
   for (const { role, server } of all) {
