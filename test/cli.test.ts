@@ -1,8 +1,10 @@
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { createHash } from 'node:crypto';
+import request from 'supertest';
 import { runCommand } from '../src/cli/index';
-import { SHIPPED_CONFIG } from './support/app';
+import { SHIPPED_CONFIG, shippedApp } from './support/app';
 
 async function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
   let stdout = '';
@@ -145,15 +147,22 @@ describe('dns', () => {
     expect(records.filter((record) => record.type === 'CNAME').map((record) => [record.name, record.data[0]])).toEqual([
       ['autoconfig.example.net.', 'autoconfig.hoster.example.'],
       ['autodiscover.example.net.', 'autoconfig.hoster.example.'],
+      ['ua-auto-config.example.net.', 'autoconfig.hoster.example.'],
     ]);
     expect(srv(records, '_autodiscover._tcp.example.net.')).toEqual(['0 0 443 autoconfig.hoster.example.']);
+    // The PACC digest is of the exact bytes the server answers for that domain.
+    const served = await request(await shippedApp()).get('/.well-known/user-agent-configuration.json').set('Host', 'ua-auto-config.example.net').expect(200);
+    const digest = createHash('sha256').update(served.text).digest('base64');
+    expect(records.filter((record) => record.type === 'TXT').map((record) => [record.name, record.data.join(' ')])).toEqual([
+      ['_ua-auto-config.example.net.', `"v=UAAC1; a=sha256; d=${digest}"`],
+    ]);
     expect(srv(records, '_imaps._tcp.example.net.')).toEqual(['0 0 993 imap.example.com.']);
     expect(srv(records, '_pop3s._tcp.example.net.')).toEqual(['1 0 995 pop.example.com.']);
     expect(srv(records, '_submissions._tcp.example.net.')).toEqual(['0 0 465 smtp.example.com.']);
     expect(srv(records, '_submission._tcp.example.net.')).toEqual(['1 0 587 smtp.example.com.']);
     expect(srv(records, '_imap._tcp.example.net.')).toEqual(['0 0 0 .']);
     expect(srv(records, '_pop3._tcp.example.net.')).toEqual(['0 0 0 .']);
-    expect(records).toHaveLength(9);
+    expect(records).toHaveLength(11);
   });
 
   test('preference order carries over; --json says the same as the zone lines', async () => {

@@ -9,7 +9,8 @@ import path from 'node:path';
 import request from 'supertest';
 import { z } from 'zod';
 import { loadRegistry } from '../src/config/load';
-import { paccDigest, paccDigestRecord, renderPacc } from '../src/formats/pacc';
+import { paccDigestRecord } from '../src/formats/dns';
+import { paccDigest, renderPacc } from '../src/formats/pacc';
 import type { ProviderInput } from '../src/model/provider';
 import { appWithProviders, binaryBody, SHIPPED_CONFIG, shippedApp } from './support/formats';
 

@@ -1,13 +1,15 @@
 /**
  * The DNS records an admin publishes for a hosted domain (protocols.md §5): the
- * `autoconfig.`/`autodiscover.` names pointing at this server, the `_autodiscover._tcp`
- * SRV record Outlook falls back to, and the RFC 6186/8314 SRV records for the mail
- * servers themselves, with `.` as the target of services the provider does not offer.
+ * `autoconfig.`/`autodiscover.`/`ua-auto-config.` names pointing at this server, the
+ * `_autodiscover._tcp` SRV record Outlook falls back to, the PACC digest record (§9.4),
+ * and the RFC 6186/8314 SRV records for the mail servers themselves, with `.` as the
+ * target of services the provider does not offer.
  * Pure: definition + domain + target → records → BIND zone lines or JSON.
  */
 import { isIP } from 'node:net';
 import { substitutePlaceholders } from '../model/address';
 import type { MailServer, ProviderDefinition, ServerType, SocketType } from '../model/provider';
+import { paccDigest, renderPacc } from './pacc';
 
 export const DEFAULT_TTL = 3600;
 /** Clients build https://<target>/autodiscover/autodiscover.xml and ignore the port (§5.3); 443 says what we mean. */
@@ -16,6 +18,7 @@ const AUTODISCOVER_SRV_PORT = 443;
 export type DnsRecord =
   | { readonly name: string; readonly ttl: number; readonly type: 'CNAME'; readonly target: string }
   | { readonly name: string; readonly ttl: number; readonly type: 'A' | 'AAAA'; readonly address: string }
+  | { readonly name: string; readonly ttl: number; readonly type: 'TXT'; readonly value: string }
   | {
       readonly name: string;
       readonly ttl: number;
@@ -49,7 +52,7 @@ export interface DnsOptions {
 export function dnsRecords(definition: ProviderDefinition, domain: string, { target, ttl = DEFAULT_TTL }: DnsOptions): DnsRecord[] {
   const records: DnsRecord[] = [];
   const family = isIP(target);
-  for (const prefix of ['autoconfig', 'autodiscover']) {
+  for (const prefix of ['autoconfig', 'autodiscover', 'ua-auto-config']) {
     const name = absolute(`${prefix}.${domain}`);
     if (family === 0) records.push({ name, ttl, type: 'CNAME', target: absolute(target) });
     else records.push({ name, ttl, type: family === 4 ? 'A' : 'AAAA', address: target });
@@ -65,6 +68,8 @@ export function dnsRecords(definition: ProviderDefinition, domain: string, { tar
     port: AUTODISCOVER_SRV_PORT,
     target: family === 0 ? absolute(target) : absolute(`autodiscover.${domain}`),
   });
+  // PACC clients read the document only if its SHA-256 matches this record.
+  records.push(paccDigestRecord(domain, renderPacc(definition, domain), ttl));
 
   for (const service of MAIL_SERVICES) {
     const name = absolute(`${service.label}._tcp.${domain}`);
@@ -83,6 +88,11 @@ export function dnsRecords(definition: ProviderDefinition, domain: string, { tar
   return records;
 }
 
+/** The TXT record PACC clients check the document against (`_ua-auto-config.<domain>`). */
+export function paccDigestRecord(domain: string, document: string | Uint8Array, ttl = DEFAULT_TTL): Extract<DnsRecord, { type: 'TXT' }> {
+  return { name: absolute(`_ua-auto-config.${domain}`), ttl, type: 'TXT', value: `v=UAAC1; a=sha256; d=${paccDigest(document)}` };
+}
+
 /** BIND zone-file lines, one record each. */
 export function renderZone(records: readonly DnsRecord[]): string {
   return records.map((record) => `${record.name}\t${record.ttl}\tIN\t${record.type}\t${recordData(record)}\n`).join('');
@@ -97,6 +107,9 @@ function recordData(record: DnsRecord): string {
       return record.address;
     case 'SRV':
       return `${record.priority} ${record.weight} ${record.port} ${record.target}`;
+    case 'TXT':
+      // The digest's base64 has no quotes or backslashes to escape.
+      return `"${record.value}"`;
   }
 }
 

@@ -87,15 +87,3 @@ function oauthIssuer(provider: ProviderDefinition): string | undefined {
 export function paccDigest(document: string | Uint8Array): string {
   return createHash('sha256').update(document).digest('base64');
 }
-
-export interface DnsRecord {
-  /** Fully qualified, with the trailing dot. */
-  readonly name: string;
-  readonly type: 'TXT' | 'CNAME';
-  readonly value: string;
-}
-
-/** The TXT record clients check the document against (`_ua-auto-config.<domain>`). */
-export function paccDigestRecord(domain: string, document: string | Uint8Array): DnsRecord {
-  return { name: `_ua-auto-config.${domain}.`, type: 'TXT', value: `v=UAAC1; a=sha256; d=${paccDigest(document)}` };
-}
