@@ -6,9 +6,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { expectMozillaAnswer, expectPoxAnswer, expectV2Answer } from './answers';
+import { expectMozillaAnswer, expectPoxAnswer, expectV2Answer } from './support/answers';
 import { parseXml } from './support/app';
-import { poxRequestXml, rawExchange, rawGet, rawPost, rawRequest, startTestServer, type RawResponse, type TestServer } from './raw-http';
+import { poxRequestXml, rawExchange, rawGet, rawPost, rawRequest, startTestServer, type RawResponse, type TestServer } from './support/raw-http';
 
 const POX = '/autodiscover/autodiscover.xml';
 const POX_HOST = 'autodiscover.example.com';

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { runCommand } from '../src/cli/index';
-import { CERTIFICATES, TEST_CA_FILE, closedPort, startMailServer, type MailTestServer } from './mail-servers';
+import { CERTIFICATES, TEST_CA_FILE, closedPort, startMailServer, type MailTestServer } from './support/mail-servers';
 
 const LOOPBACK = '127.0.0.1';
 let configDir: string;

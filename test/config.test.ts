@@ -9,7 +9,7 @@ import path from 'node:path';
 import { ConfigError } from '../src/config/errors';
 import { loadProviders, parseProviderFile } from '../src/config/load-providers';
 import { SHIPPED_CONFIG } from './support/app';
-import { compiledEntry, removeCompiled, runToExit, startProcess } from './support/process';
+import { buildServer, runServerToExit, startServerProcess, type Build } from './support/server-process';
 
 const VALID = `id: acme.example
 domains: [acme.example]
@@ -111,26 +111,29 @@ describe('loading a config directory', () => {
 
 describe('the server process', () => {
   // Compiling takes a few seconds on a busy machine: not part of any one test's time.
-  beforeAll(() => compiledEntry(), 120_000);
-  afterAll(removeCompiled);
+  let build: Build;
+  beforeAll(async () => {
+    build = await buildServer();
+  }, 120_000);
+  afterAll(() => build.remove());
 
   test('refuses to start on a broken config: exit 1, the message on stderr', async () => {
     const dir = configDir({ 'acme.yaml': VALID.replace('port: 993', 'port: 99999') });
-    const finished = await runToExit(['--config', dir]);
+    const finished = await runServerToExit(build, ['--config', dir]);
     expect(finished.code).toBe(1);
     expect(finished.stderr).toContain(`${path.join(dir, 'providers', 'acme.yaml')}: incoming[0].port: must be 1..65535, got 99999`);
   }, 30_000);
 
   test('MAIL_AUTOCONFIG_CONFIG names the directory too; a valid one is served', async () => {
     const dir = configDir({ 'acme.yaml': VALID });
-    const server = await startProcess([], { MAIL_AUTOCONFIG_CONFIG: dir });
+    const server = await startServerProcess(build, undefined, { MAIL_AUTOCONFIG_CONFIG: dir });
     try {
       const res = await fetch(`http://127.0.0.1:${server.port}/mail/config-v1.1.xml?emailaddress=a%40acme.example`);
       expect(res.status).toBe(200);
       expect(await res.text()).toContain('<hostname>imap.acme.example</hostname>');
     } finally {
       server.child.kill('SIGTERM');
-      expect((await server.exited).code).toBe(0);
+      expect(await server.exited).toBe(0);
     }
   }, 30_000);
 });

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import request from 'supertest';
 import { shippedApp } from './support/app';
-import { poxRequestXml } from './raw-http';
+import { poxRequestXml } from './support/raw-http';
 
 const localPart = fc.stringMatching(/^[a-z0-9][a-z0-9._+-]{0,30}$/).filter((text) => !text.includes('..') && !text.endsWith('.'));
 

@@ -6,9 +6,9 @@
  */
 import fc from 'fast-check';
 import { parseEmailAddress } from '../src/model/address';
-import { expectMozillaAnswer, expectPoxAnswer, expectV2Answer } from './answers';
+import { expectMozillaAnswer, expectPoxAnswer, expectV2Answer } from './support/answers';
 import { parseXml } from './support/app';
-import { poxRequestXml, rawGet, rawPost, rawRequest, startTestServer, type TestServer } from './raw-http';
+import { poxRequestXml, rawGet, rawPost, rawRequest, startTestServer, type TestServer } from './support/raw-http';
 
 let server: TestServer;
 beforeAll(async () => {

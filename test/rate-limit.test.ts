@@ -9,7 +9,7 @@ import { loadRegistry } from '../src/config/load';
 import { defaultSettings, type SettingsInput } from '../src/config/settings';
 import { createApp } from '../src/http/app';
 import { SHIPPED_CONFIG } from './support/app';
-import { poxRequestXml } from './raw-http';
+import { poxRequestXml } from './support/raw-http';
 
 async function limitedApp(overrides: Partial<SettingsInput> = {}): Promise<Express> {
   const settings = defaultSettings({ ...overrides, configDir: SHIPPED_CONFIG });

@@ -5,9 +5,9 @@
  */
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { BROKEN_PROVIDERS, TEST_DOMAIN, makeConfigDir, taggedProvider, type ConfigDir } from './config-dir';
+import { BROKEN_PROVIDERS, TEST_DOMAIN, makeConfigDir, taggedProvider, type ConfigDir } from './support/config-dir';
 import { parseXml } from './support/app';
-import { poxRequestXml, startTestServer, type TestServer } from './raw-http';
+import { poxRequestXml, startTestServer, type TestServer } from './support/raw-http';
 
 let config: ConfigDir;
 let server: TestServer | undefined;

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { REPO_ROOT, shippedApp } from './support/app';
-import { HOTMAIL_POP3_ROW, LEAVE_COPY_NOTE } from './setup-page-expectations';
+import { HOTMAIL_POP3_ROW, LEAVE_COPY_NOTE } from './support/setup-page-expectations';
 
 // The callbacks given to page.evaluate run in the browser. The project compiles without the
 // DOM library (it is Node code), so the few browser globals they use are declared here,

@@ -14,7 +14,7 @@ import { setupPageRouter } from '../src/http/setup-page';
 import { providerSchema, type ProviderInput } from '../src/model/provider';
 import { Registry } from '../src/registry';
 import { SHIPPED_CONFIG, parseXml, shippedApp } from './support/app';
-import { HOTMAIL_POP3_ROW, LEAVE_COPY_NOTE } from './setup-page-expectations';
+import { HOTMAIL_POP3_ROW, LEAVE_COPY_NOTE } from './support/setup-page-expectations';
 
 /** What a person must read in the Security column for each config-v1.1 socketType (issue 4). */
 const SECURITY_WORDS: Record<string, string> = { SSL: 'SSL/TLS from the start', STARTTLS: 'STARTTLS', plain: 'none' };

@@ -4,11 +4,11 @@
  * SIGHUP reloads the configuration, keeping the last good one when the new one is broken.
  */
 import { connect, type Socket } from 'node:net';
-import { BROKEN_PROVIDERS, TEST_DOMAIN, makeConfigDir, taggedProvider, type ConfigDir } from './config-dir';
-import { expectPoxAnswer } from './answers';
+import { BROKEN_PROVIDERS, TEST_DOMAIN, makeConfigDir, taggedProvider, type ConfigDir } from './support/config-dir';
+import { expectPoxAnswer } from './support/answers';
 import { parseXml } from './support/app';
-import { parseResponses, poxRequestXml, rawRequest, rawGet, type RawResponse } from './raw-http';
-import { buildServer, startServerProcess, type Build, type ServerProcess } from './server-process';
+import { parseResponses, poxRequestXml, rawRequest, rawGet, type RawResponse } from './support/raw-http';
+import { buildServer, startServerProcess, type Build, type ServerProcess } from './support/server-process';
 
 let build: Build;
 let config: ConfigDir;

@@ -4,7 +4,7 @@
  * are set short here; production values are in settings.ts.
  */
 import type { Socket } from 'node:net';
-import { rawExchange, rawGet, rawRequest, startTestServer, type TestServer } from './raw-http';
+import { rawExchange, rawGet, rawRequest, startTestServer, type TestServer } from './support/raw-http';
 
 const HEADERS_TIMEOUT_MS = 1_500;
 const REQUEST_TIMEOUT_MS = 2_500;

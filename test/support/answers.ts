@@ -3,9 +3,9 @@
  * statuses, the Content-Type the client requires, and a body of the documented shape.
  * Used by the property tests and the attack tests alike.
  */
-import { POX_ERRORS } from '../src/formats/outlook-pox';
+import { POX_ERRORS } from '../../src/formats/outlook-pox';
 import type { RawResponse } from './raw-http';
-import { parseXml } from './support/app';
+import { parseXml } from './app';
 
 /**
  * Answers Node's HTTP parser gives before the app sees a request: 400 for a malformed

@@ -8,7 +8,7 @@ import { createServer as createTcpServer, type Server, type Socket } from 'node:
 import path from 'node:path';
 import { createSecureContext, createServer as createTlsServer, TLSSocket, type SecureContext } from 'node:tls';
 
-const TLS_DIR = path.join(__dirname, 'fixtures', 'tls');
+const TLS_DIR = path.join(__dirname, '..', 'fixtures', 'tls');
 export const TEST_CA_FILE = path.join(TLS_DIR, 'ca.pem');
 
 interface KeyPair {

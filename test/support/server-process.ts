@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { REPO_ROOT } from './support/app';
+import { REPO_ROOT } from './app';
 
 export interface ServerProcess {
   readonly child: ChildProcess;
@@ -32,13 +32,30 @@ export async function buildServer(): Promise<Build> {
   return { mainJs: path.join(outDir, 'main.js'), remove: () => rm(outDir, { recursive: true, force: true }) };
 }
 
-export function startServerProcess(build: Build, configDir: string, env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [build.mainJs, '--config', configDir], {
-    cwd: REPO_ROOT,
-    // The compiled files live outside the repository; let them find its node_modules.
-    env: { PATH: process.env.PATH, NODE_PATH: path.join(REPO_ROOT, 'node_modules'), HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/** The environment of a server process: loopback, a free port, and our node_modules. */
+function processEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  // The compiled files live outside the repository; let them find its node_modules.
+  return { PATH: process.env.PATH, NODE_PATH: path.join(REPO_ROOT, 'node_modules'), HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env };
+}
+
+/** Runs the server with `args` until it exits by itself (a refused configuration); killed after `timeoutMs`. */
+export function runServerToExit(build: Build, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 20_000): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [build.mainJs, ...args], { cwd: REPO_ROOT, env: processEnv(env), stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  return new Promise((resolve) =>
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stderr });
+    }),
+  );
+}
+
+/** Starts the server on `configDir` (or, when undefined, whatever `env` names) and resolves once it listens. */
+export function startServerProcess(build: Build, configDir: string | undefined, env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
+  const args = configDir === undefined ? [] : ['--config', configDir];
+  const child = spawn(process.execPath, [build.mainJs, ...args], { cwd: REPO_ROOT, env: processEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   const log: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
