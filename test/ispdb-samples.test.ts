@@ -2,10 +2,12 @@
  * Fidelity of the ISPDB reader over the real sample files in ../shared/ispdb-sample:
  * every file loads or is rejected for its documented reason, and what we serve means what
  * the file says (Mozilla round trip through the real app), Outlook gets the same hosts,
- * ports and security, and the YAML import gives back the same definition.
+ * ports and security, so do the setup page and the Apple profile, and the YAML import
+ * gives back the same definition.
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import { load } from 'cheerio';
 import request from 'supertest';
 import { formatProblem } from '../src/config/errors';
 import { readIspdbProvider, type IspdbReadResult } from '../src/config/ispdb-reader';
@@ -16,6 +18,7 @@ import { createApp } from '../src/http/app';
 import { Registry } from '../src/registry';
 import { SHARED, parseXml } from './support/app';
 import { clientConfigMeaning, expectSameMeaning } from './support/client-config-meaning';
+import { download, parsePlists } from './support/formats';
 
 const ISPDB_SAMPLE = path.join(SHARED, 'ispdb-sample');
 
@@ -212,4 +215,66 @@ describe('import: the YAML provider file loads back to the same definition', () 
     if ('problems' in again) throw new Error(`${name}: the imported YAML does not load:\n${JSON.stringify(again.problems, null, 2)}\n${yaml}`);
     expectSameMeaning(again.definition, sample.result.definition, `${name} (YAML import)`);
   });
+});
+
+/** Methods an Apple mail payload can express (protocols.md §4.2); others have no profile key. */
+const APPLE_METHODS = ['password-cleartext', 'password-encrypted', 'NTLM', 'none', 'client-IP-address', 'smtp-after-pop'];
+
+describe('the setup page and the Apple profile carry the same hosts, ports and security as the source', () => {
+  const substitute = (hostname: string, address: string) => hostname.replaceAll('%emaildomain%', address.split('@')[1]!);
+
+  test.each(loaded.map((sample) => [sample.name, sample] as const))('%s: setup page', async (name, sample) => {
+    const { app, address } = appFor(sample.result);
+    const meaning = clientConfigMeaning(sample.text) as { incoming: any[]; outgoing: any[] };
+    const res = await request(app).get(`/setup?email=${encodeURIComponent(address)}`).expect(200);
+    const $ = load(res.text);
+    const rows = $('table tr')
+      .toArray()
+      .map((row) => $(row).text().toLowerCase());
+    for (const server of [...meaning.incoming, ...meaning.outgoing].filter((s) => ['imap', 'pop3', 'smtp'].includes(s.type))) {
+      const host = substitute(server.hostname, address);
+      expect({ name, server: `${host}:${server.port}`, row: rows.some((row) => row.includes(host) && row.includes(String(server.port))) }).toEqual({
+        name,
+        server: `${host}:${server.port}`,
+        row: true,
+      });
+    }
+    // Exchange-family servers are not mail servers a person could type in.
+    for (const url of (sample.result.definition.otherIncoming ?? []).flatMap((s) => [s.url, s.owaURL, s.ewsURL].filter(Boolean))) {
+      expect(res.text).not.toContain(url);
+    }
+  });
+
+  test('Apple profiles: the first usable IMAP/POP3 and SMTP server of every sample, or 404 when there is none', async () => {
+    const profiles: { name: string; body: Buffer; incoming: any; outgoing: any }[] = [];
+    for (const sample of loaded) {
+      const { app, address } = appFor(sample.result);
+      const meaning = clientConfigMeaning(sample.text) as { incoming: any[]; outgoing: any[] };
+      const usable = (server: any) => server.authentication.some((method: string) => APPLE_METHODS.includes(method));
+      const incoming = meaning.incoming.find((server) => ['imap', 'pop3'].includes(server.type) && usable(server));
+      const outgoing = meaning.outgoing.find(usable);
+      const res = await download(app, `/mobileconfig?emailaddress=${encodeURIComponent(address)}`, `autoconfig.${address.split('@')[1]}`);
+      if (!incoming || !outgoing) {
+        expect({ name: sample.name, status: res.status }).toEqual({ name: sample.name, status: 404 });
+        continue;
+      }
+      expect({ name: sample.name, status: res.status }).toEqual({ name: sample.name, status: 200 });
+      profiles.push({ name: sample.name, body: res.body as Buffer, incoming: { ...incoming, hostname: substitute(incoming.hostname, address) }, outgoing: { ...outgoing, hostname: substitute(outgoing.hostname, address) } });
+    }
+    expect(profiles.length).toBeGreaterThan(40);
+    // One Python run parses them all (starting it dominates the cost).
+    const parsed = parsePlists(profiles.map((profile) => profile.body));
+    profiles.forEach(({ name, incoming, outgoing }, index) => {
+      const mail = parsed[index].PayloadContent[0];
+      expect({
+        name,
+        incoming: [mail.IncomingMailServerHostName.toLowerCase(), mail.IncomingMailServerPortNumber, mail.IncomingMailServerUseSSL],
+        outgoing: [mail.OutgoingMailServerHostName.toLowerCase(), mail.OutgoingMailServerPortNumber, mail.OutgoingMailServerUseSSL],
+      }).toEqual({
+        name,
+        incoming: [incoming.hostname, incoming.port, incoming.socketType === 'SSL'],
+        outgoing: [outgoing.hostname, outgoing.port, outgoing.socketType === 'SSL'],
+      });
+    });
+  }, 60_000);
 });
