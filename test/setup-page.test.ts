@@ -197,6 +197,12 @@ describe('GET /setup?email=: the settings', () => {
   });
 });
 
+test('/setup/ with a trailing slash redirects to /setup, keeping the query, so the relative links resolve', async () => {
+  const app = await shippedApp();
+  const res = await request(app).get('/setup/?email=fred%2Bx%40example.com').expect(301);
+  expect(new URL(res.headers.location!, 'http://host/setup/').toString()).toBe('http://host/setup?email=fred%2Bx%40example.com');
+});
+
 describe('errors a person reads', () => {
   test('an invalid address shows the form again with the error beside the field (400)', async () => {
     const app = await shippedApp();

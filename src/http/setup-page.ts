@@ -59,6 +59,12 @@ export function setupPageRouter({ registry, appleProfilePath }: SetupPageOptions
   router.get('/', pageSecurityPolicy, (_req, res) => sendPage(res, 200, renderSetupForm()));
 
   router.get(`/${SETUP_PATH}`, pageSecurityPolicy, (req, res) => {
+    // `/setup/` would resolve the page's relative links one folder too deep; the relative
+    // redirect keeps working under a proxy's path prefix.
+    if (req.path.endsWith('/')) {
+      const query = req.originalUrl.indexOf('?');
+      return res.redirect(301, `../${SETUP_PATH}${query === -1 ? '' : req.originalUrl.slice(query)}`);
+    }
     const input = formField(req, EMAIL_FIELD);
     if (input === undefined || input.trim() === '') {
       return sendPage(res, 400, renderSetupForm({ value: input, error: MESSAGES.missing }));
