@@ -5,7 +5,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Request, Response } from 'express';
 import { requestAddress, requestDomain, requestOutcome } from './observe';
 
 export const REQUEST_ID_HEADER = 'X-Request-Id';
@@ -22,7 +21,7 @@ export function requestId(req: IncomingMessage, res: ServerResponse): string {
 }
 
 /** Fields added to the access log line when the answer is finished. */
-export function accessLogFields(req: Request, res: Response, logEmailAddresses: boolean): Record<string, string> {
+export function accessLogFields(req: IncomingMessage, res: ServerResponse, logEmailAddresses: boolean): Record<string, string> {
   const fields: Record<string, string> = { outcome: requestOutcome(res) };
   const domain = requestDomain(req, res);
   if (domain) fields.domain = domain;

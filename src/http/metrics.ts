@@ -5,11 +5,13 @@
  * series stays bounded whatever clients send. Each Metrics owns its own prom-client
  * registry, so several apps (tests, a separate metrics port) never share counters.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express, type RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
 import type { Registry } from '../registry';
 import { sendTextError } from './errors';
 import { requestOutcome } from './observe';
+import { viewOf } from './request-view';
 
 export const METRICS_PATH = '/metrics';
 
@@ -113,17 +115,15 @@ export class Metrics {
     if (succeeded) this.lastGoodLoad.set(at.getTime() / 1000);
   }
 
-  /** Middleware that times every request and counts it when its answer is finished. */
-  middleware(): RequestHandler {
-    return (req, res, next) => {
-      const endpoint = endpointOf(req.path);
-      const stopTimer = this.duration.startTimer({ endpoint });
-      res.once('finish', () => {
-        stopTimer();
-        this.requests.inc({ endpoint, outcome: requestOutcome(res), client: clientFamilyOf(req.get('user-agent')) });
-      });
-      next();
-    };
+  /** Times a request and counts it when its answer is finished (on the Express and the lean path). */
+  observe(req: IncomingMessage, res: ServerResponse): void {
+    const view = viewOf(req);
+    const endpoint = endpointOf(view.path);
+    const stopTimer = this.duration.startTimer({ endpoint });
+    res.once('finish', () => {
+      stopTimer();
+      this.requests.inc({ endpoint, outcome: requestOutcome(res), client: clientFamilyOf(view.userAgent) });
+    });
   }
 
   /** GET handler for the text exposition format. */
