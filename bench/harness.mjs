@@ -90,6 +90,13 @@ export function fetchOnce(port, { method, path: requestPath, host, body }) {
   });
 }
 
+/** CPU seconds (user and system) a process has used so far. */
+export function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  // utime and stime are fields 14 and 15 of stat, in clock ticks (100 per second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 export function rssMb(pid) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN) / 1024;
@@ -116,6 +123,7 @@ export async function drive(port, probe, { seconds, connections }) {
     const output = await run(command, args, { BENCH_METHOD: probe.method, BENCH_HOST: probe.host, BENCH_BODY: probe.body ?? '' });
     const summary = JSON.parse(/^BENCH (.*)$/m.exec(output)[1]);
     return {
+      requests: summary.requests,
       rps: summary.requests / (summary.durationUs / 1e6),
       p50Ms: summary.p50Us / 1000,
       p99Ms: summary.p99Us / 1000,
@@ -127,7 +135,7 @@ export async function drive(port, probe, { seconds, connections }) {
   const headers = ['-H', `Host=${probe.host}`, ...(probe.body ? ['-H', 'Content-Type=text/xml', '-b', probe.body] : [])];
   const [command, args] = pinned(PINNING.load, process.execPath, [autocannon, '-j', '-c', String(connections), '-d', String(seconds), '-m', probe.method, ...headers, url]);
   const result = JSON.parse(await run(command, args, {}));
-  return { rps: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99, errors: result.errors + result.timeouts, non2xx: result.non2xx };
+  return { requests: result.requests.total, rps: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99, errors: result.errors + result.timeouts, non2xx: result.non2xx };
 }
 
 /** Drives a fixed number of requests (autocannon), for the memory check. */
