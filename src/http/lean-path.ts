@@ -7,7 +7,7 @@
  * Express's prototypes (Object.setPrototypeOf) makes V8 treat them as objects of an
  * unknown shape from then on, and res.send recomputes an ETag for each answer. The lean
  * path therefore runs the same steps as the Express app (request view, metrics, access
- * log, security headers, rate limit: `RequestSteps` from app.ts) and the same endpoint
+ * log, security headers, rate limit: the `steps` app.ts builds) and the same endpoint
  * handler, whose Answer the same writer sends (answer.ts); only the dispatch differs.
  * Anything the fast match is not sure about (another method, a trailing slash, an
  * undecodable path parameter, an absolute-form target, a compressed, chunked, unannounced
