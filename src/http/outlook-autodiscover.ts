@@ -25,7 +25,8 @@ import {
   renderPoxSettings,
   type PoxError,
 } from '../formats/outlook-pox';
-import type { Registry } from '../registry';
+import { poxSettingsRenderer, type PoxSettingsRenderer } from '../formats/pox-template';
+import type { HostedProvider, Registry } from '../registry';
 import { sendAnswer, type Answer } from './answer';
 import type { Outcome, RequestFacts } from './observe';
 import { bodyTooLarge } from './errors';
@@ -77,8 +78,9 @@ export function outlookAutodiscoverHandlers({ registry, httpsRedirect }: Outlook
     if (!address) return poxError(POX_ERRORS.invalidRequest);
     const found = registry().find(address.domainKey, hostDomain(request, 'autodiscover.'));
     if (!found) return poxError(POX_ERRORS.unknownAddress, NAMESPACES.response, { address });
-    const settings = renderPoxSettings(found.provider.definition, { address, domain: found.domain });
-    if (settings === undefined) return poxError(POX_ERRORS.noConfiguration, NAMESPACES.response, { address });
+    const render = settingsRenderer(found.provider, found.domain);
+    if (render === undefined) return poxError(POX_ERRORS.noConfiguration, NAMESPACES.response, { address });
+    const settings = render(address);
     return { status: 200, contentType: POX_CONTENT_TYPE, body: settings, facts: { address } };
   };
 
@@ -114,6 +116,20 @@ export function outlookAutodiscoverHandlers({ registry, httpsRedirect }: Outlook
   };
 
   return { poxPost, poxGet, v2Json };
+}
+
+/**
+ * Each provider's answer per hosted domain, split for splicing (pox-template.ts), made on
+ * first use. Keyed by the registry's provider object, so a reload starts afresh; at most
+ * one entry per configured domain (null: Outlook can use none of the servers).
+ */
+const renderers = new WeakMap<HostedProvider, Map<string, PoxSettingsRenderer | null>>();
+function settingsRenderer(provider: HostedProvider, domain: string): PoxSettingsRenderer | undefined {
+  let byDomain = renderers.get(provider);
+  if (!byDomain) renderers.set(provider, (byDomain = new Map()));
+  let render = byDomain.get(domain);
+  if (render === undefined) byDomain.set(domain, (render = poxSettingsRenderer(provider.definition, domain) ?? null));
+  return render ?? undefined;
 }
 
 /** How each POX error counts in logs and metrics: they are all sent with HTTP 200 (G21). */
