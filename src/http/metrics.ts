@@ -10,7 +10,7 @@ import express, { type Express, type RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
 import type { Registry } from '../registry';
 import { sendTextError } from './errors';
-import { requestOutcome } from './observe';
+import { requestOutcome, type Outcome } from './observe';
 import { viewOf } from './request-view';
 
 export const METRICS_PATH = '/metrics';
@@ -119,11 +119,29 @@ export class Metrics {
   observe(req: IncomingMessage, res: ServerResponse): void {
     const view = viewOf(req);
     const endpoint = endpointOf(view.path);
-    const stopTimer = this.duration.startTimer({ endpoint });
+    const started = process.hrtime.bigint();
     res.once('finish', () => {
-      stopTimer();
-      this.requests.inc({ endpoint, outcome: requestOutcome(res), client: clientFamilyOf(view.userAgent) });
+      this.durationOf(endpoint).observe(Number(process.hrtime.bigint() - started) / 1e9);
+      this.counterOf(endpoint, requestOutcome(res), clientFamilyOf(view.userAgent)).inc();
     });
+  }
+
+  // prom-client hashes the label set on every call; the sets are few and fixed, so each
+  // labelled child is made once.
+  private readonly durations = new Map<Endpoint, { observe(seconds: number): void }>();
+  private readonly counters = new Map<string, { inc(): void }>();
+
+  private durationOf(endpoint: Endpoint): { observe(seconds: number): void } {
+    let child = this.durations.get(endpoint);
+    if (!child) this.durations.set(endpoint, (child = this.duration.labels({ endpoint })));
+    return child;
+  }
+
+  private counterOf(endpoint: Endpoint, outcome: Outcome, client: ClientFamily): { inc(): void } {
+    const key = `${endpoint}|${outcome}|${client}`;
+    let child = this.counters.get(key);
+    if (!child) this.counters.set(key, (child = this.requests.labels({ endpoint, outcome, client })));
+    return child;
   }
 
   /** GET handler for the text exposition format. */
