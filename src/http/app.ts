@@ -6,12 +6,11 @@
 import type { RequestListener } from 'node:http';
 import express, { type Express } from 'express';
 import pino, { type Logger } from 'pino';
-import { pinoHttp } from 'pino-http';
 import type { ReloadStatus } from '../config/reloader';
 import type { Settings } from '../config/settings';
 import type { SigningIdentity } from '../config/signing';
 import type { Registry } from '../registry';
-import { accessLogFields, requestId } from './access-log';
+import { accessLog } from './access-log';
 import { errorHandler, sendTextError } from './errors';
 import { METRICS_PATH, Metrics } from './metrics';
 import { noteRequest } from './observe';
@@ -75,25 +74,7 @@ function assemble({
   app.set('case sensitive routing', false);
 
   const logEmailAddresses = settings.logEmailAddresses ?? false;
-  const accessLog = pinoHttp({
-    logger,
-    genReqId: requestId,
-    customSuccessObject: (req, res, fields) => ({ ...fields, ...accessLogFields(req, res, logEmailAddresses) }),
-    customErrorObject: (req, res, _error, fields) => ({ ...fields, ...accessLogFields(req, res, logEmailAddresses) }),
-    // Paths only: query strings carry email addresses, and headers carry passwords
-    // (Authorization: Basic, protocols.md G16), so neither is logged. The serializers get
-    // the raw objects: pino's standard ones would first copy every header, to no use.
-    wrapSerializers: false,
-    serializers: {
-      req: (req: { id: unknown; method: string; url: string; headers: Record<string, string> }) => ({
-        id: req.id,
-        method: req.method,
-        path: req.url.split('?')[0],
-        host: req.headers.host,
-      }),
-      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-    },
-  });
+  const logAccess = accessLog(logger, logEmailAddresses);
   const trust = app.get('trust proxy fn') as TrustProxy;
   const applySecurityHeaders = securityHeaders();
   const limiter = rateLimit && rateLimiter(rateLimit);
@@ -101,7 +82,7 @@ function assemble({
   const steps: RequestStep[] = [
     (req) => (attachView(req, trust), false),
     (req, res) => (metrics.observe(req, res), false),
-    (req, res) => (accessLog(req, res), false),
+    (req, res) => (logAccess(req, res), false),
     (_req, res) => (applySecurityHeaders(res), false),
   ];
   if (limiter) steps.push(limiter);
