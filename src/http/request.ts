@@ -1,6 +1,7 @@
 /**
- * What a request says about who is asking: its raw query parameters, the domain its Host
- * names, and the scheme a trusted proxy reports. Shared by every protocol router.
+ * What a request says about who is asking: its raw query parameters and the domain its
+ * Host names. Shared by every protocol router; they take an Express request or a
+ * RequestView (request-view.ts), which name these fields alike.
  */
 import { domainFromHost, toDomainKey } from '../model/domain';
 
