@@ -12,7 +12,7 @@ import { loadRegistry } from './config/load';
 import { ConfigReloader } from './config/reloader';
 import type { Settings } from './config/settings';
 import type { SigningIdentity } from './config/signing';
-import { createApp } from './http/app';
+import { createRequestListener } from './http/app';
 import { createMetricsApp, Metrics } from './http/metrics';
 import type { Registry } from './registry';
 
@@ -47,7 +47,7 @@ export async function startServer(
     watchDebounceMs: settings.watchConfig ? settings.reloadDebounceMs : undefined,
     onReload: (succeeded) => metrics.recordConfigLoad(succeeded),
   });
-  const app = createApp({
+  const listener = createRequestListener({
     registry: reloader.registry,
     settings,
     logger,
@@ -62,7 +62,7 @@ export async function startServer(
     keepAliveTimeout: settings.keepAliveTimeoutMs,
     connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_INTERVAL_MS, settings.headersTimeoutMs),
   };
-  const server = createServer(timeouts, app);
+  const server = createServer(timeouts, listener);
 
   // Responses not yet sent when shutdown starts are told to close their connection, so
   // keep-alive clients do not hold the server open until keepAliveTimeoutMs.

@@ -15,6 +15,7 @@ import {
   type ProviderDefinition,
   type SocketType,
 } from '../model/provider';
+import { scanPoxRequest } from './pox-request-scanner';
 import { ATTRIBUTE, decodeXmlText, renderXml, type XmlTree } from './xml';
 
 export const POX_CONTENT_TYPE = 'text/xml; charset=utf-8';
@@ -62,11 +63,20 @@ const requestParser = new XMLParser({
 type ParsedElement = { [name: string]: ParsedElement[] | string[] } | string;
 
 /**
- * Reads a POX request body whatever its Content-Type. Element names and namespace
- * prefixes are matched case-insensitively (clients and Microsoft's docs disagree on
- * `EMailAddress` vs `EmailAddress`, and on http vs https namespaces).
+ * Reads a POX request body whatever its Content-Type: the usual shapes with a strict
+ * scanner (pox-request-scanner.ts), everything else with the full reader below.
  */
 export function parsePoxRequest(body: Uint8Array): PoxRequest {
+  const scanned = scanPoxRequest(body);
+  return scanned ? { kind: 'outlook', emailAddress: scanned.emailAddress } : readPoxRequest(body);
+}
+
+/**
+ * The full reader, with fast-xml-parser. Element names and namespace prefixes are matched
+ * case-insensitively (clients and Microsoft's docs disagree on `EMailAddress` vs
+ * `EmailAddress`, and on http vs https namespaces).
+ */
+export function readPoxRequest(body: Uint8Array): PoxRequest {
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(body).trim();

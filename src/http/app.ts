@@ -3,21 +3,23 @@
  * access logging and error handling. No I/O beyond serving requests: configuration is
  * loaded by the caller and handed in as a registry getter, so a reload can swap it.
  */
-import express, { type Express, type Request, type Response } from 'express';
-import helmet from 'helmet';
+import type { RequestListener } from 'node:http';
+import express, { type Express } from 'express';
 import pino, { type Logger } from 'pino';
-import { pinoHttp } from 'pino-http';
 import type { ReloadStatus } from '../config/reloader';
 import type { Settings } from '../config/settings';
 import type { SigningIdentity } from '../config/signing';
 import type { Registry } from '../registry';
-import { accessLogFields, requestId } from './access-log';
+import { accessLog } from './access-log';
 import { errorHandler, sendTextError } from './errors';
 import { METRICS_PATH, Metrics } from './metrics';
 import { noteRequest } from './observe';
-import { MOZILLA_PATHS, mozillaAutoconfigRouter } from './mozilla-autoconfig';
-import { outlookAutodiscoverRouter } from './outlook-autodiscover';
-import { appleMobileconfigRouter } from './apple-mobileconfig';
+import { MOZILLA_PATHS, mozillaAutoconfigHandler, mozillaAutoconfigRouter } from './mozilla-autoconfig';
+import { outlookAutodiscoverHandlers, outlookAutodiscoverRouter } from './outlook-autodiscover';
+import { appleMobileconfigHandler, appleMobileconfigRouter } from './apple-mobileconfig';
+import { leanPath, type LeanPath, type RequestStep } from './lean-path';
+import { attachView, type TrustProxy } from './request-view';
+import { securityHeaders } from './security-headers';
 import { paccRouter } from './pacc';
 import { setupPageRouter } from './setup-page';
 import { rateLimiter, type RateLimitOptions } from './rate-limit';
@@ -38,7 +40,22 @@ export interface AppOptions {
   readonly rateLimit?: RateLimitOptions;
 }
 
-export function createApp({
+export function createApp(options: AppOptions): Express {
+  return assemble(options).app;
+}
+
+/**
+ * The server's request listener: the lean path answers the hot protocol requests with the
+ * same handlers and cross-cutting steps as the Express app, which gets everything else.
+ */
+export function createRequestListener(options: AppOptions): RequestListener {
+  const { app, lean } = assemble(options);
+  return (req, res) => {
+    if (!lean(req, res)) app(req, res);
+  };
+}
+
+function assemble({
   registry,
   settings,
   logger = pino({ level: 'silent' }),
@@ -46,7 +63,7 @@ export function createApp({
   metrics: givenMetrics,
   status,
   rateLimit,
-}: AppOptions): Express {
+}: AppOptions): { app: Express; lean: LeanPath } {
   const currentRegistry = typeof registry === 'function' ? registry : () => registry;
   const metrics = givenMetrics ?? new Metrics(currentRegistry);
   const app = express();
@@ -57,29 +74,22 @@ export function createApp({
   app.set('case sensitive routing', false);
 
   const logEmailAddresses = settings.logEmailAddresses ?? false;
-  app.use(metrics.middleware());
-  app.use(
-    pinoHttp<Request, Response>({
-      logger,
-      genReqId: requestId,
-      customSuccessObject: (req, res, fields) => ({ ...fields, ...accessLogFields(req, res, logEmailAddresses) }),
-      customErrorObject: (req, res, _error, fields) => ({ ...fields, ...accessLogFields(req, res, logEmailAddresses) }),
-      // Paths only: query strings carry email addresses, and headers carry passwords
-      // (Authorization: Basic, protocols.md G16), so neither is logged.
-      serializers: {
-        req: (req: { id: unknown; method: string; url: string; headers: Record<string, string> }) => ({
-          id: req.id,
-          method: req.method,
-          path: req.url.split('?')[0],
-          host: req.headers.host,
-        }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-    }),
-  );
-  app.use(helmet());
-  const limiter = rateLimit && rateLimiter(rateLimit, logger);
-  if (limiter) app.use(limiter);
+  const logAccess = accessLog(logger, logEmailAddresses);
+  const trust = app.get('trust proxy fn') as TrustProxy;
+  const applySecurityHeaders = securityHeaders();
+  const limiter = rateLimit && rateLimiter(rateLimit);
+  // What every request goes through first, on the Express path and the lean path alike.
+  const steps: RequestStep[] = [
+    (req) => (attachView(req, trust), false),
+    (req, res) => (metrics.observe(req, res), false),
+    (req, res) => (logAccess(req, res), false),
+    (_req, res) => (applySecurityHeaders(res), false),
+  ];
+  if (limiter) steps.push(limiter);
+  app.use((req, res, next) => {
+    for (const step of steps) if (step(req, res)) return;
+    next();
+  });
 
   app.get('/healthz', (_req, res) => {
     const current = currentRegistry();
@@ -113,6 +123,22 @@ export function createApp({
     noteRequest(res, { outcome: 'bad request' });
     sendTextError(res, 404, 'Not found');
   });
-  app.use(errorHandler(logger));
-  return app;
+  const handleError = errorHandler(logger);
+  app.use(handleError);
+
+  const lean = leanPath({
+    handlers: {
+      mozilla: mozillaAutoconfigHandler(currentRegistry),
+      apple: appleMobileconfigHandler(currentRegistry, signing),
+      ...outlookAutodiscoverHandlers({
+        registry: currentRegistry,
+        bodyLimitBytes: settings.bodyLimitBytes,
+        httpsRedirect: settings.autodiscoverHttpsRedirect,
+      }),
+    },
+    steps,
+    errorHandler: handleError,
+    bodyLimitBytes: settings.bodyLimitBytes,
+  });
+  return { app, lean };
 }

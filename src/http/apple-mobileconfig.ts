@@ -11,38 +11,49 @@ import { MOBILECONFIG_CONTENT_TYPE, mobileconfigFileName, renderAppleProfile } f
 import { signCms } from '../formats/cms';
 import { parseEmailAddress } from '../model/address';
 import type { Registry } from '../registry';
-import { sendTextError } from './errors';
+import { sendAnswer, type Answer } from './answer';
+import { sendTextError, textError } from './errors';
 import { rawQuery } from './request';
+import { viewOf, type RequestView } from './request-view';
 
 export const MOBILECONFIG_PATHS = ['/mobileconfig', /^\/[^/]+\.mobileconfig$/i];
 
 export function appleMobileconfigRouter(registry: () => Registry, signing: SigningIdentity | undefined): Router {
+  const answer = appleMobileconfigHandler(registry, signing);
   const router = Router();
-  router.get(MOBILECONFIG_PATHS, async (req, res) => {
-    const query = rawQuery(req);
-    const given = query.has('emailaddress') ? query.get('emailaddress') : query.get('email');
-    if (given === undefined || given === '') {
-      return sendTextError(res, 400, 'An email address is required, for example ?emailaddress=you@example.com');
-    }
-    const address = given === null ? undefined : parseEmailAddress(given);
-    if (!address) return sendTextError(res, 400, 'Invalid email address');
-    const found = registry().find(address.domainKey);
-    if (!found) return sendTextError(res, 404, 'No configuration for this domain');
-    const profile = renderAppleProfile(found.provider.definition, address);
-    if (profile === undefined) return sendTextError(res, 404, 'No IMAP or POP3 and SMTP settings that Apple Mail can use');
-    const unsigned = Buffer.from(profile, 'utf8');
-    // A Buffer, so Express adds no charset parameter to Apple's media type.
-    res
-      .status(200)
-      .set('Content-Type', MOBILECONFIG_CONTENT_TYPE)
-      .set('Content-Disposition', `attachment; filename="${mobileconfigFileName(address.domainKey)}"`)
-      // The profile names a person: not for shared caches.
-      .set('Cache-Control', 'private, no-store')
-      .send(signing ? await signCms(unsigned, signing) : unsigned);
-  });
+  router.get(MOBILECONFIG_PATHS, async (req, res) => sendAnswer(res, await answer(viewOf(req))));
   router.all(MOBILECONFIG_PATHS, (_req, res) => {
     res.set('Allow', 'GET, HEAD');
     sendTextError(res, 405, 'Method not allowed');
   });
   return router;
+}
+
+/** GET and HEAD of MOBILECONFIG_PATHS; the lean path (lean-path.ts) calls it too. */
+export function appleMobileconfigHandler(
+  registry: () => Registry,
+  signing: SigningIdentity | undefined,
+): (request: RequestView) => Answer | Promise<Answer> {
+  return (request) => {
+    const query = rawQuery(request);
+    const given = query.has('emailaddress') ? query.get('emailaddress') : query.get('email');
+    if (given === undefined || given === '') {
+      return textError(400, 'An email address is required, for example ?emailaddress=you@example.com');
+    }
+    const address = given === null ? undefined : parseEmailAddress(given);
+    if (!address) return textError(400, 'Invalid email address');
+    const found = registry().find(address.domainKey);
+    if (!found) return textError(404, 'No configuration for this domain');
+    const profile = renderAppleProfile(found.provider.definition, address);
+    if (profile === undefined) return textError(404, 'No IMAP or POP3 and SMTP settings that Apple Mail can use');
+    const unsigned = Buffer.from(profile, 'utf8');
+    const headers: [string, string][] = [
+      ['Content-Disposition', `attachment; filename="${mobileconfigFileName(address.domainKey)}"`],
+      // The profile names a person: not for shared caches.
+      ['Cache-Control', 'private, no-store'],
+    ];
+    // A Buffer, so no charset parameter is added to Apple's media type.
+    const answer = (body: Buffer): Answer => ({ status: 200, contentType: MOBILECONFIG_CONTENT_TYPE, headers, body });
+    return signing ? signCms(unsigned, signing).then(answer) : answer(unsigned);
+  };
 }

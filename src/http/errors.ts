@@ -2,11 +2,16 @@
  * Plain-text error answers for the GET endpoints, and the last-resort handler that turns
  * anything unexpected into a 500 without leaking internals or crashing the process.
  */
-import type { ErrorRequestHandler, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { sendAnswer, type Answer } from './answer';
 
-export function sendTextError(res: Response, status: number, message: string): void {
-  res.status(status).type('text/plain; charset=utf-8').send(`${message}\n`);
+export function textError(status: number, message: string): Answer {
+  return { status, contentType: 'text/plain; charset=utf-8', body: `${message}\n` };
+}
+
+export function sendTextError(res: ServerResponse, status: number, message: string): void {
+  sendAnswer(res, textError(status, message));
 }
 
 /** Errors raised by body parsing carry an HTTP status and a type; keep their status. */
@@ -24,18 +29,21 @@ export function bodyTooLarge(): Error & HttpError {
   return Object.assign(new Error('Request body too large'), { status: 413, type: BODY_TOO_LARGE, expose: true });
 }
 
-export function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (error: unknown, req, res, _next) => {
+/** Express's error middleware shape, on raw node:http objects so the lean path can call it too. */
+export type ErrorHandler = (error: unknown, req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
+
+export function errorHandler(logger: Logger): ErrorHandler {
+  return (error, req, res, _next) => {
     const httpError = (typeof error === 'object' && error !== null ? error : {}) as HttpError;
     const status = httpError.status ?? httpError.statusCode ?? 500;
-    if (status >= 500) logger.error({ err: error, path: req.path }, 'request failed');
+    if (status >= 500) logger.error({ err: error, path: req.url?.split('?')[0] }, 'request failed');
     if (res.headersSent) {
       res.destroy();
       return;
     }
     const tooLarge = httpError.type === BODY_TOO_LARGE;
     // The rest of an oversized body is not worth reading: close the connection instead.
-    if (tooLarge) res.set('Connection', 'close');
+    if (tooLarge) res.setHeader('Connection', 'close');
     const message = tooLarge
       ? 'Request body too large'
       : status < 500 && httpError.expose

@@ -5,11 +5,13 @@
  * series stays bounded whatever clients send. Each Metrics owns its own prom-client
  * registry, so several apps (tests, a separate metrics port) never share counters.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express, type RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
 import type { Registry } from '../registry';
 import { sendTextError } from './errors';
-import { requestOutcome } from './observe';
+import { requestOutcome, type Outcome } from './observe';
+import { viewOf } from './request-view';
 
 export const METRICS_PATH = '/metrics';
 
@@ -113,17 +115,33 @@ export class Metrics {
     if (succeeded) this.lastGoodLoad.set(at.getTime() / 1000);
   }
 
-  /** Middleware that times every request and counts it when its answer is finished. */
-  middleware(): RequestHandler {
-    return (req, res, next) => {
-      const endpoint = endpointOf(req.path);
-      const stopTimer = this.duration.startTimer({ endpoint });
-      res.once('finish', () => {
-        stopTimer();
-        this.requests.inc({ endpoint, outcome: requestOutcome(res), client: clientFamilyOf(req.get('user-agent')) });
-      });
-      next();
-    };
+  /** Times a request and counts it when its answer is finished (on the Express and the lean path). */
+  observe(req: IncomingMessage, res: ServerResponse): void {
+    const view = viewOf(req);
+    const endpoint = endpointOf(view.path);
+    const started = process.hrtime.bigint();
+    res.once('finish', () => {
+      this.durationOf(endpoint).observe(Number(process.hrtime.bigint() - started) / 1e9);
+      this.counterOf(endpoint, requestOutcome(res), clientFamilyOf(view.userAgent)).inc();
+    });
+  }
+
+  // prom-client hashes the label set on every call; the sets are few and fixed, so each
+  // labelled child is made once.
+  private readonly durations = new Map<Endpoint, { observe(seconds: number): void }>();
+  private readonly counters = new Map<string, { inc(): void }>();
+
+  private durationOf(endpoint: Endpoint): { observe(seconds: number): void } {
+    let child = this.durations.get(endpoint);
+    if (!child) this.durations.set(endpoint, (child = this.duration.labels({ endpoint })));
+    return child;
+  }
+
+  private counterOf(endpoint: Endpoint, outcome: Outcome, client: ClientFamily): { inc(): void } {
+    const key = `${endpoint}|${outcome}|${client}`;
+    let child = this.counters.get(key);
+    if (!child) this.counters.set(key, (child = this.requests.labels({ endpoint, outcome, client })));
+    return child;
   }
 
   /** GET handler for the text exposition format. */

@@ -4,11 +4,13 @@
  * precomputed document, identical for every address of the domain.
  */
 import { Router } from 'express';
-import { parseEmailAddress } from '../model/address';
+import { parseEmailAddress, type EmailAddress } from '../model/address';
 import { MOZILLA_CONTENT_TYPE } from '../formats/mozilla';
-import type { Registry } from '../registry';
-import { sendTextError } from './errors';
+import type { HostedProvider, Registry } from '../registry';
+import { PreparedBody, sendAnswer, type Answer } from './answer';
+import { textError } from './errors';
 import { hostDomain, rawQuery } from './request';
+import { viewOf, type RequestView } from './request-view';
 
 export const MOZILLA_PATHS = [
   '/mail/config-v1.1.xml',
@@ -19,22 +21,42 @@ export const MOZILLA_PATHS = [
   '/.well-known/mail-v1.xml',
 ];
 
+/**
+ * The provider's document with its bytes and ETag, computed on first use. Keyed by the
+ * registry's provider object, so a reload (a new registry) starts afresh and the old
+ * entries go with the old registry.
+ */
+const preparedDocuments = new WeakMap<HostedProvider, PreparedBody>();
+function prepared(provider: HostedProvider): PreparedBody {
+  let body = preparedDocuments.get(provider);
+  if (!body) {
+    body = new PreparedBody(provider.mozillaAutoconfigXml);
+    preparedDocuments.set(provider, body);
+  }
+  return body;
+}
+
+const CORS: readonly (readonly [string, string])[] = [['Access-Control-Allow-Origin', '*']];
+
 export function mozillaAutoconfigRouter(registry: () => Registry): Router {
-  const router = Router();
-  router.get(MOZILLA_PATHS, (req, res) => {
-    const emailAddress = rawQuery(req).get('emailaddress');
-    let addressDomain: string | undefined;
+  const answer = mozillaAutoconfigHandler(registry);
+  return Router().get(MOZILLA_PATHS, (req, res) => sendAnswer(res, answer(viewOf(req))));
+}
+
+/** GET and HEAD of any of MOZILLA_PATHS; the lean path (lean-path.ts) calls it too. */
+export function mozillaAutoconfigHandler(registry: () => Registry): (request: RequestView) => Answer {
+  return (request) => {
+    const emailAddress = rawQuery(request).get('emailaddress');
+    let address: EmailAddress | undefined;
     if (emailAddress !== undefined && emailAddress !== '') {
-      const address = emailAddress === null ? undefined : parseEmailAddress(emailAddress);
-      if (!address) return sendTextError(res, 400, 'Invalid email address');
-      addressDomain = address.domainKey;
+      address = emailAddress === null ? undefined : parseEmailAddress(emailAddress);
+      if (!address) return textError(400, 'Invalid email address');
     }
     // The Host is the fallback for requests without an address, and for Thunderbird's
     // MX lookup, which asks autoconfig.<mx-domain> with the user's own address.
-    const found = registry().find(addressDomain, hostDomain(req, 'autoconfig.'));
-    if (!found) return sendTextError(res, 404, 'No configuration for this domain');
-    res.status(200).set('Content-Type', MOZILLA_CONTENT_TYPE).set('Access-Control-Allow-Origin', '*');
-    res.send(found.provider.mozillaAutoconfigXml);
-  });
-  return router;
+    const found = registry().find(address?.domainKey, hostDomain(request, 'autoconfig.'));
+    // The address is noted so that the access log need not parse it again.
+    if (!found) return { ...textError(404, 'No configuration for this domain'), facts: { address } };
+    return { status: 200, contentType: MOZILLA_CONTENT_TYPE, headers: CORS, body: prepared(found.provider), facts: { address } };
+  };
 }

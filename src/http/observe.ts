@@ -4,10 +4,11 @@
  * note what only they know (an address read from a POST body, an error answered with
  * HTTP 200); everything else is derived here from the request and the status code.
  */
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseEmailAddress, type EmailAddress } from '../model/address';
 import { domainFromHost } from '../model/domain';
 import { rawQuery } from './request';
+import { viewOf } from './request-view';
 
 export const OUTCOMES = ['ok', 'unknown domain', 'bad request', 'error', 'rate limited'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
@@ -18,16 +19,16 @@ export interface RequestFacts {
 }
 
 const FACTS = Symbol('mail-autoconfig request facts');
-type WithFacts = Response & { [FACTS]?: RequestFacts };
+type WithFacts = ServerResponse & { [FACTS]?: RequestFacts };
 
 /** Records what a router learned; later notes add to earlier ones. */
-export function noteRequest(res: Response, facts: RequestFacts): void {
+export function noteRequest(res: ServerResponse, facts: RequestFacts): void {
   const target = res as WithFacts;
   target[FACTS] = { ...target[FACTS], ...facts };
 }
 
 /** How the request ended: what the router noted, else what its status code says. */
-export function requestOutcome(res: Response): Outcome {
+export function requestOutcome(res: ServerResponse): Outcome {
   return (res as WithFacts)[FACTS]?.outcome ?? outcomeFromStatus(res.statusCode);
 }
 
@@ -43,10 +44,10 @@ export function outcomeFromStatus(status: number): Outcome {
 const ADDRESS_PARAMETERS = ['emailaddress', 'email'];
 
 /** The address the request asked about: noted by the router, else from the query string. */
-export function requestAddress(req: Request, res: Response): EmailAddress | undefined {
+export function requestAddress(req: IncomingMessage, res: ServerResponse): EmailAddress | undefined {
   const noted = (res as WithFacts)[FACTS]?.address;
   if (noted) return noted;
-  const query = rawQuery(req);
+  const query = rawQuery(viewOf(req));
   for (const name of ADDRESS_PARAMETERS) {
     const value = query.get(name);
     if (value) return parseEmailAddress(value);
@@ -55,10 +56,10 @@ export function requestAddress(req: Request, res: Response): EmailAddress | unde
 }
 
 /** The mail domain the request is about: its address's, else the one its Host names. */
-export function requestDomain(req: Request, res: Response): string | undefined {
+export function requestDomain(req: IncomingMessage, res: ServerResponse): string | undefined {
   const address = requestAddress(req, res);
   if (address) return address.domainKey;
-  const host = domainFromHost(req.hostname, 'autoconfig.');
+  const host = domainFromHost(viewOf(req).hostname, 'autoconfig.');
   // An IP address in Host names no mail domain.
   if (host === undefined || /(^|\.)\d+$/.test(host)) return undefined;
   return host.startsWith('autodiscover.') ? domainFromHost(host, 'autodiscover.') : host;

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
-import express, { Router, type Request, type RequestHandler, type Response } from 'express';
+import express, { Router, type RequestHandler } from 'express';
 import { parseEmailAddress } from '../model/address';
 import {
   AUTODISCOVER_V2_CONTENT_TYPE,
@@ -25,10 +25,13 @@ import {
   renderPoxSettings,
   type PoxError,
 } from '../formats/outlook-pox';
-import type { Registry } from '../registry';
-import { noteRequest, type Outcome } from './observe';
+import { poxSettingsRenderer, type PoxSettingsRenderer } from '../formats/pox-template';
+import type { HostedProvider, Registry } from '../registry';
+import { sendAnswer, type Answer } from './answer';
+import type { Outcome, RequestFacts } from './observe';
 import { bodyTooLarge } from './errors';
-import { arrivedOverPlainHttp, hostDomain, publicHost, rawQuery } from './request';
+import { hostDomain, publicHost, rawQuery } from './request';
+import { viewOf, type RequestView } from './request-view';
 
 export interface OutlookAutodiscoverOptions {
   readonly registry: () => Registry;
@@ -39,58 +42,94 @@ export interface OutlookAutodiscoverOptions {
 /** MSDOC: the error Id identifies the server; a stable hash of its name, computed once. */
 const SERVER_ID = String(createHash('sha256').update(hostname()).digest().readUInt32BE(0));
 
-const V2_PATHS = ['/autodiscover/autodiscover.json', '/autodiscover/autodiscover.json/v1.0/:email'];
+export const V2_PATHS = ['/autodiscover/autodiscover.json', '/autodiscover/autodiscover.json/v1.0/:email'];
 
-export function outlookAutodiscoverRouter({ registry, bodyLimitBytes, httpsRedirect }: OutlookAutodiscoverOptions): Router {
+export function outlookAutodiscoverRouter(options: OutlookAutodiscoverOptions): Router {
+  const handlers = outlookAutodiscoverHandlers(options);
   const router = Router();
   // The body is read raw whatever its Content-Type (one client posts it as a form), and
   // never inflated: the limit applies to the bytes on the wire.
-  const rawBody = express.raw({ type: () => true, limit: bodyLimitBytes, inflate: false });
-
-  router.post(POX_PATH, refuseDeclaredOversize(bodyLimitBytes), rawBody, (req, res) => {
-    if (httpsRedirect && redirectToHttps(req, res)) return;
-    const request = parsePoxRequest(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
-    if (request.kind === 'invalid') return sendPoxError(res, POX_ERRORS.invalidRequest);
-    if (request.kind === 'unsupported-schema') return sendPoxError(res, POX_ERRORS.providerUnavailable, request.namespace);
-    const address = parseEmailAddress(request.emailAddress);
-    if (!address) return sendPoxError(res, POX_ERRORS.invalidRequest);
-    noteRequest(res, { address });
-    const found = registry().find(address.domainKey, hostDomain(req, 'autodiscover.'));
-    if (!found) return sendPoxError(res, POX_ERRORS.unknownAddress);
-    const settings = renderPoxSettings(found.provider.definition, { address, domain: found.domain });
-    if (settings === undefined) return sendPoxError(res, POX_ERRORS.noConfiguration);
-    res.status(200).set('Content-Type', POX_CONTENT_TYPE).send(settings);
+  const rawBody = express.raw({ type: () => true, limit: options.bodyLimitBytes, inflate: false });
+  router.post(POX_PATH, refuseDeclaredOversize(options.bodyLimitBytes), rawBody, (req, res) =>
+    sendAnswer(res, handlers.poxPost(viewOf(req), Buffer.isBuffer(req.body) ? req.body : EMPTY)),
+  );
+  router.get(POX_PATH, (req, res) => sendAnswer(res, handlers.poxGet(viewOf(req))));
+  router.get(V2_PATHS, (req, res) => {
+    const email = req.params.email;
+    sendAnswer(res, handlers.v2Json(viewOf(req), typeof email === 'string' ? email : undefined));
   });
+  return router;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** One handler per endpoint, shared by the Express router and the lean path (lean-path.ts). */
+export function outlookAutodiscoverHandlers({ registry, httpsRedirect }: OutlookAutodiscoverOptions) {
+  /** POST with the raw body, however it was read. */
+  const poxPost = (request: RequestView, body: Buffer): Answer => {
+    if (httpsRedirect && request.arrivedOverPlainHttp) {
+      const redirect = redirectToHttps(request);
+      if (redirect) return redirect;
+    }
+    const pox = parsePoxRequest(body);
+    if (pox.kind === 'invalid') return poxError(POX_ERRORS.invalidRequest);
+    if (pox.kind === 'unsupported-schema') return poxError(POX_ERRORS.providerUnavailable, pox.namespace);
+    const address = parseEmailAddress(pox.emailAddress);
+    if (!address) return poxError(POX_ERRORS.invalidRequest);
+    const found = registry().find(address.domainKey, hostDomain(request, 'autodiscover.'));
+    if (!found) return poxError(POX_ERRORS.unknownAddress, NAMESPACES.response, { address });
+    const render = settingsRenderer(found.provider, found.domain);
+    if (render === undefined) return poxError(POX_ERRORS.noConfiguration, NAMESPACES.response, { address });
+    const settings = render(address);
+    return { status: 200, contentType: POX_CONTENT_TYPE, body: settings, facts: { address } };
+  };
 
   // Delta Chat, Outlook mobile and Outlook's http redirect probe send GET without a body:
   // answer for the Host's domain, never 404/405 (fixtures README quirk 7).
-  router.get(POX_PATH, (req, res) => {
-    if (httpsRedirect && redirectToHttps(req, res)) return;
-    const found = registry().find(hostDomain(req, 'autodiscover.'));
-    if (!found) return sendPoxError(res, POX_ERRORS.invalidRequest);
+  const poxGet = (request: RequestView): Answer => {
+    if (httpsRedirect && request.arrivedOverPlainHttp) {
+      const redirect = redirectToHttps(request);
+      if (redirect) return redirect;
+    }
+    const found = registry().find(hostDomain(request, 'autodiscover.'));
+    if (!found) return poxError(POX_ERRORS.invalidRequest);
     const settings = renderPoxSettings(found.provider.definition, { domain: found.domain });
-    if (settings === undefined) return sendPoxError(res, POX_ERRORS.noConfiguration);
-    res.status(200).set('Content-Type', POX_CONTENT_TYPE).send(settings);
-  });
+    if (settings === undefined) return poxError(POX_ERRORS.noConfiguration);
+    return { status: 200, contentType: POX_CONTENT_TYPE, body: settings };
+  };
 
-  router.get(V2_PATHS, (req, res) => {
-    const query = rawQuery(req);
+  /** GET of V2_PATHS; `pathEmail` is the decoded address from the /v1.0/<email> form. */
+  const v2Json = (request: RequestView, pathEmail: string | undefined): Answer => {
+    const query = rawQuery(request);
     const protocol = query.get('protocol');
-    if (protocol === undefined || protocol === null || protocol === '') return sendV2Error(res, 400, 'MissingProtocol');
+    if (protocol === undefined || protocol === null || protocol === '') return v2Error(400, 'MissingProtocol');
     // Anything but AutodiscoverV1 is well-formed but not ours: 200, as Exchange-style servers answer.
-    if (!isAutodiscoverV1(protocol)) return sendV2Error(res, 200, 'ProtocolNotSupported');
-    const email = typeof req.params.email === 'string' ? req.params.email : query.get('email');
-    if (email === undefined || email === '') return sendV2Error(res, 400, 'MandatoryParameterMissing');
+    if (!isAutodiscoverV1(protocol)) return v2Error(200, 'ProtocolNotSupported');
+    const email = pathEmail ?? query.get('email');
+    if (email === undefined || email === '') return v2Error(400, 'MandatoryParameterMissing');
     const address = email === null ? undefined : parseEmailAddress(email);
-    if (!address) return sendV2Error(res, 400, 'InvalidUser');
-    noteRequest(res, { address });
-    const found = registry().find(address.domainKey, hostDomain(req, 'autodiscover.'));
-    if (!found) return sendV2Error(res, 404, 'InvalidUser');
-    const host = publicHost(req) ?? `autodiscover.${found.domain}`;
-    res.status(200).set('Content-Type', AUTODISCOVER_V2_CONTENT_TYPE).send(renderAutodiscoverV2Pointer(host));
-  });
+    if (!address) return v2Error(400, 'InvalidUser');
+    const found = registry().find(address.domainKey, hostDomain(request, 'autodiscover.'));
+    if (!found) return v2Error(404, 'InvalidUser', { address });
+    const host = publicHost(request) ?? `autodiscover.${found.domain}`;
+    return { status: 200, contentType: AUTODISCOVER_V2_CONTENT_TYPE, body: renderAutodiscoverV2Pointer(host), facts: { address } };
+  };
 
-  return router;
+  return { poxPost, poxGet, v2Json };
+}
+
+/**
+ * Each provider's answer per hosted domain, split for splicing (pox-template.ts), made on
+ * first use. Keyed by the registry's provider object, so a reload starts afresh; at most
+ * one entry per configured domain (null: Outlook can use none of the servers).
+ */
+const renderers = new WeakMap<HostedProvider, Map<string, PoxSettingsRenderer | null>>();
+function settingsRenderer(provider: HostedProvider, domain: string): PoxSettingsRenderer | undefined {
+  let byDomain = renderers.get(provider);
+  if (!byDomain) renderers.set(provider, (byDomain = new Map()));
+  let render = byDomain.get(domain);
+  if (render === undefined) byDomain.set(domain, (render = poxSettingsRenderer(provider.definition, domain) ?? null));
+  return render ?? undefined;
 }
 
 /** How each POX error counts in logs and metrics: they are all sent with HTTP 200 (G21). */
@@ -113,27 +152,32 @@ function refuseDeclaredOversize(limit: number): RequestHandler {
   };
 }
 
-function sendPoxError(res: Response, error: PoxError, namespace: string = NAMESPACES.response): void {
-  noteRequest(res, { outcome: POX_ERROR_OUTCOMES[error.code] });
-  res
-    .status(200)
-    .set('Content-Type', POX_CONTENT_TYPE)
-    .send(renderPoxError({ error, namespace, time: new Date(), serverId: SERVER_ID }));
+function poxError(error: PoxError, namespace: string = NAMESPACES.response, facts: RequestFacts = {}): Answer {
+  return {
+    status: 200,
+    contentType: POX_CONTENT_TYPE,
+    body: renderPoxError({ error, namespace, time: new Date(), serverId: SERVER_ID }),
+    facts: { ...facts, outcome: POX_ERROR_OUTCOMES[error.code] },
+  };
 }
 
-function sendV2Error(res: Response, status: number, code: AutodiscoverV2Error): void {
-  // ProtocolNotSupported goes out as 200, but the client asked for something we do not serve.
-  if (status === 200) noteRequest(res, { outcome: 'bad request' });
-  res.status(status).set('Content-Type', AUTODISCOVER_V2_CONTENT_TYPE).send(renderAutodiscoverV2Error(code));
+function v2Error(status: number, code: AutodiscoverV2Error, facts: RequestFacts = {}): Answer {
+  return {
+    status,
+    contentType: AUTODISCOVER_V2_CONTENT_TYPE,
+    body: renderAutodiscoverV2Error(code),
+    // ProtocolNotSupported goes out as 200, but the client asked for something we do not serve.
+    facts: status === 200 ? { ...facts, outcome: 'bad request' } : facts,
+  };
 }
 
 /**
  * Outlook's "HTTP redirect" step GETs http://autodiscover.<domain>/… and expects a 302 to
  * the https URL; Thunderbird POSTs there without credentials and follows it too.
  */
-function redirectToHttps(req: Request, res: Response): boolean {
-  const host = publicHost(req);
-  if (!host || !arrivedOverPlainHttp(req)) return false;
-  res.redirect(302, `https://${host}${POX_PATH}`);
-  return true;
+function redirectToHttps(request: RequestView): Answer | undefined {
+  const host = publicHost(request);
+  if (!host) return undefined;
+  const location = `https://${host}${POX_PATH}`;
+  return { status: 302, contentType: 'text/plain; charset=utf-8', headers: [['Location', location]], body: `Found. Redirecting to ${location}` };
 }

@@ -1,13 +1,17 @@
 /**
- * Per-client rate limiting. A client is `req.ip`, which Express derives from
- * X-Forwarded-For only when the peer is in the `trustProxy` list; from anyone else the
- * header is ignored, so it cannot be used to dodge the limit. IPv6 clients are counted
- * per /56, the usual size of one customer's allocation.
+ * Per-client rate limiting, in fixed windows per client. A client is Express's `req.ip`
+ * (request-view.ts), which comes from X-Forwarded-For only when the peer is in the
+ * `trustProxy` list; from anyone else the header is ignored, so it cannot be used to dodge
+ * the limit. IPv6 clients are counted per /56, the usual size of one customer's
+ * allocation. Answers carry the draft-7 RateLimit headers, and Retry-After with 429.
+ *
+ * Synchronous and shared by the Express path and the lean path, so a client has one
+ * budget whichever path answers it.
  */
-import type { RequestHandler } from 'express';
-import { rateLimit } from 'express-rate-limit';
-import type { Logger } from 'pino';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ipKeyGenerator } from 'express-rate-limit';
 import { sendTextError } from './errors';
+import { viewOf } from './request-view';
 
 export interface RateLimitOptions {
   /** Requests allowed per client and window; 0 turns limiting off. */
@@ -18,18 +22,44 @@ export interface RateLimitOptions {
 /** Paths that monitors poll and that cost nothing: never limited. */
 const UNLIMITED_PATHS = new Set(['/healthz']);
 
-export function rateLimiter({ requests, windowMs }: RateLimitOptions, logger: Logger): RequestHandler | undefined {
+const IPV6_SUBNET = 56;
+
+interface Window {
+  hits: number;
+  readonly resetTime: number;
+}
+
+/** Counts a request; true when it was refused (the 429 has been sent). */
+export type RateLimiter = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+export function rateLimiter({ requests, windowMs }: RateLimitOptions): RateLimiter | undefined {
   if (requests === 0) return undefined;
-  return rateLimit({
-    windowMs,
-    limit: requests,
-    // Standard RateLimit headers; they also make the library send Retry-After with 429.
-    standardHeaders: 'draft-7',
-    legacyHeaders: false,
-    skip: (req) => UNLIMITED_PATHS.has(req.path),
-    handler: (_req, res) => sendTextError(res, 429, 'Too many requests'),
-    // An X-Forwarded-For from an untrusted peer is expected (scanners send it) and ignored by design.
-    validate: { xForwardedForHeader: false },
-    logger,
-  });
+  const windows = new Map<string, Window>();
+  const windowSeconds = Math.ceil(windowMs / 1000);
+  const policy = `${requests};w=${windowSeconds}`;
+  // Ended windows are dropped once per window, so the map holds at most two windows' clients.
+  setInterval(() => {
+    const now = Date.now();
+    for (const [key, window] of windows) if (window.resetTime <= now) windows.delete(key);
+  }, windowMs).unref();
+
+  return (req, res) => {
+    const view = viewOf(req);
+    if (UNLIMITED_PATHS.has(view.path)) return false;
+    const key = ipKeyGenerator(view.ip, IPV6_SUBNET);
+    const now = Date.now();
+    let window = windows.get(key);
+    if (!window || window.resetTime <= now) {
+      window = { hits: 0, resetTime: now + windowMs };
+      windows.set(key, window);
+    }
+    window.hits += 1;
+    const resetSeconds = Math.max(0, Math.ceil((window.resetTime - now) / 1000));
+    res.setHeader('RateLimit-Policy', policy);
+    res.setHeader('RateLimit', `limit=${requests}, remaining=${Math.max(requests - window.hits, 0)}, reset=${resetSeconds}`);
+    if (window.hits <= requests) return false;
+    res.setHeader('Retry-After', String(resetSeconds));
+    sendTextError(res, 429, 'Too many requests');
+    return true;
+  };
 }

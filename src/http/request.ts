@@ -1,8 +1,8 @@
 /**
- * What a request says about who is asking: its raw query parameters, the domain its Host
- * names, and the scheme a trusted proxy reports. Shared by every protocol router.
+ * What a request says about who is asking: its raw query parameters and the domain its
+ * Host names. Shared by every protocol router; they take an Express request or a
+ * RequestView (request-view.ts), which name these fields alike.
  */
-import type { Request } from 'express';
 import { domainFromHost, toDomainKey } from '../model/domain';
 
 /**
@@ -11,7 +11,7 @@ import { domainFromHost, toDomainKey } from '../model/domain';
  * the `+` into a space, fixtures README quirk 4). Keys are lower-cased; the first of
  * repeated parameters wins. A value with a broken escape is `null`.
  */
-export function rawQuery(req: Request): Map<string, string | null> {
+export function rawQuery(req: { readonly originalUrl: string }): Map<string, string | null> {
   const params = new Map<string, string | null>();
   const url = req.originalUrl;
   const start = url.indexOf('?');
@@ -35,7 +35,9 @@ function decodePercent(text: string): string | null {
 }
 
 /** The hosted domain named by the Host header (X-Forwarded-Host from a trusted proxy), without `prefix`. */
-export function hostDomain(req: Request, prefix: 'autoconfig.' | 'autodiscover.' | 'ua-auto-config.'): string | undefined {
+export function hostDomain(
+  req: { readonly hostname: string | undefined },
+  prefix: 'autoconfig.' | 'autodiscover.' | 'ua-auto-config.'): string | undefined {
   return domainFromHost(req.hostname, prefix);
 }
 
@@ -43,17 +45,7 @@ export function hostDomain(req: Request, prefix: 'autoconfig.' | 'autodiscover.'
  * The host name clients used to reach us, if it is a DNS name (not an IP address, which
  * no certificate would cover); nothing else from the Host header is ever reflected.
  */
-export function publicHost(req: Request): string | undefined {
+export function publicHost(req: { readonly hostname: string | undefined }): string | undefined {
   const host = req.hostname ? toDomainKey(req.hostname) : undefined;
   return host === undefined || /\.\d+$|^\d+$/.test(host) ? undefined : host;
-}
-
-/**
- * Whether the request is known to have arrived over plain http: only a trusted proxy's
- * X-Forwarded-Proto can tell, since this server does not terminate TLS itself.
- */
-export function arrivedOverPlainHttp(req: Request): boolean {
-  const trust = req.app.get('trust proxy fn') as (address: string, hop: number) => boolean;
-  const forwarded = req.headers['x-forwarded-proto'];
-  return forwarded !== undefined && trust(req.socket.remoteAddress ?? '', 0) && req.protocol === 'http';
 }

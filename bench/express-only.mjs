@@ -1,0 +1,27 @@
+/**
+ * The built app without its lean path: the same Express app, settings and steps as the
+ * server, but every request dispatched by Express, for the bench's comparison.
+ * Usage: node bench/express-only.mjs PORT CONFIG_DIR (access log to stdout at info).
+ */
+import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import process from 'node:process';
+
+const require = createRequire(import.meta.url);
+const dist = path.join(import.meta.dirname, '..', 'dist');
+const { createApp } = require(path.join(dist, 'http', 'app.js'));
+const { loadConfiguration } = require(path.join(dist, 'config', 'load.js'));
+const { Metrics } = require(path.join(dist, 'http', 'metrics.js'));
+const pino = require('pino');
+
+const [port, configDir] = process.argv.slice(2);
+const { settings, registry } = await loadConfiguration(configDir, process.env);
+const app = createApp({
+  registry,
+  settings,
+  logger: pino({ level: settings.logLevel }),
+  metrics: new Metrics(() => registry, { processMetrics: true }),
+  rateLimit: { requests: settings.rateLimitRequests, windowMs: settings.rateLimitWindowMs },
+});
+createServer(app).listen(Number(port), '127.0.0.1');

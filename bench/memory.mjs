@@ -1,0 +1,47 @@
+/**
+ * `npm run bench:memory [-- --requests 1000000]`: the memory check. Starts the built
+ * server on the shipped config (access log on, to /dev/null) and sends it the bench's hot
+ * requests in turn with autocannon, 10 000 at a time per endpoint, printing the server's
+ * RSS after the first 10 000 requests and then every 100 000 up to the total. Prints the
+ * growth from the first figure to the last; it is a script, not a test, and passes no
+ * judgement beyond that figure.
+ */
+import path from 'node:path';
+import process from 'node:process';
+import { parseArgs } from 'node:util';
+import { ROOT, driveAmount, freePort, rssMb, startServer, stop } from './harness.mjs';
+import { PROBES } from './probes.mjs';
+
+const { values } = parseArgs({ options: { requests: { type: 'string', default: '1000000' }, connections: { type: 'string', default: '50' } } });
+const total = Number(values.requests);
+const connections = Number(values.connections);
+const print = (line) => process.stdout.write(`${line}\n`);
+
+const port = await freePort();
+const { child } = await startServer(path.join(ROOT, 'config'), port, { MAIL_AUTOCONFIG_RATE_LIMIT: '0' });
+try {
+  let sent = 0;
+  let errors = 0;
+  let nextReport = 10_000;
+  let first;
+  let last;
+  const chunk = (left) => Math.min(left, sent < 10_000 ? Math.ceil(10_000 / PROBES.length) : 10_000);
+  while (sent < total) {
+    for (const probe of PROBES) {
+      const amount = chunk(total - sent);
+      if (amount <= 0) break;
+      const result = await driveAmount(port, probe, { amount, connections });
+      sent += result.requests;
+      errors += result.errors;
+    }
+    if (sent >= nextReport || sent >= total) {
+      last = rssMb(child.pid);
+      first ??= last;
+      print(`${String(sent).padStart(8)} requests  server RSS ${last.toFixed(1)} MB`);
+      nextReport = nextReport === 10_000 ? 100_000 : nextReport + 100_000;
+    }
+  }
+  print(`RSS after the first 10 000: ${first.toFixed(1)} MB, after ${sent}: ${last.toFixed(1)} MB (${(((last - first) / first) * 100).toFixed(1)} %), ${errors} socket errors`);
+} finally {
+  await stop(child);
+}

@@ -1,0 +1,103 @@
+/**
+ * What every step of answering a request reads from it (path, query, Host, client
+ * address, scheme), computed once per request from the raw node:http request by Express's
+ * own rules and the app's `trust proxy` setting. The Express path and the lean path both
+ * attach one (lean-path.ts), so the access log, metrics, rate limit and handlers see the
+ * same values whichever path answered.
+ */
+import type { IncomingMessage } from 'node:http';
+import proxyaddr from 'proxy-addr';
+
+/** Express's compiled `trust proxy` setting: whether the hop-th address is a trusted proxy. */
+export type TrustProxy = (address: string, hop: number) => boolean;
+
+const VIEW = Symbol('mail-autoconfig request view');
+type WithView = IncomingMessage & { [VIEW]?: RequestView };
+
+const TRUST_NONE: TrustProxy = () => false;
+
+export class RequestView {
+  /** The request target as received: path and query (named as Express names it). */
+  readonly originalUrl: string;
+  readonly path: string;
+  private hostCache: string | undefined | null = null;
+  private ipCache: string | undefined;
+
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly trust: TrustProxy,
+  ) {
+    this.originalUrl = req.url ?? '/';
+    const queryStart = this.originalUrl.indexOf('?');
+    const target = queryStart === -1 ? this.originalUrl : this.originalUrl.slice(0, queryStart);
+    this.path = target.startsWith('/') ? target : absoluteFormPath(target);
+  }
+
+  get method(): string {
+    return this.req.method ?? 'GET';
+  }
+
+  get userAgent(): string | undefined {
+    return this.req.headers['user-agent'];
+  }
+
+  private get trustsPeer(): boolean {
+    return this.trust(this.req.socket.remoteAddress ?? '', 0);
+  }
+
+  /** Express's req.hostname: the Host (X-Forwarded-Host from a trusted proxy) without its port. */
+  get hostname(): string | undefined {
+    if (this.hostCache === null) this.hostCache = this.computeHostname();
+    return this.hostCache;
+  }
+
+  private computeHostname(): string | undefined {
+    // Node joins repeated headers it does not know with ', ', so these are single strings.
+    const forwarded = this.req.headers['x-forwarded-host'] as string | undefined;
+    let host: string | undefined;
+    if (!forwarded || !this.trustsPeer) host = this.req.headers.host;
+    else host = forwarded.includes(',') ? forwarded.slice(0, forwarded.indexOf(',')).trimEnd() : forwarded;
+    if (!host) return undefined;
+    const offset = host.startsWith('[') ? host.indexOf(']') + 1 : 0;
+    const colon = host.indexOf(':', offset);
+    return colon === -1 ? host : host.slice(0, colon);
+  }
+
+  /** Express's req.ip: the client, read through trusted proxies only. */
+  get ip(): string {
+    this.ipCache ??= proxyaddr(this.req, this.trust);
+    return this.ipCache;
+  }
+
+  /**
+   * Whether the request is known to have arrived over plain http: only a trusted proxy's
+   * X-Forwarded-Proto can tell, since this server does not terminate TLS itself.
+   */
+  get arrivedOverPlainHttp(): boolean {
+    const forwarded = this.req.headers['x-forwarded-proto'] as string | undefined;
+    if (forwarded === undefined || !this.trustsPeer) return false;
+    const first = (forwarded.includes(',') ? forwarded.slice(0, forwarded.indexOf(',')) : forwarded).trim();
+    return (first || 'http') === 'http';
+  }
+}
+
+/** The path of an absolute-form request target (`GET http://host/path`), as Express's req.path reads it. */
+function absoluteFormPath(target: string): string {
+  try {
+    return new URL(target).pathname;
+  } catch {
+    return target;
+  }
+}
+
+/** Attaches the request's view; the first step on either path calls this. */
+export function attachView(req: IncomingMessage, trust: TrustProxy): RequestView {
+  const view = new RequestView(req, trust);
+  (req as WithView)[VIEW] = view;
+  return view;
+}
+
+/** The request's view (one trusting no proxy when none was attached, as in the metrics-only app). */
+export function viewOf(req: IncomingMessage): RequestView {
+  return (req as WithView)[VIEW] ?? attachView(req, TRUST_NONE);
+}

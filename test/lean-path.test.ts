@@ -1,0 +1,250 @@
+/**
+ * The lean path in front of Express (src/http/lean-path.ts) must not change a single byte:
+ * the same requests sent to the Express app alone and to the server's request listener
+ * (lean path first) get the same status, headers and body, for every hot endpoint,
+ * its error cases and the requests the lean path leaves to Express. The access log lines
+ * and the request counts in /metrics must match too. The clock is frozen (Date only), so
+ * that POX error times, RateLimit resets and log times are the same on both sides.
+ */
+import { once } from 'node:events';
+import { IncomingMessage, createServer, request, type IncomingHttpHeaders, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
+import pino from 'pino';
+import { loadRegistry } from '../src/config/load';
+import { defaultSettings, type SettingsInput } from '../src/config/settings';
+import { createApp, createRequestListener, type AppOptions } from '../src/http/app';
+import { Metrics } from '../src/http/metrics';
+import { SHIPPED_CONFIG } from './support/app';
+import { poxRequestXml } from './raw-http';
+
+interface Probe {
+  readonly method: string;
+  readonly path: string;
+  readonly headers?: Record<string, string>;
+  readonly body?: string | Buffer;
+  /** Send the body chunked, without Content-Length. */
+  readonly chunked?: boolean;
+}
+
+interface Reply {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+}
+
+interface Side {
+  readonly server: Server;
+  readonly logLines: Record<string, unknown>[];
+  readonly metrics: Metrics;
+}
+
+const POX = poxRequestXml('fred@example.com');
+const POX_UNKNOWN = poxRequestXml('fred@unknown.invalid');
+const MOBILESYNC = POX.replace('outlook/responseschema/2006a', 'mobilesync/responseschema/2006');
+
+/** What clients and scanners send to the hot endpoints, good and bad. */
+const PROBES: readonly Probe[] = [
+  // Mozilla autoconfig
+  { method: 'GET', path: '/mail/config-v1.1.xml?emailaddress=fred%40example.com', headers: { Host: 'autoconfig.example.com' } },
+  { method: 'GET', path: '/.well-known/autoconfig/mail/config-v1.1.xml', headers: { Host: 'autoconfig.example.com' } },
+  { method: 'GET', path: '/.well-known/autoconfig/mail/config-v1.1.xml', headers: { Host: 'example.net:8443' } },
+  { method: 'GET', path: '/v1.1/mail/config-v1.1.xml?emailaddress=fred+tag@example.com', headers: { Host: 'example.com' } },
+  { method: 'GET', path: '/.well-known/mail-v1.xml?emailaddress=fred%40example.com' },
+  { method: 'GET', path: '/MAIL/Config-V1.1.XML?EmailAddress=fred%40example.com' },
+  { method: 'HEAD', path: '/mail/config-v1.1.xml?emailaddress=fred%40example.com' },
+  { method: 'GET', path: '/mail/config-v1.1.xml?emailaddress=fred%40unknown.invalid', headers: { Host: 'autoconfig.unknown.invalid' } },
+  { method: 'GET', path: '/mail/config-v1.1.xml?emailaddress=%22%3Cx%3E%26' },
+  { method: 'GET', path: '/mail/config-v1.1.xml?emailaddress=%ZZ' },
+  { method: 'GET', path: '/mail/config-v1.1.xml', headers: { Host: '[::1]:8080' } },
+  { method: 'GET', path: '/mail/config-v1.1.xml/', headers: { Host: 'autoconfig.example.com' } },
+  { method: 'GET', path: '/mail/config-v1.1.xml', headers: { Host: 'autoconfig.example.com', 'If-None-Match': 'W/"0-x"' } },
+  { method: 'GET', path: '/mail/config-v1.1.xml', headers: { Host: 'autoconfig.example.com', 'If-None-Match': '*' } },
+  { method: 'DELETE', path: '/mail/config-v1.1.xml' },
+  { method: 'GET', path: 'http://autoconfig.example.com/mail/config-v1.1.xml' },
+  // POX autodiscover
+  { method: 'POST', path: '/autodiscover/autodiscover.xml', headers: { Host: 'autodiscover.example.com', 'Content-Type': 'text/xml' }, body: POX },
+  { method: 'POST', path: '/Autodiscover/Autodiscover.xml', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: POX },
+  { method: 'POST', path: '/autodiscover/autodiscover.xml', headers: { Host: 'autodiscover.unknown.invalid' }, body: POX_UNKNOWN },
+  { method: 'POST', path: '/autodiscover/autodiscover.xml', body: MOBILESYNC },
+  { method: 'POST', path: '/autodiscover/autodiscover.xml', body: '<!DOCTYPE a [<!ENTITY b "c">]><a>&b;</a>' },
+  { method: 'POST', path: '/autodiscover/autodiscover.xml', body: '<Autodiscover><Request>' },
+  { method: 'POST', path: '/autodiscover/autodiscover.xml', body: '' },
+  { method: 'POST', path: '/autodiscover/autodiscover.xml', body: Buffer.from([0xff, 0xfe, 0x3c]) },
+  { method: 'POST', path: '/autodiscover/autodiscover.xml', body: POX, chunked: true },
+  { method: 'POST', path: '/autodiscover/autodiscover.xml', headers: { 'Content-Encoding': 'gzip' }, body: gzipSync(POX) },
+  { method: 'POST', path: '/autodiscover/autodiscover.xml', body: `${POX}${' '.repeat(9000)}` },
+  { method: 'GET', path: '/autodiscover/autodiscover.xml', headers: { Host: 'autodiscover.example.com' } },
+  { method: 'GET', path: '/autodiscover/autodiscover.xml', headers: { Host: 'autodiscover.unknown.invalid' } },
+  { method: 'PUT', path: '/autodiscover/autodiscover.xml', body: POX },
+  // Outlook's http redirect step, through a trusted proxy (loopback), and a forwarded https request
+  { method: 'GET', path: '/autodiscover/autodiscover.xml', headers: { Host: 'autodiscover.example.com', 'X-Forwarded-Proto': 'http' } },
+  { method: 'POST', path: '/autodiscover/autodiscover.xml', headers: { Host: 'autodiscover.example.com', 'X-Forwarded-Proto': 'http' }, body: POX },
+  { method: 'POST', path: '/autodiscover/autodiscover.xml', headers: { 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'autodiscover.example.net', 'X-Forwarded-For': '198.51.100.7' }, body: POX },
+  // Autodiscover v2
+  { method: 'GET', path: '/autodiscover/autodiscover.json/v1.0/fred@example.com?Protocol=AutodiscoverV1', headers: { Host: 'autodiscover.example.com' } },
+  { method: 'GET', path: '/autodiscover/autodiscover.json/v1.0/fred%40example.com?Protocol=AutodiscoverV1' },
+  { method: 'GET', path: '/autodiscover/autodiscover.json?Email=fred%40example.com&Protocol=AutodiscoverV1' },
+  { method: 'GET', path: '/autodiscover/autodiscover.json?Email=fred%40example.com' },
+  { method: 'GET', path: '/autodiscover/autodiscover.json?Email=fred%40example.com&Protocol=ActiveSync' },
+  { method: 'GET', path: '/autodiscover/autodiscover.json?Protocol=AutodiscoverV1' },
+  { method: 'GET', path: '/autodiscover/autodiscover.json/v1.0/not-an-address?Protocol=AutodiscoverV1' },
+  { method: 'GET', path: '/autodiscover/autodiscover.json/v1.0/fred@unknown.invalid?Protocol=AutodiscoverV1' },
+  { method: 'GET', path: '/autodiscover/autodiscover.json/v1.0/%E0%A4%A?Protocol=AutodiscoverV1' },
+  // Apple profiles
+  { method: 'GET', path: '/mobileconfig?emailaddress=fred%40example.com', headers: { 'User-Agent': 'Mozilla/5.0 (iPhone)' } },
+  { method: 'GET', path: '/Example.mobileconfig?email=fred%40example.com' },
+  { method: 'HEAD', path: '/mobileconfig?emailaddress=fred%40example.com' },
+  { method: 'GET', path: '/mobileconfig' },
+  { method: 'GET', path: '/mobileconfig?emailaddress=fred%40unknown.invalid' },
+  { method: 'POST', path: '/mobileconfig?emailaddress=fred%40example.com', body: 'x' },
+  // Not hot: Express answers on both sides
+  { method: 'GET', path: '/wp-login.php' },
+  { method: 'GET', path: '/setup?emailaddress=fred%40example.com' },
+];
+
+const FROZEN_NOW = new Date('2026-11-27T01:00:00.000Z');
+
+beforeAll(() => {
+  // Only Date: sockets and timers must run for real.
+  jest.useFakeTimers({
+    now: FROZEN_NOW,
+    doNotFake: ['hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'],
+  });
+});
+afterAll(() => jest.useRealTimers());
+
+async function side(build: (options: AppOptions) => RequestListener, overrides: Partial<SettingsInput>): Promise<Side> {
+  const settings = defaultSettings({ trustProxy: 'loopback', ...overrides, configDir: SHIPPED_CONFIG });
+  const logLines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logLines.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
+      done();
+    },
+  });
+  const registry = await loadRegistry(SHIPPED_CONFIG);
+  const metrics = new Metrics(() => registry);
+  const listener = build({
+    registry,
+    settings,
+    logger: pino({ level: 'info' }, stream),
+    metrics,
+    rateLimit: { requests: settings.rateLimitRequests, windowMs: settings.rateLimitWindowMs },
+  });
+  const server = createServer(listener);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { server, logLines, metrics };
+}
+
+function send(server: Server, probe: Probe): Promise<Reply> {
+  const { port } = server.address() as AddressInfo;
+  return new Promise((resolve, reject) => {
+    // A fixed Host and request id, so that the two servers' ports and fresh ids do not differ.
+    const headers: Record<string, string | number> = { Host: 'localhost', 'X-Request-Id': 'lean-path-test', ...probe.headers };
+    if (probe.body !== undefined && !probe.chunked) headers['Content-Length'] = Buffer.byteLength(probe.body);
+    const req = request({ host: '127.0.0.1', port, method: probe.method, path: probe.path, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('latin1') }));
+    });
+    req.on('error', reject);
+    if (probe.chunked && probe.body !== undefined) {
+      const text = Buffer.from(probe.body);
+      req.write(text.subarray(0, 10));
+      req.end(text.subarray(10));
+    } else {
+      req.end(probe.body);
+    }
+  });
+}
+
+/** Headers that differ per request whatever the path: the Date (second resolution) and keep-alive bookkeeping. */
+function comparable(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const rest = { ...headers };
+  delete rest.date;
+  return rest;
+}
+
+/** Log fields that measure time spent, which no two requests share. */
+function comparableLog(line: Record<string, unknown>): Record<string, unknown> {
+  const rest = { ...line };
+  delete rest.responseTime;
+  return rest;
+}
+
+/** The request counters of /metrics (durations differ between any two runs). */
+async function requestCounts(metrics: Metrics): Promise<string[]> {
+  const text = await metrics.registry.metrics();
+  return text.split('\n').filter((line) => line.startsWith('mail_autoconfig_requests_total{'));
+}
+
+/** Sends each probe to both sides; returns the statuses, so a test can check it met the cases it meant to. */
+async function compare(probes: readonly Probe[], overrides: Partial<SettingsInput> = {}): Promise<number[]> {
+  const express = await side((options) => createApp(options), overrides);
+  const lean = await side(createRequestListener, overrides);
+  const statuses: number[] = [];
+  try {
+    for (const probe of probes) {
+      const expected = await send(express.server, probe);
+      statuses.push(expected.status);
+      const actual = await send(lean.server, probe);
+      const label = `${probe.method} ${probe.path}`;
+      expect({ label, status: actual.status, headers: comparable(actual.headers), body: actual.body }).toEqual({
+        label,
+        status: expected.status,
+        headers: comparable(expected.headers),
+        body: expected.body,
+      });
+    }
+    expect(lean.logLines.map(comparableLog)).toEqual(express.logLines.map(comparableLog));
+    expect(lean.logLines).toHaveLength(probes.length);
+    expect(await requestCounts(lean.metrics)).toEqual(await requestCounts(express.metrics));
+    return statuses;
+  } finally {
+    express.server.close();
+    lean.server.close();
+  }
+}
+
+test('every hot endpoint, good and bad requests: same status, headers, body, log line and count on both paths', async () => {
+  const statuses = await compare(PROBES, { rateLimitRequests: 1_000 });
+  expect(new Set(statuses)).toEqual(new Set([200, 302, 304, 400, 404, 405, 413, 415]));
+});
+
+test('with addresses in the log and no https redirect, the answers still match', async () => {
+  await compare(PROBES.slice(0, 35), { rateLimitRequests: 1_000, logEmailAddresses: true, autodiscoverHttpsRedirect: false });
+});
+
+test('rate limiting: the same budget, the same 429 with Retry-After, per forwarded client', async () => {
+  const ask = (client: string): Probe => ({
+    method: 'GET',
+    path: '/mail/config-v1.1.xml?emailaddress=fred%40example.com',
+    headers: { 'X-Forwarded-For': client },
+  });
+  const post: Probe = { method: 'POST', path: '/autodiscover/autodiscover.xml', headers: { 'X-Forwarded-For': '198.51.100.7' }, body: POX };
+  const probes = [ask('198.51.100.7'), ask('198.51.100.7'), post, ask('198.51.100.7'), ask('198.51.100.8'), ask('2001:db8::1'), ask('2001:db8::2')];
+  expect(await compare(probes, { rateLimitRequests: 3 })).toEqual([200, 200, 200, 429, 200, 200, 200]);
+});
+
+test('the lean path answers the hot requests itself; the rest reaches Express', async () => {
+  const registry = await loadRegistry(SHIPPED_CONFIG);
+  const listener = createRequestListener({ registry, settings: defaultSettings({ configDir: SHIPPED_CONFIG }) });
+  // Express gives every request it dispatches its own prototype; the lean path never does.
+  const reachedExpress: boolean[] = [];
+  const server = createServer((req, res) => {
+    listener(req, res);
+    reachedExpress.push(Object.getPrototypeOf(req) !== IncomingMessage.prototype);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  try {
+    const probes = [PROBES[0]!, PROBES[5]!, PROBES[16]!, PROBES[33]!, PROBES[42]!, PROBES[11]!, PROBES[24]!, PROBES[48]!];
+    for (const probe of probes) await send(server, probe);
+    expect(reachedExpress).toEqual([false, false, false, false, false, true, true, true]);
+  } finally {
+    server.close();
+  }
+});

@@ -1,0 +1,41 @@
+/**
+ * POX answers spliced from a per-provider template (src/formats/pox-template.ts) are the
+ * documents renderPoxSettings() builds, byte for byte, for any valid address: with XML
+ * specials, `%`, placeholders written into the address, non-ASCII and IDN domains.
+ */
+import fc from 'fast-check';
+import { loadRegistry } from '../src/config/load';
+import { renderPoxSettings } from '../src/formats/outlook-pox';
+import { poxSettingsRenderer } from '../src/formats/pox-template';
+import { parseEmailAddress, type EmailAddress } from '../src/model/address';
+import type { Registry } from '../src/registry';
+import { SHIPPED_CONFIG } from './support/app';
+
+let registry: Registry;
+beforeAll(async () => {
+  registry = await loadRegistry(SHIPPED_CONFIG);
+});
+
+const localPart = fc.oneof(
+  fc.stringMatching(/^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,20}$/),
+  fc.constantFrom('fred', "o'brien", 'a&b', '%EMAILDOMAIN%', '%EMAILADDRESS%', '$&', 'jörg', '%41'),
+);
+const domainPart = fc.constantFrom('example.com', 'EXAMPLE.com', 'example.net', 'hotmail.com', 'münchen.example', 'xn--mnchen-3ya.example');
+
+test('spliced answers equal the rendered ones for every provider, hosted domain and valid address', () => {
+  const cases = registry.providers.flatMap((provider) => provider.definition.domains.map((domain) => ({ provider, domain })));
+  expect(cases.length).toBeGreaterThan(1);
+  const renderers = cases.map(({ provider, domain }) => ({ definition: provider.definition, domain, render: poxSettingsRenderer(provider.definition, domain) }));
+  let compared = 0;
+  fc.assert(
+    fc.property(fc.nat(), localPart, domainPart, (which, local, domain) => {
+      const address: EmailAddress | undefined = parseEmailAddress(`${local}@${domain}`);
+      if (!address) return;
+      const { definition, domain: hosted, render } = renderers[which % renderers.length]!;
+      expect(render?.(address)).toBe(renderPoxSettings(definition, { address, domain: hosted }));
+      compared += 1;
+    }),
+    { numRuns: 400 },
+  );
+  expect(compared).toBeGreaterThan(200);
+});
