@@ -17,7 +17,7 @@ import { defaultSettings, type SettingsInput } from '../src/config/settings';
 import { createApp, createRequestListener, type AppOptions } from '../src/http/app';
 import { Metrics } from '../src/http/metrics';
 import { SHIPPED_CONFIG } from './support/app';
-import { poxRequestXml } from './raw-http';
+import { poxRequestXml } from './support/raw-http';
 
 interface Probe {
   readonly method: string;

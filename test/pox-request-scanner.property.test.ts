@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import { NAMESPACES, readPoxRequest } from '../src/formats/outlook-pox';
 import { scanPoxRequest } from '../src/formats/pox-request-scanner';
-import { poxRequestXml } from './raw-http';
+import { poxRequestXml } from './support/raw-http';
 
 const bytes = (text: string) => Buffer.from(text, 'utf8');
 
