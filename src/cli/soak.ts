@@ -12,6 +12,7 @@ import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { NAMESPACES } from '../formats/outlook-pox';
 
 /**
  * Allowed RSS growth between warm-up and the end of the run. V8 keeps growing its heap
@@ -22,9 +23,9 @@ const RSS_GROWTH_LIMIT_MB = 30;
 const RELOAD_EVERY_MS = 10_000;
 
 const POX_REQUEST = (address: string) =>
-  '<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request>' +
+  `<Autodiscover xmlns="${NAMESPACES.outlookRequest}"><Request>` +
   `<EMailAddress>${address}</EMailAddress>` +
-  '<AcceptableResponseSchema>http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a</AcceptableResponseSchema>' +
+  `<AcceptableResponseSchema>${NAMESPACES.outlookResponse}</AcceptableResponseSchema>` +
   '</Request></Autodiscover>';
 
 interface Probe {

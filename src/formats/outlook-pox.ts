@@ -6,7 +6,7 @@
  * and with default namespaces only.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { substitutePlaceholders, type EmailAddress } from '../model/address';
+import { hasPlaceholder, substitutePlaceholders, type EmailAddress } from '../model/address';
 import {
   type AuthenticationMethod,
   type IncomingServer,
@@ -201,7 +201,7 @@ export function outlookProtocol(server: MailServer, context: PoxContext, incomin
     Server: substitutePlaceholders(server.hostname, context.address, context.domain),
     Port: server.port,
     // Without an address the login name is only known if the template needs none.
-    LoginName: /%[A-Z]+%/.test(loginName) ? undefined : loginName,
+    LoginName: hasPlaceholder(loginName) ? undefined : loginName,
     DomainRequired: 'off',
     SPA: onOff(authentication.spa),
     SSL: onOff(ssl),

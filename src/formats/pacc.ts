@@ -8,7 +8,7 @@
  * exactly that; anything else would make the client connect wrongly.
  */
 import { createHash } from 'node:crypto';
-import { PLACEHOLDERS, substitutePlaceholders } from '../model/address';
+import { PLACEHOLDERS, hasPlaceholder, substitutePlaceholders } from '../model/address';
 import {
   DEFAULT_PORTS,
   type AuthenticationMethod,
@@ -66,7 +66,7 @@ function usableServer(server: MailServer, domain: string, oauthAnnounced: boolea
     server.socketType === 'SSL' &&
     server.port === DEFAULT_PORTS[server.type].SSL &&
     server.username === PLACEHOLDERS.address &&
-    !/%[A-Z]+%/.test(substitutePlaceholders(server.hostname, undefined, domain)) &&
+    !hasPlaceholder(substitutePlaceholders(server.hostname, undefined, domain)) &&
     server.authentication.some((method) => PASSWORD_METHODS.includes(method) || (oauthAnnounced && method === 'OAuth2'))
   );
 }

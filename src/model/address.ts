@@ -41,6 +41,19 @@ export const PLACEHOLDERS = {
   domain: '%EMAILDOMAIN%',
 } as const;
 
+// Any %NAME% placeholder, also ones this server never fills (inputField keys, %REALNAME%).
+const ANY_PLACEHOLDER = /%[A-Z]+%/;
+
+/** Whether `text` still holds a placeholder, so it cannot be used as it is. */
+export function hasPlaceholder(text: string): boolean {
+  return ANY_PLACEHOLDER.test(text);
+}
+
+/** `text` with every placeholder replaced by `sample`: to check the shape of a template. */
+export function withSamplePlaceholders(text: string, sample: string): string {
+  return text.replaceAll(new RegExp(ANY_PLACEHOLDER.source, 'g'), sample);
+}
+
 /**
  * Replaces every placeholder in `template` with the parts of `address`. Without an
  * address only %EMAILDOMAIN% can be filled (from `domain`), the rest stay as they are.

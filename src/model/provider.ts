@@ -5,6 +5,7 @@
  * its types; defaults are applied here, once, at load time.
  */
 import { z } from 'zod';
+import { PLACEHOLDERS, withSamplePlaceholders } from './address';
 import { toDomainKey } from './domain';
 
 export const SOCKET_TYPES = ['SSL', 'STARTTLS', 'plain'] as const;
@@ -47,7 +48,7 @@ export const DEFAULT_PORTS: Record<ServerType, Record<SocketType, number>> = {
 
 // Hostnames and URLs may carry placeholders (mail.%EMAILDOMAIN%, https://login.%EMAILDOMAIN%/
 // in ISPDB files), so they are checked with the placeholders replaced by a sample label.
-const withSampleLabels = (value: string) => value.replaceAll(/%[A-Z]+%/g, 'placeholder');
+const withSampleLabels = (value: string) => withSamplePlaceholders(value, 'placeholder');
 
 const hostname = z.string().trim().refine((value) => toDomainKey(withSampleLabels(value)) !== undefined, {
   message: 'must be a host name (letters, digits, hyphens and dots; placeholders allowed)',
@@ -102,7 +103,7 @@ const pop3Options = z.strictObject({
   checkIntervalMinutes: z.number().int().min(1).optional(),
 });
 
-const username = z.string().trim().min(1).default('%EMAILADDRESS%');
+const username = z.string().trim().min(1).default(PLACEHOLDERS.address);
 
 /** RFC 4422 §3.1 mechanism names: upper-case letters, digits, hyphen, underscore; 1..20 characters. */
 const saslMechanism = z.string().regex(/^[A-Z0-9_-]{1,20}$/, 'must be a SASL mechanism name such as SCRAM-SHA-256');
