@@ -62,14 +62,16 @@ export async function startServer(
     keepAliveTimeout: settings.keepAliveTimeoutMs,
     connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_INTERVAL_MS, settings.headersTimeoutMs),
   };
-  const server = createServer(timeouts, listener);
-
   // Responses not yet sent when shutdown starts are told to close their connection, so
-  // keep-alive clients do not hold the server open until keepAliveTimeoutMs.
+  // keep-alive clients do not hold the server open until keepAliveTimeoutMs. Most answers
+  // are sent before the listener returns; only the others (a body still arriving, a
+  // profile being signed) need tracking, which spares the hot paths a listener each.
   let closing = false;
   const inFlight = new Set<ServerResponse>();
-  server.on('request', (_req, res: ServerResponse) => {
+  const server = createServer(timeouts, (req, res) => {
     if (closing) res.setHeader('Connection', 'close');
+    listener(req, res);
+    if (res.headersSent) return;
     inFlight.add(res);
     res.once('close', () => inFlight.delete(res));
   });

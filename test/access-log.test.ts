@@ -61,6 +61,30 @@ describe('access log', () => {
     }
   });
 
+  test("lines are what pino itself writes for the same fields, with the logger's own bindings and JSON escaping", async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+        done();
+      },
+    });
+    const logger = pino({ level: 'info', base: { pid: 7, hostname: 'h', service: 'mail-autoconfig' } }, sink);
+    const app = createApp({ registry: await loadRegistry(SHIPPED_CONFIG), settings: defaultSettings({ configDir: SHIPPED_CONFIG }), logger });
+    await request(app).get('/mail/config-v1.1.xml?emailaddress=fred%40example.com').set('Host', 'autoconfig."quoted\\host').expect(200);
+    await request(app).get('/mobileconfig?emailaddress=%E0%A4%A').expect(400);
+    const [ours, bad] = lines.map((line) => JSON.parse(line) as Record<string, any>);
+    // The same fields through pino's own serialiser give the same line, key for key.
+    const fields = Object.fromEntries(Object.entries(ours!).filter(([key]) => !['level', 'time', 'pid', 'hostname', 'service', 'msg'].includes(key)));
+    logger.info(fields, ours!.msg as string);
+    const theirs = JSON.parse(lines[2]!) as Record<string, unknown>;
+    expect(Object.keys(ours!)).toEqual(Object.keys(theirs));
+    expect({ ...ours, time: 0 }).toEqual({ ...theirs, time: 0 });
+    expect(ours).toMatchObject({ level: 30, pid: 7, hostname: 'h', service: 'mail-autoconfig', msg: 'request completed' });
+    expect(ours!.req.host).toBe('autoconfig."quoted\\host');
+    expect(bad).toMatchObject({ res: { statusCode: 400 }, outcome: 'bad request', msg: 'request completed' });
+  });
+
   test('the full address only when the admin enables it', async () => {
     const { app, entries } = await appWithLog({ logEmailAddresses: true });
     await request(app).get('/mail/config-v1.1.xml?emailaddress=fred%40example.com').expect(200);

@@ -70,6 +70,13 @@ describe('GET /metrics', () => {
     expect(requests({ endpoint: 'other', outcome: 'bad request', client: 'other' })).toBe(1);
     expect(requests({ endpoint: 'other', outcome: 'unknown domain' })).toBeUndefined();
     expect(sampleValue(samples, 'mail_autoconfig_request_duration_seconds_count', { endpoint: 'mozilla' })).toBe(3);
+    // A histogram a scraper accepts: cumulative buckets in order, +Inf equal to the count, a positive sum.
+    const buckets = samples.filter((sample) => sample.name === 'mail_autoconfig_request_duration_seconds_bucket' && sample.labels.endpoint === 'mozilla');
+    expect(buckets.map((bucket) => bucket.labels.le)).toEqual(['0.0005', '0.001', '0.0025', '0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '+Inf']);
+    expect(buckets.map((bucket) => bucket.value)).toEqual([...buckets.map((bucket) => bucket.value)].sort((a, b) => a - b));
+    expect(buckets.at(-1)!.value).toBe(3);
+    expect(sampleValue(samples, 'mail_autoconfig_request_duration_seconds_sum', { endpoint: 'mozilla' })).toBeGreaterThan(0);
+    expect(res.text).toContain('# TYPE mail_autoconfig_request_duration_seconds histogram');
     expect(sampleValue(samples, 'mail_autoconfig_providers')).toBe(2);
     expect(sampleValue(samples, 'mail_autoconfig_domains')).toBe(13);
 

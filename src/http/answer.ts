@@ -6,7 +6,7 @@
  * precomputed document computed once rather than per request.
  */
 import { hash } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import fresh from 'fresh';
 import { noteRequest, type RequestFacts } from './observe';
 
@@ -37,33 +37,49 @@ function weakEtag(bytes: Buffer): string {
   return `W/"${bytes.length.toString(16)}-${hash('sha1', bytes, 'base64').slice(0, 27)}"`;
 }
 
-export function sendAnswer(res: ServerResponse, answer: Answer): void {
+/**
+ * Header fields as one flat list of names and values, the shape res.writeHead takes. The
+ * request steps (app.ts) add theirs to one, and sendAnswer adds the answer's own and writes
+ * them all at once: with nothing set on the response before, Node writes such a list as it
+ * is, without the per-header bookkeeping of res.setHeader.
+ */
+export type HeaderList = string[];
+
+/** Sets a header list on a response that is answered by other means (Express's res.send, res.json). */
+export function setHeaders(res: ServerResponse, headers: HeaderList): void {
+  for (let index = 0; index < headers.length; index += 2) res.setHeader(headers[index]!, headers[index + 1]!);
+}
+
+/**
+ * Sends an answer, with `headers` (the request steps' own) before the answer's. A header
+ * set on the response earlier (Express path, shutdown's Connection: close) is kept: Node
+ * then merges the list into it.
+ */
+export function sendAnswer(res: ServerResponse, answer: Answer, headers: HeaderList = []): void {
   if (answer.facts) noteRequest(res, answer.facts);
   const { body } = answer;
   const bytes = body instanceof PreparedBody ? body.bytes : typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   const etag = body instanceof PreparedBody ? body.etag : weakEtag(bytes);
-  res.statusCode = answer.status;
-  if (answer.headers) for (const [name, value] of answer.headers) res.setHeader(name, value);
-  res.setHeader('Content-Type', answer.contentType);
-  res.setHeader('Content-Length', bytes.length);
-  res.setHeader('ETag', etag);
+  if (answer.headers) for (const [name, value] of answer.headers) headers.push(name, value);
   const { req } = res;
-  const conditional = req.headers['if-none-match'] !== undefined || req.headers['if-modified-since'] !== undefined;
-  if (conditional && isFresh(res)) {
-    res.statusCode = 304;
-    res.removeHeader('Content-Type');
-    res.removeHeader('Content-Length');
+  if (isFresh(req, answer.status, etag)) {
+    // As Express's res.send: 304 without the body's type and length.
+    headers.push('ETag', etag);
+    res.writeHead(304, headers);
     res.end();
     return;
   }
+  headers.push('Content-Type', answer.contentType, 'Content-Length', String(bytes.length), 'ETag', etag);
+  res.writeHead(answer.status, headers);
   if (req.method === 'HEAD') res.end();
   else res.end(bytes);
 }
 
-/** Express's req.fresh: a GET or HEAD whose validators match what is about to be sent. */
-function isFresh(res: ServerResponse): boolean {
-  const { req } = res;
+/** Express's req.fresh: a GET or HEAD with validators that match what is about to be sent. */
+function isFresh(req: IncomingMessage, status: number, etag: string): boolean {
+  const { headers } = req;
+  if (headers['if-none-match'] === undefined && headers['if-modified-since'] === undefined) return false;
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
-  if ((res.statusCode < 200 || res.statusCode >= 300) && res.statusCode !== 304) return false;
-  return fresh(req.headers, { etag: res.getHeader('ETag') as string, 'last-modified': res.getHeader('Last-Modified') as string | undefined });
+  if (status < 200 || status >= 300) return false;
+  return fresh(headers, { etag });
 }

@@ -11,15 +11,16 @@ import type { Settings } from '../config/settings';
 import type { SigningIdentity } from '../config/signing';
 import type { Registry } from '../registry';
 import { accessLog } from './access-log';
+import { sendAnswer, setHeaders, type HeaderList } from './answer';
 import { errorHandler, sendTextError } from './errors';
 import { METRICS_PATH, Metrics } from './metrics';
 import { noteRequest } from './observe';
 import { MOZILLA_PATHS, mozillaAutoconfigHandler, mozillaAutoconfigRouter } from './mozilla-autoconfig';
 import { outlookAutodiscoverHandlers, outlookAutodiscoverRouter } from './outlook-autodiscover';
 import { appleMobileconfigHandler, appleMobileconfigRouter } from './apple-mobileconfig';
-import { leanPath, type LeanPath, type RequestStep } from './lean-path';
-import { attachView, type TrustProxy } from './request-view';
-import { securityHeaders } from './security-headers';
+import { leanPath, type LeanPath } from './lean-path';
+import { requestSteps } from './request-steps';
+import type { TrustProxy } from './request-view';
 import { paccRouter } from './pacc';
 import { setupPageRouter } from './setup-page';
 import { rateLimiter, type RateLimitOptions } from './rate-limit';
@@ -73,21 +74,17 @@ function assemble({
   // /Autodiscover/Autodiscover.xml (protocols.md G22).
   app.set('case sensitive routing', false);
 
-  const logEmailAddresses = settings.logEmailAddresses ?? false;
-  const logAccess = accessLog(logger, logEmailAddresses);
-  const trust = app.get('trust proxy fn') as TrustProxy;
-  const applySecurityHeaders = securityHeaders();
-  const limiter = rateLimit && rateLimiter(rateLimit);
-  // What every request goes through first, on the Express path and the lean path alike.
-  const steps: RequestStep[] = [
-    (req) => (attachView(req, trust), false),
-    (req, res) => (metrics.observe(req, res), false),
-    (req, res) => (logAccess(req, res), false),
-    (_req, res) => (applySecurityHeaders(res), false),
-  ];
-  if (limiter) steps.push(limiter);
+  const steps = requestSteps({
+    trust: app.get('trust proxy fn') as TrustProxy,
+    metrics,
+    accessLog: accessLog(logger, settings.logEmailAddresses ?? false),
+    rateLimiter: rateLimit && rateLimiter(rateLimit),
+  });
   app.use((req, res, next) => {
-    for (const step of steps) if (step(req, res)) return;
+    const headers: HeaderList = [];
+    const refusal = steps(req, res, headers);
+    if (refusal) return sendAnswer(res, refusal, headers);
+    setHeaders(res, headers);
     next();
   });
 

@@ -13,7 +13,6 @@ import { parseEmailAddress } from '../model/address';
 import type { Registry } from '../registry';
 import { sendAnswer, type Answer } from './answer';
 import { sendTextError, textError } from './errors';
-import { rawQuery } from './request';
 import { viewOf, type RequestView } from './request-view';
 
 export const MOBILECONFIG_PATHS = ['/mobileconfig', /^\/[^/]+\.mobileconfig$/i];
@@ -35,7 +34,7 @@ export function appleMobileconfigHandler(
   signing: SigningIdentity | undefined,
 ): (request: RequestView) => Answer | Promise<Answer> {
   return (request) => {
-    const query = rawQuery(request);
+    const query = request.query;
     const given = query.has('emailaddress') ? query.get('emailaddress') : query.get('email');
     if (given === undefined || given === '') {
       return textError(400, 'An email address is required, for example ?emailaddress=you@example.com');

@@ -7,21 +7,20 @@
  * Express's prototypes (Object.setPrototypeOf) makes V8 treat them as objects of an
  * unknown shape from then on, and res.send recomputes an ETag for each answer. The lean
  * path therefore runs the same steps as the Express app (request view, metrics, access
- * log, security headers, rate limit: the `steps` app.ts builds) and the same endpoint
- * handler, whose Answer the same writer sends (answer.ts); only the dispatch differs.
+ * log, security headers, rate limit: request-steps.ts) and the same endpoint handler,
+ * whose Answer the same writer sends (answer.ts); only the dispatch differs, and that the
+ * steps' headers are written with the answer's in one list instead of set one by one.
  * Anything the fast match is not sure about (another method, a trailing slash, an
  * undecodable path parameter, an absolute-form target, a compressed, chunked, unannounced
  * or oversized body) goes to Express, which answers it the way it always did.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { POX_PATH } from '../formats/autodiscover-v2';
-import { sendAnswer, type Answer } from './answer';
+import { sendAnswer, setHeaders, type Answer, type HeaderList } from './answer';
 import type { ErrorHandler } from './errors';
 import { MOZILLA_PATHS } from './mozilla-autoconfig';
+import type { RequestSteps } from './request-steps';
 import { viewOf, type RequestView } from './request-view';
-
-/** A step every request goes through first; true when it has answered the request itself. */
-export type RequestStep = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 /** The handlers of the hot endpoints, as the Express routers call them. */
 export interface HotHandlers {
@@ -34,7 +33,7 @@ export interface HotHandlers {
 
 export interface LeanPathOptions {
   readonly handlers: HotHandlers;
-  readonly steps: readonly RequestStep[];
+  readonly steps: RequestSteps;
   readonly errorHandler: ErrorHandler;
   readonly bodyLimitBytes: number;
 }
@@ -42,7 +41,8 @@ export interface LeanPathOptions {
 /** Tries to answer a request; false when Express must (nothing has been read or written then). */
 export type LeanPath = (req: IncomingMessage, res: ServerResponse) => boolean;
 
-type Route = (request: RequestView, req: IncomingMessage, res: ServerResponse) => void;
+/** Answers a request; `headers` are the steps' own, to be sent with the answer. */
+type Route = (request: RequestView, req: IncomingMessage, res: ServerResponse, headers: HeaderList) => void;
 
 const V2_PATH = '/autodiscover/autodiscover.json';
 const V2_EMAIL_PREFIX = `${V2_PATH}/v1.0/`;
@@ -50,31 +50,35 @@ const APPLE_SUFFIX = '.mobileconfig';
 const EMPTY = Buffer.alloc(0);
 
 export function leanPath({ handlers, steps, errorHandler, bodyLimitBytes }: LeanPathOptions): LeanPath {
-  const fail = (error: unknown, req: IncomingMessage, res: ServerResponse) => errorHandler(error, req, res, () => undefined);
-  const answerWith = (req: IncomingMessage, res: ServerResponse, produce: () => Answer) => {
+  const fail = (error: unknown, req: IncomingMessage, res: ServerResponse, headers: HeaderList) => {
+    setHeaders(res, headers);
+    errorHandler(error, req, res, () => undefined);
+  };
+  const answerWith = (req: IncomingMessage, res: ServerResponse, headers: HeaderList, produce: () => Answer) => {
     let answer: Answer;
     try {
       answer = produce();
     } catch (error) {
-      return fail(error, req, res);
+      return fail(error, req, res, headers);
     }
-    sendAnswer(res, answer);
+    sendAnswer(res, answer, headers);
   };
-  const mozilla: Route = (request, req, res) => answerWith(req, res, () => handlers.mozilla(request));
-  const poxGet: Route = (request, req, res) => answerWith(req, res, () => handlers.poxGet(request));
+  const mozilla: Route = (request, req, res, headers) => answerWith(req, res, headers, () => handlers.mozilla(request));
+  const poxGet: Route = (request, req, res, headers) => answerWith(req, res, headers, () => handlers.poxGet(request));
   const v2Json =
     (email: string | undefined): Route =>
-    (request, req, res) =>
-      answerWith(req, res, () => handlers.v2Json(request, email));
+    (request, req, res, headers) =>
+      answerWith(req, res, headers, () => handlers.v2Json(request, email));
   const v2JsonWithoutEmail = v2Json(undefined);
-  const poxPost: Route = (request, req, res) => readDeclaredBody(req, (body) => answerWith(req, res, () => handlers.poxPost(request, body)));
-  const apple: Route = (request, req, res) => {
+  const poxPost: Route = (request, req, res, headers) =>
+    readDeclaredBody(req, (body) => answerWith(req, res, headers, () => handlers.poxPost(request, body)));
+  const apple: Route = (request, req, res, headers) => {
     // Signing is asynchronous; a failure goes to the error handler, as Express 5 sends it.
     Promise.resolve()
       .then(() => handlers.apple(request))
       .then(
-        (answer) => sendAnswer(res, answer),
-        (error: unknown) => fail(error, req, res),
+        (answer) => sendAnswer(res, answer, headers),
+        (error: unknown) => fail(error, req, res, headers),
       );
   };
 
@@ -118,8 +122,10 @@ export function leanPath({ handlers, steps, errorHandler, bodyLimitBytes }: Lean
     const queryStart = url.indexOf('?');
     const found = route(req, queryStart === -1 ? url : url.slice(0, queryStart));
     if (!found) return false;
-    for (const step of steps) if (step(req, res)) return true;
-    found(viewOf(req), req, res);
+    const headers: HeaderList = [];
+    const refusal = steps(req, res, headers);
+    if (refusal) sendAnswer(res, refusal, headers);
+    else found(viewOf(req), req, res, headers);
     return true;
   };
 }

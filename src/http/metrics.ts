@@ -5,13 +5,15 @@
  * series stays bounded whatever clients send. Each Metrics owns its own prom-client
  * registry, so several apps (tests, a separate metrics port) never share counters.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import express, { type Express, type RequestHandler } from 'express';
-import { Counter, Gauge, Histogram, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
 import type { Registry } from '../registry';
 import { sendTextError } from './errors';
-import { requestOutcome, type Outcome } from './observe';
-import { viewOf } from './request-view';
+import { rememberRecent } from '../recent-results';
+import { requestOutcome } from './observe';
+import { RequestTally } from './request-tally';
+import type { RequestView } from './request-view';
 
 export const METRICS_PATH = '/metrics';
 
@@ -44,9 +46,15 @@ const CLIENT_FAMILIES: readonly (readonly [RegExp, ClientFamily])[] = [
   [/iphone|ipad|ipod|\bios\b|mac ?os|macintosh|darwin|cfnetwork|accountsd/i, 'apple'],
 ];
 
+// Clients send the same few User-Agent strings, and matching a long one costs microseconds.
+const familyOfUserAgent = rememberRecent(
+  (userAgent) => CLIENT_FAMILIES.find(([pattern]) => pattern.test(userAgent))?.[1] ?? 'other',
+  1024,
+  512,
+);
+
 export function clientFamilyOf(userAgent: string | undefined): ClientFamily {
-  if (!userAgent) return 'other';
-  return CLIENT_FAMILIES.find(([pattern]) => pattern.test(userAgent))?.[1] ?? 'other';
+  return userAgent ? familyOfUserAgent(userAgent) : 'other';
 }
 
 export interface MetricsOptions {
@@ -56,25 +64,17 @@ export interface MetricsOptions {
 
 export class Metrics {
   readonly registry = new MetricsRegistry();
-  private readonly requests: Counter<'endpoint' | 'outcome' | 'client'>;
-  private readonly duration: Histogram<'endpoint'>;
+  private readonly requests: RequestTally;
   private readonly configLoads: Counter<'result'>;
   private readonly lastGoodLoad: Gauge;
 
   constructor(currentRegistry: () => Registry, { processMetrics = false }: MetricsOptions = {}) {
     const registers = [this.registry];
-    this.requests = new Counter({
-      name: 'mail_autoconfig_requests_total',
-      help: 'Requests answered, by endpoint, outcome and client family (from the User-Agent)',
-      labelNames: ['endpoint', 'outcome', 'client'],
-      registers,
-    });
-    this.duration = new Histogram({
-      name: 'mail_autoconfig_request_duration_seconds',
-      help: 'Time from receiving a request to finishing its answer',
-      labelNames: ['endpoint'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
-      registers,
+    this.requests = new RequestTally(this.registry, {
+      counter: 'mail_autoconfig_requests_total',
+      counterHelp: 'Requests answered, by endpoint, outcome and client family (from the User-Agent)',
+      histogram: 'mail_autoconfig_request_duration_seconds',
+      histogramHelp: 'Time from receiving a request to finishing its answer',
     });
     new Gauge({
       name: 'mail_autoconfig_providers',
@@ -115,33 +115,9 @@ export class Metrics {
     if (succeeded) this.lastGoodLoad.set(at.getTime() / 1000);
   }
 
-  /** Times a request and counts it when its answer is finished (on the Express and the lean path). */
-  observe(req: IncomingMessage, res: ServerResponse): void {
-    const view = viewOf(req);
-    const endpoint = endpointOf(view.path);
-    const started = process.hrtime.bigint();
-    res.once('finish', () => {
-      this.durationOf(endpoint).observe(Number(process.hrtime.bigint() - started) / 1e9);
-      this.counterOf(endpoint, requestOutcome(res), clientFamilyOf(view.userAgent)).inc();
-    });
-  }
-
-  // prom-client hashes the label set on every call; the sets are few and fixed, so each
-  // labelled child is made once.
-  private readonly durations = new Map<Endpoint, { observe(seconds: number): void }>();
-  private readonly counters = new Map<string, { inc(): void }>();
-
-  private durationOf(endpoint: Endpoint): { observe(seconds: number): void } {
-    let child = this.durations.get(endpoint);
-    if (!child) this.durations.set(endpoint, (child = this.duration.labels({ endpoint })));
-    return child;
-  }
-
-  private counterOf(endpoint: Endpoint, outcome: Outcome, client: ClientFamily): { inc(): void } {
-    const key = `${endpoint}|${outcome}|${client}`;
-    let child = this.counters.get(key);
-    if (!child) this.counters.set(key, (child = this.requests.labels({ endpoint, outcome, client })));
-    return child;
+  /** Counts a request whose answer is finished, and the time it took (on the Express and the lean path). */
+  record(view: RequestView, res: ServerResponse, elapsedMs: number): void {
+    this.requests.record(endpointOf(view.path), requestOutcome(res), clientFamilyOf(view.userAgent), elapsedMs / 1000);
   }
 
   /** GET handler for the text exposition format. */

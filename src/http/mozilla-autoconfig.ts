@@ -9,7 +9,7 @@ import { MOZILLA_CONTENT_TYPE } from '../formats/mozilla';
 import type { HostedProvider, Registry } from '../registry';
 import { PreparedBody, sendAnswer, type Answer } from './answer';
 import { textError } from './errors';
-import { hostDomain, rawQuery } from './request';
+import { hostDomain } from './request';
 import { viewOf, type RequestView } from './request-view';
 
 export const MOZILLA_PATHS = [
@@ -46,7 +46,7 @@ export function mozillaAutoconfigRouter(registry: () => Registry): Router {
 /** GET and HEAD of any of MOZILLA_PATHS; the lean path (lean-path.ts) calls it too. */
 export function mozillaAutoconfigHandler(registry: () => Registry): (request: RequestView) => Answer {
   return (request) => {
-    const emailAddress = rawQuery(request).get('emailaddress');
+    const emailAddress = request.query.get('emailaddress');
     let address: EmailAddress | undefined;
     if (emailAddress !== undefined && emailAddress !== '') {
       address = emailAddress === null ? undefined : parseEmailAddress(emailAddress);

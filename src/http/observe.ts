@@ -7,7 +7,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseEmailAddress, type EmailAddress } from '../model/address';
 import { domainFromHost } from '../model/domain';
-import { rawQuery } from './request';
 import { viewOf } from './request-view';
 
 export const OUTCOMES = ['ok', 'unknown domain', 'bad request', 'error', 'rate limited'] as const;
@@ -47,7 +46,7 @@ const ADDRESS_PARAMETERS = ['emailaddress', 'email'];
 export function requestAddress(req: IncomingMessage, res: ServerResponse): EmailAddress | undefined {
   const noted = (res as WithFacts)[FACTS]?.address;
   if (noted) return noted;
-  const query = rawQuery(viewOf(req));
+  const query = viewOf(req).query;
   for (const name of ADDRESS_PARAMETERS) {
     const value = query.get(name);
     if (value) return parseEmailAddress(value);

@@ -30,7 +30,7 @@ import type { HostedProvider, Registry } from '../registry';
 import { sendAnswer, type Answer } from './answer';
 import type { Outcome, RequestFacts } from './observe';
 import { bodyTooLarge } from './errors';
-import { hostDomain, publicHost, rawQuery } from './request';
+import { hostDomain, publicHost } from './request';
 import { viewOf, type RequestView } from './request-view';
 
 export interface OutlookAutodiscoverOptions {
@@ -100,7 +100,7 @@ export function outlookAutodiscoverHandlers({ registry, httpsRedirect }: Outlook
 
   /** GET of V2_PATHS; `pathEmail` is the decoded address from the /v1.0/<email> form. */
   const v2Json = (request: RequestView, pathEmail: string | undefined): Answer => {
-    const query = rawQuery(request);
+    const query = request.query;
     const protocol = query.get('protocol');
     if (protocol === undefined || protocol === null || protocol === '') return v2Error(400, 'MissingProtocol');
     // Anything but AutodiscoverV1 is well-formed but not ours: 200, as Exchange-style servers answer.

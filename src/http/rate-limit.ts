@@ -8,9 +8,10 @@
  * Synchronous and shared by the Express path and the lean path, so a client has one
  * budget whichever path answers it.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { ipKeyGenerator } from 'express-rate-limit';
-import { sendTextError } from './errors';
+import type { Answer, HeaderList } from './answer';
+import { textError } from './errors';
 import { viewOf } from './request-view';
 
 export interface RateLimitOptions {
@@ -29,8 +30,8 @@ interface Window {
   readonly resetTime: number;
 }
 
-/** Counts a request; true when it was refused (the 429 has been sent). */
-export type RateLimiter = (req: IncomingMessage, res: ServerResponse) => boolean;
+/** Counts a request and adds the RateLimit headers; the 429 answer when it is refused. */
+export type RateLimiter = (req: IncomingMessage, headers: HeaderList) => Answer | undefined;
 
 export function rateLimiter({ requests, windowMs }: RateLimitOptions): RateLimiter | undefined {
   if (requests === 0) return undefined;
@@ -43,10 +44,19 @@ export function rateLimiter({ requests, windowMs }: RateLimitOptions): RateLimit
     for (const [key, window] of windows) if (window.resetTime <= now) windows.delete(key);
   }, windowMs).unref();
 
-  return (req, res) => {
-    const view = viewOf(req);
-    if (UNLIMITED_PATHS.has(view.path)) return false;
-    const key = ipKeyGenerator(view.ip, IPV6_SUBNET);
+  // A client's key, per connection while it comes without X-Forwarded-For: a keep-alive
+  // connection's peer does not change, and the IPv6 subnet is worth computing once.
+  const keysByPeer = new WeakMap<object, string>();
+  const clientKey = (req: IncomingMessage): string => {
+    if (req.headers['x-forwarded-for'] !== undefined) return ipKeyGenerator(viewOf(req).ip, IPV6_SUBNET);
+    let key = keysByPeer.get(req.socket);
+    if (key === undefined) keysByPeer.set(req.socket, (key = ipKeyGenerator(viewOf(req).ip, IPV6_SUBNET)));
+    return key;
+  };
+
+  return (req, headers) => {
+    if (UNLIMITED_PATHS.has(viewOf(req).path)) return undefined;
+    const key = clientKey(req);
     const now = Date.now();
     let window = windows.get(key);
     if (!window || window.resetTime <= now) {
@@ -55,11 +65,8 @@ export function rateLimiter({ requests, windowMs }: RateLimitOptions): RateLimit
     }
     window.hits += 1;
     const resetSeconds = Math.max(0, Math.ceil((window.resetTime - now) / 1000));
-    res.setHeader('RateLimit-Policy', policy);
-    res.setHeader('RateLimit', `limit=${requests}, remaining=${Math.max(requests - window.hits, 0)}, reset=${resetSeconds}`);
-    if (window.hits <= requests) return false;
-    res.setHeader('Retry-After', String(resetSeconds));
-    sendTextError(res, 429, 'Too many requests');
-    return true;
+    headers.push('RateLimit-Policy', policy, 'RateLimit', `limit=${requests}, remaining=${Math.max(requests - window.hits, 0)}, reset=${resetSeconds}`);
+    if (window.hits <= requests) return undefined;
+    return { ...textError(429, 'Too many requests'), headers: [['Retry-After', String(resetSeconds)]] };
   };
 }

@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import proxyaddr from 'proxy-addr';
+import { rawQuery } from './request';
 
 /** Express's compiled `trust proxy` setting: whether the hop-th address is a trusted proxy. */
 export type TrustProxy = (address: string, hop: number) => boolean;
@@ -22,6 +23,7 @@ export class RequestView {
   readonly path: string;
   private hostCache: string | undefined | null = null;
   private ipCache: string | undefined;
+  private queryCache: ReadonlyMap<string, string | null> | undefined;
 
   constructor(
     private readonly req: IncomingMessage,
@@ -31,6 +33,12 @@ export class RequestView {
     const queryStart = this.originalUrl.indexOf('?');
     const target = queryStart === -1 ? this.originalUrl : this.originalUrl.slice(0, queryStart);
     this.path = target.startsWith('/') ? target : absoluteFormPath(target);
+  }
+
+  /** The query parameters as rawQuery (request.ts) reads them, read once per request. */
+  get query(): ReadonlyMap<string, string | null> {
+    this.queryCache ??= rawQuery(this);
+    return this.queryCache;
   }
 
   get method(): string {

@@ -27,6 +27,7 @@ export function rawQuery(req: { readonly originalUrl: string }): Map<string, str
 }
 
 function decodePercent(text: string): string | null {
+  if (!text.includes('%')) return text;
   try {
     return decodeURIComponent(text);
   } catch {

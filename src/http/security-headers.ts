@@ -1,26 +1,32 @@
 /**
- * helmet's security headers, computed once. helmet's defaults do not depend on the
- * request, yet its middleware runs a dozen functions per request; running it once at
- * start-up against a recording response and replaying what it did gives the same headers
- * for a loop over a short list, on the Express path and the lean path alike.
+ * Security headers, as one fixed list computed once.
+ *
+ * Every answer but the setup page is a document that a mail client reads and no browser
+ * renders (XML, JSON, a profile, a plain-text error). For those, helmet's defaults are
+ * mostly about browsing contexts (cross-origin isolation, DNS prefetching, Flash, IE8
+ * downloads), so they get the short list that OWASP's REST Security cheat sheet gives for
+ * API responses instead: no content may load or frame it, no sniffing, HTTPS only, no
+ * referrer. Each header costs bytes and time on every answer of the hot paths (issue 7),
+ * and helmet's twelve doubled the size of an autoconfig answer's head.
+ *
+ * The setup page is a real page: its router sets helmet's full set over these
+ * (setup-page.ts), with a policy of its own.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import helmet from 'helmet';
+import type { HeaderList } from './answer';
 
-export type SecurityHeaders = (res: ServerResponse) => void;
+export const DOCUMENT_SECURITY_HEADERS: readonly string[] = [
+  'Content-Security-Policy',
+  "default-src 'none'; frame-ancestors 'none'",
+  'Strict-Transport-Security',
+  'max-age=31536000; includeSubDomains',
+  'X-Content-Type-Options',
+  'nosniff',
+  'X-Frame-Options',
+  'DENY',
+  'Referrer-Policy',
+  'no-referrer',
+];
 
-export function securityHeaders(): SecurityHeaders {
-  const set: [string, string | number | readonly string[]][] = [];
-  const removed: string[] = [];
-  const recorder = {
-    setHeader: (name: string, value: string | number | readonly string[]) => set.push([name, value]),
-    removeHeader: (name: string) => removed.push(name),
-  } as unknown as ServerResponse;
-  helmet()({} as IncomingMessage, recorder, (error?: unknown) => {
-    if (error) throw error;
-  });
-  return (res) => {
-    for (const name of removed) res.removeHeader(name);
-    for (const [name, value] of set) res.setHeader(name, value);
-  };
+export function addSecurityHeaders(headers: HeaderList): void {
+  for (const field of DOCUMENT_SECURITY_HEADERS) headers.push(field);
 }

@@ -30,19 +30,23 @@ export interface SetupPageOptions {
 }
 
 /**
- * Stricter than helmet's default for these pages: no script at all, styles only from our
- * own file (no 'unsafe-inline'), forms only to ourselves. No upgrade-insecure-requests:
- * the pages must keep working when the server is reached over plain http.
+ * The pages are what a browser renders, so they get helmet's full set of headers (over
+ * the short list every answer has, security-headers.ts), with a policy stricter than
+ * helmet's default: no script at all, styles only from our own file (no 'unsafe-inline'),
+ * forms only to ourselves. No upgrade-insecure-requests: the pages must keep working when
+ * the server is reached over plain http.
  */
-const pageSecurityPolicy = helmet.contentSecurityPolicy({
-  useDefaults: false,
-  directives: {
-    defaultSrc: ["'none'"],
-    styleSrc: ["'self'"],
-    imgSrc: ["'self'"],
-    formAction: ["'self'"],
-    baseUri: ["'none'"],
-    frameAncestors: ["'none'"],
+const pageSecurityHeaders = helmet({
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: {
+      defaultSrc: ["'none'"],
+      styleSrc: ["'self'"],
+      imgSrc: ["'self'"],
+      formAction: ["'self'"],
+      baseUri: ["'none'"],
+      frameAncestors: ["'none'"],
+    },
   },
 });
 
@@ -56,9 +60,9 @@ export function setupPageRouter({ registry, appleProfilePath }: SetupPageOptions
   router.get(`/${STYLESHEET_PATH}`, (_req, res) => sendAsset(res, 'text/css; charset=utf-8', SETUP_STYLESHEET));
   router.get(`/${ICON_PATH}`, (_req, res) => sendAsset(res, 'image/svg+xml', SETUP_ICON_SVG));
 
-  router.get('/', pageSecurityPolicy, (_req, res) => sendPage(res, 200, renderSetupForm()));
+  router.get('/', pageSecurityHeaders, (_req, res) => sendPage(res, 200, renderSetupForm()));
 
-  router.get(`/${SETUP_PATH}`, pageSecurityPolicy, (req, res) => {
+  router.get(`/${SETUP_PATH}`, pageSecurityHeaders, (req, res) => {
     // `/setup/` would resolve the page's relative links one folder too deep; the relative
     // redirect keeps working under a proxy's path prefix.
     if (req.path.endsWith('/')) {

@@ -4,12 +4,19 @@
  * everything that matches domains goes through `toDomainKey`.
  */
 import { domainToASCII } from 'node:url';
+import { rememberRecent } from '../recent-results';
 
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 const MAX_DOMAIN_LENGTH = 253;
 
-/** The A-label form of `input`, or undefined when it is not a usable DNS name. */
-export function toDomainKey(input: string): string | undefined {
+/**
+ * The A-label form of `input`, or undefined when it is not a usable DNS name. Requests name
+ * the same few domains over and over, and domainToASCII is the costliest step of answering
+ * one, so recent results are remembered (a few megabytes at most).
+ */
+export const toDomainKey = rememberRecent(computeDomainKey, 4096, 255);
+
+function computeDomainKey(input: string): string | undefined {
   const trimmed = input.trim().replace(/\.$/, '');
   if (trimmed === '' || trimmed.length > 1024) return undefined;
   const ascii = domainToASCII(trimmed);
