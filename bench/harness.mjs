@@ -76,13 +76,13 @@ export async function stop(child) {
   await once(child, 'exit');
 }
 
-/** One request; resolves to { status, body } or undefined when nothing answers. */
+/** One request; resolves to { status, headers (raw, flat), body } or undefined when nothing answers. */
 export function fetchOnce(port, { method, path: requestPath, host, body }) {
   return new Promise((resolve) => {
     const req = request({ host: '127.0.0.1', port, method, path: requestPath, headers: { Host: host, 'Content-Type': 'text/xml' } }, (res) => {
       const chunks = [];
       res.on('data', (chunk) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks) }));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.rawHeaders, body: Buffer.concat(chunks) }));
       res.on('error', () => resolve(undefined));
     });
     req.on('error', () => resolve(undefined));

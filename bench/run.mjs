@@ -99,14 +99,25 @@ async function main() {
   const serverPort = await freePort();
   const { child: server } = await startServer(configDir, serverPort);
   const sizes = {};
+  const answers = {};
   for (const method of ['GET', 'POST']) {
     const probe = PROBES.find((candidate) => candidate.method === method);
-    sizes[method] = (await fetchOnce(serverPort, probe)).body.length;
+    answers[method] = await fetchOnce(serverPort, probe);
+    sizes[method] = answers[method].body.length;
   }
+  // The header fields of our autoconfig answer, less those Node adds itself.
+  const ourHeaders = answers.GET.headers.filter((_value, index, all) => !['date', 'connection', 'keep-alive'].includes(all[index - (index % 2)].toLowerCase()));
   const ceilingPort = await freePort();
-  const { child: ceiling } = await startNode([path.join(import.meta.dirname, 'ceiling.mjs'), String(ceilingPort), String(sizes.GET), String(sizes.POST)], ceilingPort);
+  const { child: ceiling } = await startNode(
+    [path.join(import.meta.dirname, 'ceiling.mjs'), String(ceilingPort), String(sizes.GET), String(sizes.POST), JSON.stringify(ourHeaders)],
+    ceilingPort,
+  );
   try {
     await measureAgainstCeiling({ port: serverPort, child: server }, { port: ceilingPort, child: ceiling }, PROBES, sizes);
+    // How much of the gap is the header fields themselves (security headers, request id,
+    // RateLimit, ETag), whatever server sends them.
+    const withHeaders = { ...PROBES[0], name: `raw node:http with our ${ourHeaders.length / 2} header fields`, path: '/with-headers', status: 200, contains: 'x' };
+    await measureAgainstCeiling({ port: ceilingPort, child: ceiling }, { port: ceilingPort, child: ceiling }, [withHeaders], sizes);
     print(`server RSS after the run: ${rssMb(server.pid).toFixed(0)} MB`);
     await stop(server);
 

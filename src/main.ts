@@ -29,11 +29,7 @@ export async function serve(args: readonly string[], env: NodeJS.ProcessEnv): Pr
     process.exit(1);
   }
   const { settings, registry, signing } = configuration;
-  // Asynchronous writes: a line per request written synchronously would cost the event
-  // loop a system call per request, while lines queued during a write go out together with
-  // the next. pino flushes what is queued when the process exits.
-  const destination = pino.destination({ dest: process.stdout.fd, sync: false });
-  const logger = pino({ level: settings.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] }, destination);
+  const logger = pino({ level: settings.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] });
   if (signing) logger.info({ subject: signing.subject }, 'Apple profiles will be signed');
   const running = await startServer(settings, registry, logger, signing);
   process.on('SIGHUP', () => void running.reload());
