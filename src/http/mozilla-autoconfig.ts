@@ -46,7 +46,7 @@ export function mozillaAutoconfigRouter(registry: () => Registry): Router {
 /** GET and HEAD of any of MOZILLA_PATHS; the lean path (lean-path.ts) calls it too. */
 export function mozillaAutoconfigHandler(registry: () => Registry): (request: RequestView) => Answer {
   return (request) => {
-    const emailAddress = request.query.get('emailaddress');
+    const emailAddress = request.parameter('emailaddress');
     let address: EmailAddress | undefined;
     if (emailAddress !== undefined && emailAddress !== '') {
       address = emailAddress === null ? undefined : parseEmailAddress(emailAddress);

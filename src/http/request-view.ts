@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import proxyaddr from 'proxy-addr';
-import { rawQuery } from './request';
+import { queryParameter, rawQuery } from './request';
 
 /** Express's compiled `trust proxy` setting: whether the hop-th address is a trusted proxy. */
 export type TrustProxy = (address: string, hop: number) => boolean;
@@ -39,6 +39,11 @@ export class RequestView {
   get query(): ReadonlyMap<string, string | null> {
     this.queryCache ??= rawQuery(this);
     return this.queryCache;
+  }
+
+  /** One query parameter (lower-case name), without reading the others when they have not been read yet. */
+  parameter(name: string): string | null | undefined {
+    return this.queryCache ? this.queryCache.get(name) : queryParameter(this.originalUrl, name);
   }
 
   get method(): string {

@@ -13,17 +13,39 @@ import { domainFromHost, toDomainKey } from '../model/domain';
  */
 export function rawQuery(req: { readonly originalUrl: string }): Map<string, string | null> {
   const params = new Map<string, string | null>();
-  const url = req.originalUrl;
-  const start = url.indexOf('?');
-  if (start === -1) return params;
-  for (const pair of url.slice(start + 1).split('&')) {
-    if (pair === '') continue;
-    const equals = pair.indexOf('=');
-    const key = decodePercent(equals === -1 ? pair : pair.slice(0, equals))?.toLowerCase();
-    if (key === undefined || key === null || params.has(key)) continue;
-    params.set(key, equals === -1 ? '' : decodePercent(pair.slice(equals + 1)));
-  }
+  forEachParameter(req.originalUrl, (key, value) => {
+    if (!params.has(key)) params.set(key, value);
+    return false;
+  });
   return params;
+}
+
+/** The first parameter named `name` (lower case), as rawQuery reads it, without reading the others. */
+export function queryParameter(url: string, name: string): string | null | undefined {
+  let found: string | null | undefined;
+  forEachParameter(url, (key, value) => {
+    if (key !== name) return false;
+    found = value;
+    return true;
+  });
+  return found;
+}
+
+/** Calls `visit` with each parameter's lower-cased key and value, in order, until it returns true. */
+function forEachParameter(url: string, visit: (key: string, value: string | null) => boolean): void {
+  let start = url.indexOf('?') + 1;
+  if (start === 0) return;
+  while (start <= url.length) {
+    let end = url.indexOf('&', start);
+    if (end === -1) end = url.length;
+    if (end > start) {
+      const equals = url.indexOf('=', start);
+      const keyEnd = equals === -1 || equals > end ? end : equals;
+      const key = decodePercent(url.slice(start, keyEnd))?.toLowerCase();
+      if (key !== undefined && visit(key, keyEnd === end ? '' : decodePercent(url.slice(keyEnd + 1, end)))) return;
+    }
+    start = end + 1;
+  }
 }
 
 function decodePercent(text: string): string | null {
