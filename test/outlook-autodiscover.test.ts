@@ -276,3 +276,13 @@ function appWith(yaml: string) {
   if ('problems' in result) throw new Error(JSON.stringify(result.problems));
   return createApp({ registry: new Registry([result]), settings: defaultSettings() });
 }
+
+test('a POX answer to a POST has no ETag (nothing can revalidate a POST); the GET autoconfig answer keeps its own', async () => {
+  const app = await shippedApp();
+  const post = await request(app).post('/autodiscover/autodiscover.xml').type('text/xml').send(poxBody('fred@example.com')).expect(200);
+  expect(post.headers.etag).toBeUndefined();
+  expect(Number(post.headers['content-length'])).toBe(Buffer.byteLength(post.text));
+  const get = await request(app).get('/mail/config-v1.1.xml?emailaddress=fred%40example.com').expect(200);
+  expect(get.headers.etag).toMatch(/^W\/"[0-9a-f]+-/);
+  await request(app).get('/mail/config-v1.1.xml?emailaddress=fred%40example.com').set('If-None-Match', get.headers.etag!).expect(304);
+});

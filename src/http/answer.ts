@@ -3,7 +3,7 @@
  * Answer instead of writing to an Express response, so the Express path and the lean path
  * send the very same bytes. The writer does what Express's res.send does for them (a weak
  * ETag, 304 for a matching If-None-Match, no body for HEAD), with the ETag of a
- * precomputed document computed once rather than per request.
+ * precomputed document computed once rather than per request, and none for a POST.
  */
 import { hash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -59,9 +59,17 @@ export function sendAnswer(res: ServerResponse, answer: Answer, headers: HeaderL
   if (answer.facts) noteRequest(res, answer.facts);
   const { body } = answer;
   const bytes = body instanceof PreparedBody ? body.bytes : typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-  const etag = body instanceof PreparedBody ? body.etag : weakEtag(bytes);
   if (answer.headers) for (const [name, value] of answer.headers) headers.push(name, value);
   const { req } = res;
+  // Only a GET or HEAD can be revalidated, so only they get an ETag (Express gives every
+  // answer one, which costs a hash of each POX answer).
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    headers.push('Content-Type', answer.contentType, 'Content-Length', String(bytes.length));
+    res.writeHead(answer.status, headers);
+    res.end(bytes);
+    return;
+  }
+  const etag = body instanceof PreparedBody ? body.etag : weakEtag(bytes);
   if (isFresh(req, answer.status, etag)) {
     // As Express's res.send: 304 without the body's type and length.
     headers.push('ETag', etag);
@@ -75,11 +83,10 @@ export function sendAnswer(res: ServerResponse, answer: Answer, headers: HeaderL
   else res.end(bytes);
 }
 
-/** Express's req.fresh: a GET or HEAD with validators that match what is about to be sent. */
+/** Express's req.fresh for a GET or HEAD: validators that match what is about to be sent. */
 function isFresh(req: IncomingMessage, status: number, etag: string): boolean {
   const { headers } = req;
   if (headers['if-none-match'] === undefined && headers['if-modified-since'] === undefined) return false;
-  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
   if (status < 200 || status >= 300) return false;
   return fresh(headers, { etag });
 }
