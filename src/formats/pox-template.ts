@@ -20,8 +20,11 @@ const PART_BY_LETTER: Record<string, Part> = { A: 'address', L: 'localPart', D: 
 
 /** The escaping fast-xml-parser's builder applies to text (its default entity list). */
 function escapeText(text: string): string {
-  return text.replace(/[&<>'"]/g, (char) => ESCAPES[char]!);
+  // Addresses seldom hold any of these; testing first spares the replacement's callbacks.
+  return SPECIAL.test(text) ? text.replace(SPECIALS, (char) => ESCAPES[char]!) : text;
 }
+const SPECIAL = /[&<>'"]/;
+const SPECIALS = /[&<>'"]/g;
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', "'": '&apos;', '"': '&quot;' };
 
 /** The answer's bytes (UTF-8) for an address. */
