@@ -52,20 +52,27 @@ export function accessLog(logger: Logger, logEmailAddresses: boolean): AccessLog
     const { req } = res;
     const status = res.statusCode;
     const errored = status >= 500;
-    let line = `${start}${internals[pino.symbols.timeSym]()}${bindings}`;
-    line += `,"req":{"id":${JSON.stringify(id)},"method":${JSON.stringify(view.method)},"path":${JSON.stringify(view.path)}`;
-    if (req.headers.host !== undefined) line += `,"host":${JSON.stringify(req.headers.host)}`;
-    line += `},"res":{"statusCode":${status}}`;
-    // The error itself, with its stack, is logged where it happened (errors.ts).
-    if (errored) line += `,"err":{"type":"Error","message":"failed with status code ${status}"}`;
-    line += `,"responseTime":${Math.round(elapsedMs)},"outcome":${JSON.stringify(requestOutcome(res))}`;
+    const host = req.headers.host;
     const domain = requestDomain(req, res);
-    if (domain) line += `,"domain":${JSON.stringify(domain)}`;
-    if (logEmailAddresses) {
-      const address = requestAddress(req, res);
-      if (address) line += `,"address":${JSON.stringify(address.address)}`;
-    }
+    const address = logEmailAddresses ? requestAddress(req, res)?.address : undefined;
     const message = errored ? 'request errored' : res.writableEnded ? 'request completed' : 'request aborted';
-    stream.write(`${line},${messageKey}:"${message}"}\n`);
+    const request = `{"id":${jsonString(id)},"method":${jsonString(view.method)},"path":${jsonString(view.path)}${host === undefined ? '' : `,"host":${jsonString(host)}`}}`;
+    // The error itself, with its stack, is logged where it happened (errors.ts).
+    const error = errored ? `,"err":{"type":"Error","message":"failed with status code ${status}"}` : '';
+    const about = `${domain ? `,"domain":${jsonString(domain)}` : ''}${address ? `,"address":${jsonString(address)}` : ''}`;
+    stream.write(
+      `${start}${internals[pino.symbols.timeSym]()}${bindings},"req":${request},"res":{"statusCode":${status}}${error}` +
+        `,"responseTime":${Math.round(elapsedMs)},"outcome":"${requestOutcome(res)}"${about},${messageKey}:"${message}"}\n`,
+    );
   };
+}
+
+// What JSON.stringify would escape in a string: quotes, backslashes, control characters
+// and lone surrogates. Most values have none, and then quoting them is all it takes.
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for
+const NEEDS_ESCAPING = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** A string as a JSON string literal, as JSON.stringify writes it. */
+export function jsonString(text: string): string {
+  return NEEDS_ESCAPING.test(text) ? JSON.stringify(text) : `"${text}"`;
 }

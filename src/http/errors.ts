@@ -4,10 +4,15 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { sendAnswer, type Answer } from './answer';
+import { rememberRecent } from '../recent-results';
+import { PreparedBody, sendAnswer, type Answer } from './answer';
+
+// Error texts come from a short fixed list, and bots get unknown-domain 404s by the
+// thousand: each text's bytes and ETag are made once.
+const preparedText = rememberRecent((message) => new PreparedBody(`${message}\n`), 64, 256);
 
 export function textError(status: number, message: string): Answer {
-  return { status, contentType: 'text/plain; charset=utf-8', body: `${message}\n` };
+  return { status, contentType: 'text/plain; charset=utf-8', body: preparedText(message) };
 }
 
 export function sendTextError(res: ServerResponse, status: number, message: string): void {

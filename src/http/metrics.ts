@@ -8,9 +8,9 @@
 import type { ServerResponse } from 'node:http';
 import express, { type Express, type RequestHandler } from 'express';
 import { Counter, Gauge, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
+import { rememberRecent } from '../recent-results';
 import type { Registry } from '../registry';
 import { sendTextError } from './errors';
-import { rememberRecent } from '../recent-results';
 import { requestOutcome } from './observe';
 import { RequestTally } from './request-tally';
 import type { RequestView } from './request-view';

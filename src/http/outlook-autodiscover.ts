@@ -26,8 +26,9 @@ import {
   type PoxError,
 } from '../formats/outlook-pox';
 import { poxSettingsRenderer, type PoxSettingsRenderer } from '../formats/pox-template';
+import { rememberRecent } from '../recent-results';
 import type { HostedProvider, Registry } from '../registry';
-import { sendAnswer, type Answer } from './answer';
+import { PreparedBody, sendAnswer, type Answer } from './answer';
 import type { Outcome, RequestFacts } from './observe';
 import { bodyTooLarge } from './errors';
 import { hostDomain, publicHost } from './request';
@@ -112,7 +113,7 @@ export function outlookAutodiscoverHandlers({ registry, httpsRedirect }: Outlook
     const found = registry().find(address.domainKey, hostDomain(request, 'autodiscover.'));
     if (!found) return v2Error(404, 'InvalidUser', { address });
     const host = publicHost(request) ?? `autodiscover.${found.domain}`;
-    return { status: 200, contentType: AUTODISCOVER_V2_CONTENT_TYPE, body: renderAutodiscoverV2Pointer(host), facts: { address } };
+    return { status: 200, contentType: AUTODISCOVER_V2_CONTENT_TYPE, body: preparedV2Pointer(host), facts: { address } };
   };
 
   return { poxPost, poxGet, v2Json };
@@ -161,11 +162,15 @@ function poxError(error: PoxError, namespace: string = NAMESPACES.response, fact
   };
 }
 
+// The v2 answers depend on the error code or the public host only: made once each.
+const preparedV2Error = rememberRecent((code) => new PreparedBody(renderAutodiscoverV2Error(code as AutodiscoverV2Error)), 16, 64);
+const preparedV2Pointer = rememberRecent((host) => new PreparedBody(renderAutodiscoverV2Pointer(host)), 1024, 255);
+
 function v2Error(status: number, code: AutodiscoverV2Error, facts: RequestFacts = {}): Answer {
   return {
     status,
     contentType: AUTODISCOVER_V2_CONTENT_TYPE,
-    body: renderAutodiscoverV2Error(code),
+    body: preparedV2Error(code),
     // ProtocolNotSupported goes out as 200, but the client asked for something we do not serve.
     facts: status === 200 ? { ...facts, outcome: 'bad request' } : facts,
   };
