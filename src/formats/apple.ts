@@ -5,7 +5,7 @@
  * "set up my iPhone" link downloads.
  */
 import { createHash } from 'node:crypto';
-import { substitutePlaceholders, type EmailAddress } from '../model/address';
+import { ADDRESS_PARTS, substitutePlaceholders, type EmailAddress } from '../model/address';
 import {
   type AuthenticationMethod,
   type IncomingServer,
@@ -14,6 +14,7 @@ import {
   type ProviderDefinition,
 } from '../model/provider';
 import { renderPlist } from './plist';
+import { spliceTemplate } from './splice-template';
 
 export const MOBILECONFIG_CONTENT_TYPE = 'application/x-apple-aspen-config';
 
@@ -58,25 +59,84 @@ export function uuidV5(namespace: string, name: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+/** The identifiers of one address's profile, made from the provider and the address. */
+interface ProfileIds {
+  readonly profileUuid: string;
+  readonly payloadUuid: string;
+}
+
+function profileIds(provider: ProviderDefinition, address: EmailAddress): ProfileIds {
+  // The domain in its lookup form, so that FRED@Example.COM and fred@example.com differ
+  // only where the local part does (local parts are case-sensitive in principle).
+  const accountKey = `${provider.id}\n${address.localPart}@${address.domainKey}`;
+  return {
+    profileUuid: uuidV5(PROFILE_NAMESPACE, accountKey),
+    payloadUuid: uuidV5(PROFILE_NAMESPACE, `${accountKey}\ncom.apple.mail.managed`),
+  };
+}
+
+interface ProfileServers {
+  readonly incoming: IncomingServer;
+  readonly outgoing: OutgoingServer;
+}
+
+/** The servers a profile names: the first incoming and outgoing ones Apple Mail can log in to. */
+function profileServers(provider: ProviderDefinition): ProfileServers | undefined {
+  const incoming = provider.incoming.find((server) => appleAuthentication(server) !== undefined);
+  const outgoing = provider.outgoing.find((server) => appleAuthentication(server) !== undefined);
+  return incoming && outgoing ? { incoming, outgoing } : undefined;
+}
+
+/** Whether one password prompt does for both servers: they take the same login. */
+function sameLogin({ incoming, outgoing }: ProfileServers, address: EmailAddress): boolean {
+  return (
+    appleAuthentication(outgoing) !== 'EmailAuthNone' &&
+    substitutePlaceholders(outgoing.username, address) === substitutePlaceholders(incoming.username, address)
+  );
+}
+
 /**
  * The profile for `address`, or undefined when the provider has no IMAP/POP3 server or
  * no SMTP server that Apple Mail can use. Identifiers depend only on the provider and the
  * address, so downloading the profile again replaces the installed one.
  */
 export function renderAppleProfile(provider: ProviderDefinition, address: EmailAddress): string | undefined {
-  const incoming = provider.incoming.find((server) => appleAuthentication(server) !== undefined);
-  const outgoing = provider.outgoing.find((server) => appleAuthentication(server) !== undefined);
-  if (!incoming || !outgoing) return undefined;
+  const servers = profileServers(provider);
+  return servers && renderProfile(provider, servers, address, profileIds(provider, address), sameLogin(servers, address));
+}
 
-  // The domain in its lookup form, so that FRED@Example.COM and fred@example.com differ
-  // only where the local part does (local parts are case-sensitive in principle).
-  const accountKey = `${provider.id}\n${address.localPart}@${address.domainKey}`;
-  const profileUuid = uuidV5(PROFILE_NAMESPACE, accountKey);
+/**
+ * renderAppleProfile by splicing (splice-template.ts): the profile differs between
+ * addresses only in the address's parts and the identifiers. Addresses for which that
+ * does not hold are rendered in full: one with `%` (see pox-template.ts), and one whose
+ * servers' logins compare otherwise than the template's (the password-prompt key).
+ * test/apple-template.property.test.ts checks the result equals renderAppleProfile().
+ */
+export function appleProfileRenderer(provider: ProviderDefinition): ((address: EmailAddress) => Buffer) | undefined {
+  const servers = profileServers(provider);
+  if (!servers) return undefined;
+  let templateSameLogin = false;
+  const splice = spliceTemplate([...ADDRESS_PARTS, 'profileUuid', 'payloadUuid'], (marked) => {
+    const address = { ...marked, domainKey: marked.domain };
+    templateSameLogin = sameLogin(servers, address);
+    return renderProfile(provider, servers, address, marked, templateSameLogin);
+  })!;
+  return (address) => {
+    if (address.address.includes('%') || sameLogin(servers, address) !== templateSameLogin) {
+      return Buffer.from(renderAppleProfile(provider, address)!, 'utf8');
+    }
+    return splice({ ...address, ...profileIds(provider, address) });
+  };
+}
+
+function renderProfile(
+  provider: ProviderDefinition,
+  { incoming, outgoing }: ProfileServers,
+  address: EmailAddress,
+  { profileUuid, payloadUuid }: ProfileIds,
+  oneLogin: boolean,
+): string {
   const profileIdentifier = `${reverseDomain(provider.id)}.mail-autoconfig.${profileUuid}`;
-  const incomingUsername = substitutePlaceholders(incoming.username, address);
-  const outgoingUsername = substitutePlaceholders(outgoing.username, address);
-  const incomingAuthentication = appleAuthentication(incoming)!;
-  const outgoingAuthentication = appleAuthentication(outgoing)!;
 
   return renderPlist({
     PayloadContent: [
@@ -84,24 +144,23 @@ export function renderAppleProfile(provider: ProviderDefinition, address: EmailA
         EmailAccountDescription: provider.displayShortName ?? provider.displayName,
         EmailAccountType: ACCOUNT_TYPE[incoming.type],
         EmailAddress: address.address,
-        IncomingMailServerAuthentication: incomingAuthentication,
+        IncomingMailServerAuthentication: appleAuthentication(incoming)!,
         IncomingMailServerHostName: substitutePlaceholders(incoming.hostname, address),
         IncomingMailServerPortNumber: incoming.port,
         IncomingMailServerUseSSL: usesImplicitTls(incoming),
-        IncomingMailServerUsername: incomingUsername,
-        OutgoingMailServerAuthentication: outgoingAuthentication,
+        IncomingMailServerUsername: substitutePlaceholders(incoming.username, address),
+        OutgoingMailServerAuthentication: appleAuthentication(outgoing)!,
         OutgoingMailServerHostName: substitutePlaceholders(outgoing.hostname, address),
         OutgoingMailServerPortNumber: outgoing.port,
         OutgoingMailServerUseSSL: usesImplicitTls(outgoing),
-        OutgoingMailServerUsername: outgoingUsername,
+        OutgoingMailServerUsername: substitutePlaceholders(outgoing.username, address),
         // One password prompt instead of two, when both servers take the same login.
-        OutgoingPasswordSameAsIncomingPassword:
-          outgoingAuthentication !== 'EmailAuthNone' && outgoingUsername === incomingUsername,
+        OutgoingPasswordSameAsIncomingPassword: oneLogin,
         PayloadDescription: `Mail account ${address.address}`,
         PayloadDisplayName: provider.displayName,
         PayloadIdentifier: `${profileIdentifier}.mail`,
         PayloadType: 'com.apple.mail.managed',
-        PayloadUUID: uuidV5(PROFILE_NAMESPACE, `${accountKey}\ncom.apple.mail.managed`),
+        PayloadUUID: payloadUuid,
         PayloadVersion: 1,
       },
     ],

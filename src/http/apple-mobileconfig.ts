@@ -7,10 +7,10 @@
  */
 import { Router } from 'express';
 import type { SigningIdentity } from '../config/signing';
-import { MOBILECONFIG_CONTENT_TYPE, mobileconfigFileName, renderAppleProfile } from '../formats/apple';
+import { MOBILECONFIG_CONTENT_TYPE, appleProfileRenderer, mobileconfigFileName } from '../formats/apple';
 import { signCms } from '../formats/cms';
-import { parseEmailAddress } from '../model/address';
-import type { Registry } from '../registry';
+import { parseEmailAddress, type EmailAddress } from '../model/address';
+import type { HostedProvider, Registry } from '../registry';
 import { sendAnswer, type Answer } from './answer';
 import { sendTextError, textError } from './errors';
 import { viewOf, type RequestView } from './request-view';
@@ -43,9 +43,9 @@ export function appleMobileconfigHandler(
     if (!address) return textError(400, 'Invalid email address');
     const found = registry().find(address.domainKey);
     if (!found) return textError(404, 'No configuration for this domain');
-    const profile = renderAppleProfile(found.provider.definition, address);
-    if (profile === undefined) return textError(404, 'No IMAP or POP3 and SMTP settings that Apple Mail can use');
-    const unsigned = Buffer.from(profile, 'utf8');
+    const render = profileRenderer(found.provider);
+    if (render === undefined) return textError(404, 'No IMAP or POP3 and SMTP settings that Apple Mail can use');
+    const unsigned = render(address);
     const headers: [string, string][] = [
       ['Content-Disposition', `attachment; filename="${mobileconfigFileName(address.domainKey)}"`],
       // The profile names a person: not for shared caches.
@@ -55,4 +55,15 @@ export function appleMobileconfigHandler(
     const answer = (body: Buffer): Answer => ({ status: 200, contentType: MOBILECONFIG_CONTENT_TYPE, headers, body });
     return signing ? signCms(unsigned, signing).then(answer) : answer(unsigned);
   };
+}
+
+/**
+ * Each provider's profile template (apple.ts), made on first use. Keyed by the registry's
+ * provider object, so a reload starts afresh (null: Apple Mail can use none of its servers).
+ */
+const renderers = new WeakMap<HostedProvider, ((address: EmailAddress) => Buffer) | null>();
+function profileRenderer(provider: HostedProvider): ((address: EmailAddress) => Buffer) | undefined {
+  let render = renderers.get(provider);
+  if (render === undefined) renderers.set(provider, (render = appleProfileRenderer(provider.definition) ?? null));
+  return render ?? undefined;
 }

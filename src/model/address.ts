@@ -41,6 +41,9 @@ export const PLACEHOLDERS = {
   domain: '%EMAILDOMAIN%',
 } as const;
 
+/** The parts of an address that placeholders stand for. */
+export const ADDRESS_PARTS = Object.keys(PLACEHOLDERS) as readonly (keyof typeof PLACEHOLDERS)[];
+
 // Any %NAME% placeholder, also ones this server never fills (inputField keys, %REALNAME%).
 const ANY_PLACEHOLDER = /%[A-Z]+%/;
 
