@@ -55,6 +55,12 @@ describe('validation messages name the file, the field and the problem', () => {
     expect(problemsOf('a.yaml', 'id: a\nid: b\n')[0]).toMatch(/YAML syntax error at line 2/);
   });
 
+  test("YAML 1.2's core schema: a date-like name stays text, a merge key is just a key", () => {
+    const result = parseProviderFile('a.yaml', VALID.replace('id: acme.example', 'id: acme.example\ndisplayName: 2024-01-01'));
+    expect('definition' in result && result.definition.displayName).toBe('2024-01-01');
+    expect(problemsOf('a.yaml', `${VALID}base: &b { x: 1 }\n<<: *b\n`).join('\n')).toMatch(/<<|base/);
+  });
+
   test('a JSON syntax error is reported for .json files', () => {
     expect(problemsOf('config/providers/acme.json', '{"id": ')[0]).toMatch(/^config\/providers\/acme\.json: : JSON syntax error/);
   });

@@ -6,7 +6,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import YAML from 'yaml';
+import { readYaml, YamlSyntaxError } from './read-yaml';
 import { providerSchema, type ProviderDefinition } from '../model/provider';
 import { ConfigError, problemsFromZod, type ConfigProblem } from './errors';
 import { readIspdbProvider } from './ispdb-reader';
@@ -58,17 +58,12 @@ export function parseProviderFile(file: string, text: string): LoadedProvider | 
       return { problems: [{ file, field: '', message: `JSON syntax error: ${(error as Error).message}` }] };
     }
   } else {
-    const document = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-    if (document.errors.length > 0) {
-      return {
-        problems: document.errors.map((error) => ({
-          file,
-          field: '',
-          message: `YAML syntax error at line ${error.linePos?.[0].line ?? '?'}: ${error.message.split('\n')[0]}`,
-        })),
-      };
+    try {
+      data = readYaml(text);
+    } catch (error) {
+      if (!(error instanceof YamlSyntaxError)) throw error;
+      return { problems: [{ file, field: '', message: error.message }] };
     }
-    data = document.toJS();
   }
   const parsed = providerSchema.safeParse(data);
   if (!parsed.success) return { problems: problemsFromZod(file, parsed.error) };

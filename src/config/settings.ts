@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isIP } from 'node:net';
-import YAML from 'yaml';
+import { readYaml } from './read-yaml';
 import { z } from 'zod';
 import { ConfigError, problemsFromZod } from './errors';
 
@@ -143,7 +143,7 @@ export async function loadSettings(configDir: string, env: NodeJS.ProcessEnv): P
   const file = path.join(configDir, 'settings.yaml');
   let fromFile: Record<string, unknown> = {};
   try {
-    const parsed: unknown = YAML.parse(await readFile(file, 'utf8'));
+    const parsed: unknown = readYaml(await readFile(file, 'utf8'));
     fromFile = (parsed ?? {}) as Record<string, unknown>;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
