@@ -50,6 +50,9 @@ function forEachParameter(url: string, visit: (key: string, value: string | null
 
 function decodePercent(text: string): string | null {
   if (!text.includes('%')) return text;
+  // Clients escape the @ of an address and nothing else; that needs no general decoder.
+  const withAt = text.replaceAll('%40', '@');
+  if (!withAt.includes('%')) return withAt;
   try {
     return decodeURIComponent(text);
   } catch {
