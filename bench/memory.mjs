@@ -2,12 +2,13 @@
  * `npm run bench:memory [-- --requests 1000000]`: the memory check. Starts the built
  * server on the shipped config (access log on, to /dev/null) and sends it the bench's hot
  * requests in turn with autocannon, 10 000 at a time per endpoint, printing the server's
- * RSS after the first 10 000 requests and then every 100 000 up to the total. Prints the
- * growth from the first figure to the last; it is a script, not a test, and passes no
- * judgement beyond that figure.
+ * RSS after the first 10 000 requests and then every 100 000 up to the total, each time
+ * after a second of quiet. Prints the growth from the first figure to the last; it is a
+ * script, not a test, and passes no judgement beyond that figure.
  */
 import path from 'node:path';
 import process from 'node:process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { ROOT, driveAmount, freePort, rssMb, startServer, stop } from './harness.mjs';
 import { PROBES } from './probes.mjs';
@@ -35,6 +36,9 @@ try {
       errors += result.errors;
     }
     if (sent >= nextReport || sent >= total) {
+      // A second of quiet first, alike for every reading: what is read is what the server
+      // holds on to, not the garbage of the last burst that V8 has yet to collect.
+      await sleep(1000);
       last = rssMb(child.pid);
       first ??= last;
       print(`${String(sent).padStart(8)} requests  server RSS ${last.toFixed(1)} MB`);

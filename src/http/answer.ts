@@ -39,9 +39,9 @@ function weakEtag(bytes: Buffer): string {
 
 /**
  * Header fields as one flat list of names and values, the shape res.writeHead takes. The
- * request steps (app.ts) add theirs to one, and sendAnswer adds the answer's own and writes
- * them all at once: with nothing set on the response before, Node writes such a list as it
- * is, without the per-header bookkeeping of res.setHeader.
+ * request steps (request-steps.ts) add theirs to one, and sendAnswer adds the answer's own
+ * and writes them all at once: with nothing set on the response before, Node writes such a
+ * list as it is, without the per-header bookkeeping of res.setHeader.
  */
 export type HeaderList = string[];
 
