@@ -46,3 +46,17 @@ export class Registry {
     return undefined;
   }
 }
+
+/**
+ * A value derived from a hosted provider (a prepared document, a template), made on first
+ * use and kept with the provider object: a reload builds new provider objects, so it
+ * starts afresh, and the old values go with the old registry.
+ */
+export function perProvider<T>(make: (provider: HostedProvider) => T): (provider: HostedProvider) => T {
+  const made = new WeakMap<HostedProvider, { readonly value: T }>();
+  return (provider) => {
+    let entry = made.get(provider);
+    if (!entry) made.set(provider, (entry = { value: make(provider) }));
+    return entry.value;
+  };
+}

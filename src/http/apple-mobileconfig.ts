@@ -9,8 +9,8 @@ import { Router } from 'express';
 import type { SigningIdentity } from '../config/signing';
 import { MOBILECONFIG_CONTENT_TYPE, appleProfileRenderer, mobileconfigFileName } from '../formats/apple';
 import { signCms } from '../formats/cms';
-import { parseEmailAddress, type EmailAddress } from '../model/address';
-import type { HostedProvider, Registry } from '../registry';
+import { parseEmailAddress } from '../model/address';
+import { perProvider, type Registry } from '../registry';
 import { sendAnswer, type Answer } from './answer';
 import { sendTextError, textError } from './errors';
 import { viewOf, type RequestView } from './request-view';
@@ -57,13 +57,5 @@ export function appleMobileconfigHandler(
   };
 }
 
-/**
- * Each provider's profile template (apple.ts), made on first use. Keyed by the registry's
- * provider object, so a reload starts afresh (null: Apple Mail can use none of its servers).
- */
-const renderers = new WeakMap<HostedProvider, ((address: EmailAddress) => Buffer) | null>();
-function profileRenderer(provider: HostedProvider): ((address: EmailAddress) => Buffer) | undefined {
-  let render = renderers.get(provider);
-  if (render === undefined) renderers.set(provider, (render = appleProfileRenderer(provider.definition) ?? null));
-  return render ?? undefined;
-}
+/** Each provider's profile template (apple.ts); undefined when Apple Mail can use none of its servers. */
+const profileRenderer = perProvider((provider) => appleProfileRenderer(provider.definition));

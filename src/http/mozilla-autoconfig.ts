@@ -6,7 +6,7 @@
 import { Router } from 'express';
 import { parseEmailAddress, type EmailAddress } from '../model/address';
 import { MOZILLA_CONTENT_TYPE } from '../formats/mozilla';
-import type { HostedProvider, Registry } from '../registry';
+import { perProvider, type Registry } from '../registry';
 import { PreparedBody, sendAnswer, type Answer } from './answer';
 import { textError } from './errors';
 import { hostDomain } from './request';
@@ -21,20 +21,8 @@ export const MOZILLA_PATHS = [
   '/.well-known/mail-v1.xml',
 ];
 
-/**
- * The provider's document with its bytes and ETag, computed on first use. Keyed by the
- * registry's provider object, so a reload (a new registry) starts afresh and the old
- * entries go with the old registry.
- */
-const preparedDocuments = new WeakMap<HostedProvider, PreparedBody>();
-function prepared(provider: HostedProvider): PreparedBody {
-  let body = preparedDocuments.get(provider);
-  if (!body) {
-    body = new PreparedBody(provider.mozillaAutoconfigXml);
-    preparedDocuments.set(provider, body);
-  }
-  return body;
-}
+/** The provider's document with its bytes and ETag, computed on first use. */
+const prepared = perProvider((provider) => new PreparedBody(provider.mozillaAutoconfigXml));
 
 const CORS: readonly (readonly [string, string])[] = [['Access-Control-Allow-Origin', '*']];
 

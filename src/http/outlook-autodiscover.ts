@@ -27,7 +27,7 @@ import {
 } from '../formats/outlook-pox';
 import { poxSettingsRenderer, type PoxSettingsRenderer } from '../formats/pox-template';
 import { rememberRecent } from '../recent-results';
-import type { HostedProvider, Registry } from '../registry';
+import { perProvider, type HostedProvider, type Registry } from '../registry';
 import { PreparedBody, sendAnswer, type Answer } from './answer';
 import type { Outcome, RequestFacts } from './observe';
 import { bodyTooLarge } from './errors';
@@ -120,14 +120,12 @@ export function outlookAutodiscoverHandlers({ registry, httpsRedirect }: Outlook
 }
 
 /**
- * Each provider's answer per hosted domain, split for splicing (pox-template.ts), made on
- * first use. Keyed by the registry's provider object, so a reload starts afresh; at most
+ * Each provider's answer per hosted domain, split for splicing (pox-template.ts): at most
  * one entry per configured domain (null: Outlook can use none of the servers).
  */
-const renderers = new WeakMap<HostedProvider, Map<string, PoxSettingsRenderer | null>>();
+const renderersByDomain = perProvider(() => new Map<string, PoxSettingsRenderer | null>());
 function settingsRenderer(provider: HostedProvider, domain: string): PoxSettingsRenderer | undefined {
-  let byDomain = renderers.get(provider);
-  if (!byDomain) renderers.set(provider, (byDomain = new Map()));
+  const byDomain = renderersByDomain(provider);
   let render = byDomain.get(domain);
   if (render === undefined) byDomain.set(domain, (render = poxSettingsRenderer(provider.definition, domain) ?? null));
   return render ?? undefined;
