@@ -7,6 +7,7 @@ import pino from 'pino';
 import { ConfigError } from './config/errors';
 import { loadConfiguration } from './config/load';
 import { DEFAULT_CONFIG_DIR } from './config/settings';
+import { standardOutputLog } from './log-destination';
 import { startServer } from './server';
 
 export function configDirFrom(args: readonly string[], env: NodeJS.ProcessEnv): string {
@@ -29,7 +30,10 @@ export async function serve(args: readonly string[], env: NodeJS.ProcessEnv): Pr
     process.exit(1);
   }
   const { settings, registry, signing } = configuration;
-  const logger = pino({ level: settings.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] });
+  const logger = pino(
+    { level: settings.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    standardOutputLog(),
+  );
   if (signing) logger.info({ subject: signing.subject }, 'Apple profiles will be signed');
   const running = await startServer(settings, registry, logger, signing);
   process.on('SIGHUP', () => void running.reload());

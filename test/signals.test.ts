@@ -3,12 +3,15 @@
  * requests finish, closes keep-alive connections and exits 0 within the grace period;
  * SIGHUP reloads the configuration, keeping the last good one when the new one is broken.
  */
+import { execFile } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { BROKEN_PROVIDERS, TEST_DOMAIN, makeConfigDir, taggedProvider, type ConfigDir } from './support/config-dir';
 import { expectPoxAnswer } from './support/answers';
-import { parseXml } from './support/app';
+import { REPO_ROOT, parseXml } from './support/app';
 import { parseResponses, poxRequestXml, rawRequest, rawGet, type RawResponse } from './support/raw-http';
-import { buildServer, startServerProcess, type Build, type ServerProcess } from './support/server-process';
+import { buildServer, safeJson, startServerProcess, type Build, type ServerProcess } from './support/server-process';
 
 let build: Build;
 let config: ConfigDir;
@@ -115,7 +118,23 @@ test('SIGTERM: new connections refused, slow in-flight requests completed, keep-
   expect(await server.exited).toBe(0);
   expect(server.log.join('')).toContain('shutting down');
   expect(server.log.join('')).not.toContain('grace period over');
+  // Every request has its access log line, those finished just before the exit included.
+  const completed = server.log.map((line) => safeJson(line)).filter((entry) => entry?.msg === 'request completed');
+  expect(completed.map((entry) => (entry!.req as { path: string }).path).sort()).toEqual([...Array<string>(3).fill('/autodiscover/autodiscover.xml'), '/healthz'].sort());
 }, 20_000);
+
+test('log lines still waiting for the end of their turn are written when the process exits or crashes', async () => {
+  const destination = path.join(path.dirname(build.mainJs), 'log-destination.js');
+  const run = (ending: string) =>
+    promisify(execFile)(process.execPath, ['-e', `const log = require(${JSON.stringify(destination)}).standardOutputLog(); log.write('one\\n'); log.write('two\\n'); ${ending}`], {
+      env: { PATH: process.env.PATH, NODE_PATH: path.join(REPO_ROOT, 'node_modules') },
+    }).then(
+      ({ stdout }) => stdout,
+      (error: { stdout: string }) => error.stdout,
+    );
+  expect(await run('process.exit(0)')).toBe('one\ntwo\n');
+  expect(await run('throw new Error("crash")')).toBe('one\ntwo\n');
+});
 
 test('SIGTERM: a request that never completes is cut at the end of the grace period, and the exit is still 0', async () => {
   server = await startServerProcess(build, config.dir, { MAIL_AUTOCONFIG_SHUTDOWN_GRACE_MS: '1000' });

@@ -84,7 +84,7 @@ export function startServerProcess(build: Build, configDir: string | undefined, 
   });
 }
 
-function safeJson(line: string): Record<string, unknown> | undefined {
+export function safeJson(line: string): Record<string, unknown> | undefined {
   try {
     return JSON.parse(line) as Record<string, unknown>;
   } catch {
