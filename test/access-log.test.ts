@@ -112,6 +112,14 @@ describe('access log', () => {
     expect(forged.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     expect(entries().map((entry) => entry.req.id)).toEqual(['caddy-7f3a.1', forged.headers['x-request-id']]);
   });
+
+  test('requests without an id of their own each get a new UUID-shaped one', async () => {
+    const { app } = await appWithLog();
+    const ids = new Set<string>();
+    for (let i = 0; i < 20; i += 1) ids.add((await request(app).get('/healthz').expect(200)).headers['x-request-id'] as string);
+    expect(ids.size).toBe(20);
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
 });
 
 describe('TRUST_PROXY and the URLs the server prints', () => {

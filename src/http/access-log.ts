@@ -14,10 +14,24 @@ export const REQUEST_ID_HEADER = 'X-Request-Id';
 // (too long, odd characters that could forge log lines) is replaced.
 const ACCEPTABLE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** The request's id: the proxy's X-Request-Id when well-formed, else a new UUID. */
+/** The request's id: the proxy's X-Request-Id when well-formed, else a new one. */
 export function requestId(req: IncomingMessage): string {
   const incoming = req.headers['x-request-id'];
-  return typeof incoming === 'string' && ACCEPTABLE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+  return typeof incoming === 'string' && ACCEPTABLE_REQUEST_ID.test(incoming) ? incoming : newRequestId();
+}
+
+// New ids are UUID-shaped: a random UUID's first 24 characters, drawn once per process,
+// then a 48-bit count of the process's requests. They stay unique across restarts and
+// replicas (74 random bits per process) and need no random bytes per request: a fresh
+// randomUUID() per request cost about 1.5 µs in the server, refilling its entropy cache
+// with a system call every 128 ids. An id only has to tell requests apart; it is no secret.
+const ID_PREFIX = randomUUID().slice(0, 24);
+const ID_COUNTER_LIMIT = 2 ** 48;
+let requestCount = 0;
+
+function newRequestId(): string {
+  requestCount = (requestCount + 1) % ID_COUNTER_LIMIT;
+  return ID_PREFIX + requestCount.toString(16).padStart(12, '0');
 }
 
 /** Writes one access log line for a finished (or abandoned) request. */
