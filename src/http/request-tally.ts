@@ -34,7 +34,8 @@ export interface RequestTallyNames {
 
 /** Requests by endpoint, outcome and client, and their durations by endpoint. */
 export class RequestTally {
-  private readonly counts = new Map<string, CountSeries>();
+  /** By endpoint, outcome and client. */
+  private readonly counts = new Map<string, Map<string, Map<string, CountSeries>>>();
   private readonly durations = new Map<string, DurationSeries>();
 
   constructor(registry: Registry, names: RequestTallyNames) {
@@ -47,16 +48,22 @@ export class RequestTally {
       // Called before each scrape: the counter is rebuilt from the tally.
       collect() {
         this.reset();
-        for (const { labels, count } of counts.values()) this.inc(labels, count);
+        for (const byOutcome of counts.values()) {
+          for (const byClient of byOutcome.values()) for (const { labels, count } of byClient.values()) this.inc(labels, count);
+        }
       },
     });
     registry.registerMetric(this.histogram(names.histogram, names.histogramHelp) as unknown as Metric);
   }
 
   record(endpoint: string, outcome: string, client: string, seconds: number): void {
-    const countKey = `${endpoint}|${outcome}|${client}`;
-    let counted = this.counts.get(countKey);
-    if (!counted) this.counts.set(countKey, (counted = { labels: { endpoint, outcome, client }, count: 0 }));
+    // Looked up label by label: joining the labels into one key cost more than the lookups.
+    let byOutcome = this.counts.get(endpoint);
+    if (!byOutcome) this.counts.set(endpoint, (byOutcome = new Map()));
+    let byClient = byOutcome.get(outcome);
+    if (!byClient) byOutcome.set(outcome, (byClient = new Map()));
+    let counted = byClient.get(client);
+    if (!counted) byClient.set(client, (counted = { labels: { endpoint, outcome, client }, count: 0 }));
     counted.count += 1;
     let timed = this.durations.get(endpoint);
     if (!timed) {

@@ -49,10 +49,13 @@ function forEachParameter(url: string, visit: (key: string, value: string | null
 }
 
 function decodePercent(text: string): string | null {
-  if (!text.includes('%')) return text;
-  // Clients escape the @ of an address and nothing else; that needs no general decoder.
-  const withAt = text.replaceAll('%40', '@');
-  if (!withAt.includes('%')) return withAt;
+  const escape = text.indexOf('%');
+  if (escape === -1) return text;
+  // Clients escape the @ of an address and nothing else; that needs no general decoder
+  // (and slicing is quicker than replaceAll, which showed in the profile of every request).
+  if (text.startsWith('%40', escape) && text.indexOf('%', escape + 3) === -1) {
+    return `${text.slice(0, escape)}@${text.slice(escape + 3)}`;
+  }
   try {
     return decodeURIComponent(text);
   } catch {
