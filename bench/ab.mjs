@@ -8,6 +8,8 @@
  * moments over all of them, which measuring one after the other does not: on the
  * development machine the ceiling alone moved between 42 and 75 µs within one bench run.
  * Without variants it compares everything on, no access log, no rate limit, and neither.
+ * To compare two commits, build the older one, copy its dist/ to a directory inside the
+ * repository (dist-* is ignored by git) and name it: `--variant 'before:BENCH_DIST=dist-before'`.
  */
 import path from 'node:path';
 import process from 'node:process';

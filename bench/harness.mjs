@@ -59,9 +59,14 @@ export async function startNode(args, port, env = {}) {
   throw new Error(`${args.join(' ')} did not come up`);
 }
 
-/** Starts the built server on a config directory, with access logs on (to /dev/null) and rate limiting that never trips. */
+/**
+ * Starts the built server on a config directory, with access logs on (to /dev/null) and
+ * rate limiting that never trips. `env.BENCH_DIST` names another build's directory (a copy
+ * of dist/ from another commit, kept inside the repository so it finds node_modules).
+ */
 export function startServer(configDir, port, env = {}) {
-  return startNode([path.join(ROOT, 'dist', 'main.js'), '--config', configDir], port, {
+  const dist = env.BENCH_DIST ? path.resolve(ROOT, env.BENCH_DIST) : path.join(ROOT, 'dist');
+  return startNode([path.join(dist, 'main.js'), '--config', configDir], port, {
     HOST: '127.0.0.1',
     PORT: String(port),
     LOG_LEVEL: 'info',
