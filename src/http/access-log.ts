@@ -70,10 +70,12 @@ export function accessLog(logger: Logger, logEmailAddresses: boolean): AccessLog
     const domain = requestDomain(req, res);
     const address = logEmailAddresses ? requestAddress(req, res)?.address : undefined;
     const message = errored ? 'request errored' : res.writableEnded ? 'request completed' : 'request aborted';
-    const request = `{"id":${jsonString(id)},"method":${jsonString(view.method)},"path":${jsonString(view.path)}${host === undefined ? '' : `,"host":${jsonString(host)}`}}`;
+    // The id (ACCEPTABLE_REQUEST_ID or ours), the method (an HTTP token, or Node's parser
+    // refuses the request) and the domain (a DNS name's A-label) need no JSON escaping.
+    const request = `{"id":"${id}","method":"${view.method}","path":${jsonString(view.path)}${host === undefined ? '' : `,"host":${jsonString(host)}`}}`;
     // The error itself, with its stack, is logged where it happened (errors.ts).
     const error = errored ? `,"err":{"type":"Error","message":"failed with status code ${status}"}` : '';
-    const about = `${domain ? `,"domain":${jsonString(domain)}` : ''}${address ? `,"address":${jsonString(address)}` : ''}`;
+    const about = `${domain ? `,"domain":"${domain}"` : ''}${address ? `,"address":${jsonString(address)}` : ''}`;
     stream.write(
       `${start}${internals[pino.symbols.timeSym]()}${bindings},"req":${request},"res":{"statusCode":${status}}${error}` +
         `,"responseTime":${Math.round(elapsedMs)},"outcome":"${requestOutcome(res)}"${about},${messageKey}:"${message}"}\n`,

@@ -23,7 +23,9 @@ type WithFacts = ServerResponse & { [FACTS]?: RequestFacts };
 /** Records what a router learned; later notes add to earlier ones. */
 export function noteRequest(res: ServerResponse, facts: RequestFacts): void {
   const target = res as WithFacts;
-  target[FACTS] = { ...target[FACTS], ...facts };
+  const earlier = target[FACTS];
+  // Facts are shared (handlers note constant ones) and never changed in place.
+  target[FACTS] = earlier ? { ...earlier, ...facts } : facts;
 }
 
 /** How the request ended: what the router noted, else what its status code says. */
