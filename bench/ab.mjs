@@ -1,5 +1,5 @@
 /**
- * `node bench/ab.mjs [--rounds 6] [--seconds 2] [--probe NAME] [--variant 'LABEL:ENV=V,ENV=V'] ...`
+ * `node bench/ab.mjs [--rounds 6] [--seconds 2] [--probe NAME] [--config DIR --domain NAME] [--variant 'LABEL:ENV=V,ENV=V'] ...`
  * (after `npm run build`): what one setting costs, on a shared machine. Starts the raw
  * ceiling and the built server once per variant (each with its environment: for example
  * `--variant 'no access log:LOG_LEVEL=warn'`), all at once, then drives them in turns,
@@ -24,10 +24,14 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '50' },
     probe: { type: 'string', default: PROBES[0].name },
     variant: { type: 'string', multiple: true },
+    config: { type: 'string' },
+    domain: { type: 'string' },
   },
 });
-const probe = PROBES.find((candidate) => candidate.name.includes(values.probe));
-if (!probe) throw new Error(`no probe named like ${values.probe}; probes: ${PROBES.map((candidate) => candidate.name).join('; ')}`);
+const named = PROBES.find((candidate) => candidate.name.includes(values.probe));
+if (!named) throw new Error(`no probe named like ${values.probe}; probes: ${PROBES.map((candidate) => candidate.name).join('; ')}`);
+// Another config directory hosts other domains (bench/generate-domains.mjs: d<n>.example).
+const probe = values.domain ? { ...named, path: named.path.replaceAll('example.com', values.domain), host: named.host.replace('example.com', values.domain) } : named;
 const load = { seconds: Number(values.seconds), connections: Number(values.connections) };
 const variants = (values.variant ?? ['everything on:', 'no access log:LOG_LEVEL=warn', 'no rate limit:MAIL_AUTOCONFIG_RATE_LIMIT=0', 'neither:LOG_LEVEL=warn,MAIL_AUTOCONFIG_RATE_LIMIT=0']).map(
   (spec) => {
@@ -36,7 +40,7 @@ const variants = (values.variant ?? ['everything on:', 'no access log:LOG_LEVEL=
   },
 );
 
-const config = path.join(ROOT, 'config');
+const config = values.config ? path.resolve(values.config) : path.join(ROOT, 'config');
 const servers = [];
 let ceiling;
 try {
