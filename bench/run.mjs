@@ -3,8 +3,9 @@
  * Not a test: it prints figures and ratios, never pass/fail. In one run on one machine it
  * starts a raw node:http ceiling (bench/ceiling.mjs) and the built server on the shipped
  * config, drives each hot endpoint with wrk or autocannon (server and load pinned to
- * different cores where taskset exists), and prints req/s, p50, p99 and each endpoint's
- * ratio to the ceiling of its method. Then the scale check: 100 000 domains over 1 000
+ * different cores where taskset exists), each endpoint taking turns with the ceiling of
+ * its method run by run, and prints req/s, p50, p99 and each endpoint's ratio to that
+ * ceiling (the median of the runs' ratios). Then the scale check: 100 000 domains over 1 000
  * providers (bench/generate-domains.mjs), their load time, the server's RSS after load,
  * and GET req/s with that config against the shipped one.
  */
@@ -31,26 +32,35 @@ const load = { seconds: Number(values.seconds), connections: Number(values.conne
 const runs = Number(values.runs);
 const print = (line) => process.stdout.write(`${line}\n`);
 
-/**
- * Checks the answer once, then drives it `runs` times; the median run by req/s, with the
- * server's CPU time per request (µs), which a busy shared machine disturbs far less than req/s.
- */
-async function measure(port, probe, pid) {
+/** Checks the answer once, then drives it one unmeasured second. */
+async function warmUp(port, probe) {
   const answer = await fetchOnce(port, probe);
   if (answer?.status !== probe.status || !answer.body.toString('utf8').includes(probe.contains)) {
     throw new Error(`${probe.name}: unexpected answer ${answer?.status} ${answer?.body.toString('utf8').slice(0, 200)}`);
   }
-  // One second unmeasured first: the first requests of a code path run before the JIT
-  // has compiled it and while the heap grows, which would show as a p99 of that start.
+  // The first requests of a code path run before the JIT has compiled it and while the
+  // heap grows, which would show as a p99 of that start.
   await drive(port, probe, { ...load, seconds: 1 });
-  const results = [];
-  for (let run = 0; run < runs; run += 1) {
-    const cpuBefore = cpuSeconds(pid);
-    const result = await drive(port, probe, load);
-    results.push({ ...result, cpuUs: ((cpuSeconds(pid) - cpuBefore) / result.requests) * 1e6 });
-  }
+}
+
+/** One measured run, with the server's CPU time per request (µs), which a busy shared machine disturbs far less than req/s. */
+async function measureOnce(port, probe, pid) {
+  const cpuBefore = cpuSeconds(pid);
+  const result = await drive(port, probe, load);
+  return { ...result, cpuUs: ((cpuSeconds(pid) - cpuBefore) / result.requests) * 1e6 };
+}
+
+const medianRun = (results) => {
   const rps = median(results.map((result) => result.rps));
   return results.find((result) => result.rps === rps);
+};
+
+/** `runs` measured runs after a warm-up; the median run by req/s. */
+async function measure(port, probe, pid) {
+  await warmUp(port, probe);
+  const results = [];
+  for (let run = 0; run < runs; run += 1) results.push(await measureOnce(port, probe, pid));
+  return medianRun(results);
 }
 
 const format = (result) =>
@@ -69,29 +79,32 @@ function loadTime(configDir) {
 }
 
 /**
- * Measures each probe right after the ceiling of its method, so that both figures of a
- * ratio come from the same minute of a shared machine.
+ * Measures each probe and the ceiling of its method in turns, run by run, so that both
+ * figures of a ratio come from the same minute of a shared machine; the ratios are the
+ * medians of those pairs' ratios.
  */
 async function measureAgainstCeiling(server, ceilingServer, probes, sizes) {
-  const results = {};
   for (const probe of probes) {
     if (values.only && !probe.name.includes(values.only)) continue;
     const ceilingProbe = { ...PROBES.find((candidate) => candidate.method === probe.method), status: 200, contains: 'x' };
-    const ceiling = await measure(ceilingServer.port, ceilingProbe, ceilingServer.child.pid);
-    const result = await measure(server.port, probe, server.child.pid);
-    results[probe.name] = { ...result, ratio: result.rps / ceiling.rps };
-    print(`${label(`ceiling: raw node:http ${probe.method} (${sizes[probe.method]} B)`)}${format(ceiling)}`);
-    print(
-      `${label(probe.name)}${format(result)}  ratio ${(result.rps / ceiling.rps).toFixed(2)} (req/s), ${(ceiling.cpuUs / result.cpuUs).toFixed(2)} (CPU)`,
-    );
+    await warmUp(ceilingServer.port, ceilingProbe);
+    await warmUp(server.port, probe);
+    const pairs = [];
+    for (let run = 0; run < runs; run += 1) {
+      const ceiling = await measureOnce(ceilingServer.port, ceilingProbe, ceilingServer.child.pid);
+      pairs.push({ ceiling, result: await measureOnce(server.port, probe, server.child.pid) });
+    }
+    const rpsRatio = median(pairs.map(({ ceiling, result }) => result.rps / ceiling.rps));
+    const cpuRatio = median(pairs.map(({ ceiling, result }) => ceiling.cpuUs / result.cpuUs));
+    print(`${label(`ceiling: raw node:http ${probe.method} (${sizes[probe.method]} B)`)}${format(medianRun(pairs.map((pair) => pair.ceiling)))}`);
+    print(`${label(probe.name)}${format(medianRun(pairs.map((pair) => pair.result)))}  ratio ${rpsRatio.toFixed(2)} (req/s), ${cpuRatio.toFixed(2)} (CPU)`);
   }
-  return results;
 }
 
 async function main() {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   print(`machine   ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GB, Linux ${os.release()}, Node ${process.version}, load average ${os.loadavg()[0].toFixed(1)}`);
-  print(`load      ${LOAD_GENERATOR}, ${load.connections} connections, ${load.seconds} s, median of ${runs}; pinning: ${PINNING.server.length ? 'server core 0, load core 1' : 'none (no taskset)'}`);
+  print(`load      ${LOAD_GENERATOR}, ${load.connections} connections, ${load.seconds} s, median of ${runs} runs taking turns with the ceiling; pinning: ${PINNING.server.length ? 'server core 0, load core 1' : 'none (no taskset)'}`);
   print('server    shipped config, access log on (to /dev/null), metrics on, rate limit on (never reached)');
   print('');
 
