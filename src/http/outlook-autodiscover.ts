@@ -161,7 +161,12 @@ function poxError(error: PoxError, namespace: string = NAMESPACES.response, fact
 }
 
 // The v2 answers depend on the error code or the public host only: made once each.
-const preparedV2Error = rememberRecent((code) => new PreparedBody(renderAutodiscoverV2Error(code as AutodiscoverV2Error)), 16, 64);
+const v2ErrorBodies = new Map<AutodiscoverV2Error, PreparedBody>();
+function preparedV2Error(code: AutodiscoverV2Error): PreparedBody {
+  let body = v2ErrorBodies.get(code);
+  if (!body) v2ErrorBodies.set(code, (body = new PreparedBody(renderAutodiscoverV2Error(code))));
+  return body;
+}
 const preparedV2Pointer = rememberRecent((host) => new PreparedBody(renderAutodiscoverV2Pointer(host)), 1024, 255);
 
 function v2Error(status: number, code: AutodiscoverV2Error, facts: RequestFacts = {}): Answer {
