@@ -46,6 +46,19 @@ test('with the default limits, several Thunderbird setups in a row from one addr
   }
 });
 
+test('the RateLimit fields come once a client has used half its budget, counting down to 0', async () => {
+  const app = await limitedApp({ rateLimitRequests: 10, rateLimitWindowMs: 30_000 });
+  const answers: request.Response[] = [];
+  for (let i = 0; i < 10; i += 1) answers.push(await request(app).get('/mail/config-v1.1.xml?emailaddress=fred@example.com').expect(200));
+  // An account setup (about seven requests) is far below the default 60 and sees none.
+  for (const res of answers.slice(0, 5)) expect([res.headers.ratelimit, res.headers['ratelimit-policy']]).toEqual([undefined, undefined]);
+  expect(answers.slice(5).map((res) => /remaining=(\d+)/.exec(res.headers.ratelimit as string)?.[1])).toEqual(['4', '3', '2', '1', '0']);
+  for (const res of answers.slice(5)) {
+    expect(res.headers['ratelimit-policy']).toBe('10;w=30');
+    expect(res.headers.ratelimit).toMatch(/^limit=10, remaining=\d, reset=(30|29)$/);
+  }
+});
+
 test('past the limit: 429 with Retry-After and the RateLimit headers', async () => {
   const app = await limitedApp({ rateLimitRequests: 10, rateLimitWindowMs: 30_000 });
   for (let i = 0; i < 10; i += 1) await request(app).get('/mail/config-v1.1.xml?emailaddress=fred@example.com').expect(200);
