@@ -4,9 +4,10 @@
  * per request costs far more than answering it otherwise, so the document is rendered once
  * with markers in place of those values and split at the markers; each request joins the
  * pieces (kept as UTF-8 bytes) with its own values, escaped as the XML builder escapes
- * text (xml.ts BUILDER_OPTIONS: fast-xml-parser's default entities). Property tests check
- * that spliced documents equal rendered ones (test/pox-template, test/apple-template).
+ * text (escapeXmlText, xml.ts). Property tests check that spliced documents equal
+ * rendered ones (test/pox-template, test/apple-template).
  */
+import { escapeXmlText } from './xml';
 
 /** The document for one request's values, as bytes. */
 export type Splicer<Name extends string> = (values: Readonly<Record<Name, string>>) => Buffer;
@@ -32,16 +33,7 @@ export function spliceTemplate<Name extends string>(
   const slots = pieces.filter((_, index) => index % 2 === 1).map((number) => names[Number(number)]!);
   return (values) => {
     const chunks: Buffer[] = [texts[0]!];
-    for (let index = 0; index < slots.length; index += 1) chunks.push(Buffer.from(escapeText(values[slots[index]!]), 'utf8'), texts[index + 1]!);
+    for (let index = 0; index < slots.length; index += 1) chunks.push(Buffer.from(escapeXmlText(values[slots[index]!]), 'utf8'), texts[index + 1]!);
     return Buffer.concat(chunks);
   };
 }
-
-/** The escaping fast-xml-parser's builder applies to text (its default entity list). */
-function escapeText(text: string): string {
-  // Values seldom hold any of these; testing first spares the replacement's callbacks.
-  return SPECIAL.test(text) ? text.replace(SPECIALS, (char) => ESCAPES[char]!) : text;
-}
-const SPECIAL = /[&<>'"]/;
-const SPECIALS = /[&<>'"]/g;
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', "'": '&apos;', '"': '&quot;' };

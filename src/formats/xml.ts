@@ -32,6 +32,21 @@ export function renderXml(tree: XmlTree): string {
 
 const PREDEFINED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
+// The builder's escaping of text (fast-xml-parser's default entities): every character
+// with a predefined entity is written as that entity.
+const ENTITY_OF: Record<string, string> = Object.fromEntries(Object.entries(PREDEFINED).map(([name, char]) => [char, `&${name};`]));
+const SPECIAL = /[&<>'"]/;
+const SPECIALS = /[&<>'"]/g;
+
+/**
+ * `text` escaped as renderXml's builder escapes element text, for documents rendered once
+ * and completed per request (splice-template.ts).
+ */
+export function escapeXmlText(text: string): string {
+  // Values seldom hold any of these; testing first spares the replacement's callbacks.
+  return SPECIAL.test(text) ? text.replace(SPECIALS, (char) => ENTITY_OF[char]!) : text;
+}
+
 /**
  * Decodes XML's five predefined entities and character references in text read with
  * entity processing off. Returns undefined for any other entity reference: documents
