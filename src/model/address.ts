@@ -58,6 +58,16 @@ export function withSamplePlaceholders(text: string, sample: string): string {
 }
 
 /**
+ * Whether substitutePlaceholders puts the parts of `address` in as they are. It replaces
+ * one placeholder after another, so a part holding `%` could be read as a placeholder by a
+ * later replacement (`fred%EMAILDOMAIN%@…`); a document spliced from a template
+ * (splice-template.ts) equals the rendered one only for addresses where it does not.
+ */
+export function substitutesLiterally(address: EmailAddress): boolean {
+  return !address.address.includes('%');
+}
+
+/**
  * Replaces every placeholder in `template` with the parts of `address`. Without an
  * address only %EMAILDOMAIN% can be filled (from `domain`), the rest stay as they are.
  */
