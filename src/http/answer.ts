@@ -14,13 +14,10 @@ import { noteRequest, type RequestFacts } from './observe';
 export class PreparedBody {
   readonly bytes: Buffer;
   readonly etag: string;
-  /** The Content-Length value. */
-  readonly length: string;
 
   constructor(readonly text: string) {
     this.bytes = Buffer.from(text, 'utf8');
     this.etag = weakEtag(this.bytes);
-    this.length = String(this.bytes.length);
   }
 }
 
@@ -80,8 +77,7 @@ export function sendAnswer(res: ServerResponse, answer: Answer, headers: HeaderL
     res.end();
     return;
   }
-  const length = body instanceof PreparedBody ? body.length : String(bytes.length);
-  headers.push('Content-Type', answer.contentType, 'Content-Length', length, 'ETag', etag);
+  headers.push('Content-Type', answer.contentType, 'Content-Length', String(bytes.length), 'ETag', etag);
   res.writeHead(answer.status, headers);
   if (req.method === 'HEAD') res.end();
   else res.end(bytes);
