@@ -14,7 +14,7 @@
 import path from 'node:path';
 import process from 'node:process';
 import { parseArgs } from 'node:util';
-import { ROOT, cpuSeconds, drive, fetchOnce, freePort, median, startNode, startServer, stop } from './harness.mjs';
+import { ROOT, drive, driveMeasured, fetchOnce, freePort, median, startNode, startServer, stop } from './harness.mjs';
 import { PROBES } from './probes.mjs';
 
 const { values } = parseArgs({
@@ -57,9 +57,7 @@ try {
   for (const server of all) await drive(server.port, server === ceiling ? ceilingProbe : probe, { ...load, seconds: 1 });
   for (let round = 0; round < Number(values.rounds); round += 1) {
     for (const server of all) {
-      const before = cpuSeconds(server.child.pid);
-      const result = await drive(server.port, server === ceiling ? ceilingProbe : probe, load);
-      server.cpuUs.push(((cpuSeconds(server.child.pid) - before) / result.requests) * 1e6);
+      server.cpuUs.push((await driveMeasured(server.port, server === ceiling ? ceilingProbe : probe, load, server.child.pid)).cpuUs);
     }
   }
   process.stdout.write(`${probe.name}: ${values.rounds} rounds of ${load.seconds} s, ${load.connections} connections\n`);

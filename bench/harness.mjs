@@ -144,6 +144,13 @@ export async function drive(port, probe, { seconds, connections }) {
   return { requests: result.requests.total, rps: result.requests.average, p50Ms: result.latency.p50, p99Ms: result.latency.p99, errors: result.errors + result.timeouts, non2xx: result.non2xx };
 }
 
+/** One measured drive, with the server's CPU time per request (µs, as `cpuUs`), which a busy shared machine disturbs far less than req/s. */
+export async function driveMeasured(port, probe, load, pid) {
+  const cpuBefore = cpuSeconds(pid);
+  const result = await drive(port, probe, load);
+  return { ...result, cpuUs: ((cpuSeconds(pid) - cpuBefore) / result.requests) * 1e6 };
+}
+
 /** Drives a fixed number of requests (autocannon), for the memory check. */
 export async function driveAmount(port, probe, { amount, connections }) {
   const autocannon = path.join(ROOT, 'node_modules', 'autocannon', 'autocannon.js');

@@ -16,7 +16,7 @@ import path from 'node:path';
 import process from 'node:process';
 import { parseArgs } from 'node:util';
 import { generateDomains } from './generate-domains.mjs';
-import { LOAD_GENERATOR, PINNING, ROOT, cpuSeconds, drive, fetchOnce, freePort, median, rssMb, startNode, startServer, stop } from './harness.mjs';
+import { LOAD_GENERATOR, PINNING, ROOT, drive, driveMeasured, fetchOnce, freePort, median, rssMb, startNode, startServer, stop } from './harness.mjs';
 import { PROBES } from './probes.mjs';
 
 const { values } = parseArgs({
@@ -43,12 +43,7 @@ async function warmUp(port, probe) {
   await drive(port, probe, { ...load, seconds: 1 });
 }
 
-/** One measured run, with the server's CPU time per request (µs), which a busy shared machine disturbs far less than req/s. */
-async function measureOnce(port, probe, pid) {
-  const cpuBefore = cpuSeconds(pid);
-  const result = await drive(port, probe, load);
-  return { ...result, cpuUs: ((cpuSeconds(pid) - cpuBefore) / result.requests) * 1e6 };
-}
+const measureOnce = (port, probe, pid) => driveMeasured(port, probe, load, pid);
 
 const medianRun = (results) => {
   const rps = median(results.map((result) => result.rps));
