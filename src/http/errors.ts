@@ -11,8 +11,14 @@ import { PreparedBody, sendAnswer, type Answer } from './answer';
 // thousand: each text's bytes and ETag are made once.
 const preparedText = rememberRecent((message) => new PreparedBody(`${message}\n`), 64, 256);
 
-export function textError(status: number, message: string): Answer {
-  return { status, contentType: 'text/plain; charset=utf-8', body: preparedText(message) };
+/**
+ * A plain-text error answer, with the facts and headers a caller adds. It is built here in
+ * one object literal rather than spread into another by the caller: V8 gives a spread copy
+ * with an added property a shape of its own each time, and sendAnswer then missed its
+ * inline caches on every unknown-domain 404, about 8 µs of CPU per request (issue 7).
+ */
+export function textError(status: number, message: string, { facts, headers }: Pick<Answer, 'facts' | 'headers'> = {}): Answer {
+  return { status, contentType: 'text/plain; charset=utf-8', headers, body: preparedText(message), facts };
 }
 
 export function sendTextError(res: ServerResponse, status: number, message: string): void {

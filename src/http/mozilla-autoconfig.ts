@@ -44,7 +44,7 @@ export function mozillaAutoconfigHandler(registry: () => Registry): (request: Re
     // MX lookup, which asks autoconfig.<mx-domain> with the user's own address.
     const found = registry().find(address?.domainKey, hostDomain(request, 'autoconfig.'));
     // The address is noted so that the access log need not parse it again.
-    if (!found) return { ...textError(404, 'No configuration for this domain'), facts: { address } };
+    if (!found) return textError(404, 'No configuration for this domain', { facts: { address } });
     return { status: 200, contentType: MOZILLA_CONTENT_TYPE, headers: CORS, body: prepared(found.provider), facts: { address } };
   };
 }

@@ -24,8 +24,9 @@ type WithFacts = ServerResponse & { [FACTS]?: RequestFacts };
 export function noteRequest(res: ServerResponse, facts: RequestFacts): void {
   const target = res as WithFacts;
   const earlier = target[FACTS];
-  // Facts are shared (handlers note constant ones) and never changed in place.
-  target[FACTS] = earlier ? { ...earlier, ...facts } : facts;
+  // Facts are shared (handlers note constant ones) and never changed in place; a merge is
+  // written out field by field, as a spread would give each merged object a shape of its own.
+  target[FACTS] = earlier ? { address: facts.address ?? earlier.address, outcome: facts.outcome ?? earlier.outcome } : facts;
 }
 
 /** How the request ended: what the router noted, else what its status code says. */

@@ -71,6 +71,6 @@ export function rateLimiter({ requests, windowMs }: RateLimitOptions): RateLimit
     const resetSeconds = Math.max(0, Math.ceil((window.resetTime - now) / 1000));
     headers.push('RateLimit-Policy', policy, 'RateLimit', `limit=${requests}, remaining=${Math.max(requests - window.hits, 0)}, reset=${resetSeconds}`);
     if (window.hits <= requests) return undefined;
-    return { ...textError(429, 'Too many requests'), headers: [['Retry-After', String(resetSeconds)]] };
+    return textError(429, 'Too many requests', { headers: [['Retry-After', String(resetSeconds)]] });
   };
 }
