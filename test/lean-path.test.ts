@@ -241,9 +241,63 @@ test('the lean path answers the hot requests itself; the rest reaches Express', 
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   try {
-    const probes = [PROBES[0]!, PROBES[5]!, PROBES[16]!, PROBES[33]!, PROBES[42]!, PROBES[11]!, PROBES[24]!, PROBES[48]!];
+    const probes = [PROBES[0]!, PROBES[5]!, PROBES[16]!, PROBES[33]!, PROBES[42]!, PROBES[48]!, PROBES[11]!, PROBES[24]!, PROBES[49]!];
     for (const probe of probes) await send(server, probe);
-    expect(reachedExpress).toEqual([false, false, false, false, false, true, true, true]);
+    expect(reachedExpress).toEqual([false, false, false, false, false, false, true, true, true]);
+  } finally {
+    server.close();
+  }
+});
+
+/** Paths no route serves (scanners' favourites), and near-misses of every route, which some route does match. */
+const UNROUTED: readonly Probe[] = [
+  { method: 'GET', path: '/wp-login.php' },
+  { method: 'POST', path: '/wp-login.php', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'log=admin&pwd=x' },
+  { method: 'HEAD', path: '/.env' },
+  { method: 'OPTIONS', path: '/anything' },
+  { method: 'DELETE', path: '/a/b/c?x=1' },
+  { method: 'GET', path: '/mail/config-v1.1.xml.bak' },
+  { method: 'GET', path: '/autodiscover/autodiscover.json/v1.0/fred@example.com/more?Protocol=AutodiscoverV1' },
+  { method: 'GET', path: '/static/other.css' },
+  { method: 'GET', path: '/a/b.mobileconfig' },
+  // Apple's `/<name>.mobileconfig` is a regular expression, which takes no trailing slash.
+  { method: 'GET', path: '/Fred.Mobileconfig/' },
+  { method: 'GET', path: '/%E0%A4%A' },
+];
+const NEAR_MISSES: readonly Probe[] = [
+  { method: 'GET', path: '/healthz/' },
+  { method: 'GET', path: '//' },
+  { method: 'OPTIONS', path: '/healthz' },
+  { method: 'POST', path: '/Metrics' },
+  { method: 'GET', path: '/SETUP/' },
+  { method: 'PUT', path: '/' },
+  { method: 'GET', path: '/static/setup.css' },
+  { method: 'GET', path: '/.well-known/user-agent-configuration.json' },
+  { method: 'PATCH', path: '/.well-known/user-agent-configuration.json/' },
+  { method: 'OPTIONS', path: '/mobileconfig' },
+  { method: 'GET', path: '/autodiscover/autodiscover.json/v1.0/%E0%A4%A?Protocol=AutodiscoverV1' },
+  { method: 'GET', path: '/autodiscover/autodiscover.json/' },
+  { method: 'POST', path: '/autodiscover/autodiscover.xml/', body: POX },
+  { method: 'GET', path: '/.well-known/autoconfig/mail/config-v1.1.xml/' },
+];
+
+test("paths no route serves get the app's 404 on the lean path; near-misses of every route reach Express", async () => {
+  const statuses = await compare([...UNROUTED, ...NEAR_MISSES], { rateLimitRequests: 1_000 });
+  expect(statuses.slice(0, UNROUTED.length)).toEqual(UNROUTED.map(() => 404));
+  expect(statuses.slice(UNROUTED.length)).toEqual([200, 200, 405, 404, 301, 405, 200, 404, 405, 405, 400, 400, 200, 404]);
+
+  const registry = await loadRegistry(SHIPPED_CONFIG);
+  const listener = createRequestListener({ registry, settings: defaultSettings({ configDir: SHIPPED_CONFIG }) });
+  const reachedExpress: boolean[] = [];
+  const server = createServer((req, res) => {
+    listener(req, res);
+    reachedExpress.push(Object.getPrototypeOf(req) !== IncomingMessage.prototype);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  try {
+    for (const probe of [...UNROUTED, ...NEAR_MISSES]) await send(server, probe);
+    expect(reachedExpress).toEqual([...UNROUTED.map(() => false), ...NEAR_MISSES.map(() => true)]);
   } finally {
     server.close();
   }

@@ -4,7 +4,7 @@
  * loaded by the caller and handed in as a registry getter, so a reload can swap it.
  */
 import type { RequestListener } from 'node:http';
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import pino, { type Logger } from 'pino';
 import type { ReloadStatus } from '../config/reloader';
 import type { Settings } from '../config/settings';
@@ -12,9 +12,8 @@ import type { SigningIdentity } from '../config/signing';
 import type { Registry } from '../registry';
 import { accessLog } from './access-log';
 import { sendAnswer, setHeaders, type HeaderList } from './answer';
-import { errorHandler, sendTextError } from './errors';
+import { errorHandler, pathNotFound, sendTextError } from './errors';
 import { METRICS_PATH, Metrics } from './metrics';
-import { noteRequest } from './observe';
 import { MOZILLA_PATHS, mozillaAutoconfigHandler, mozillaAutoconfigRouter } from './mozilla-autoconfig';
 import { outlookAutodiscoverHandlers, outlookAutodiscoverRouter } from './outlook-autodiscover';
 import { appleMobileconfigHandler, appleMobileconfigRouter } from './apple-mobileconfig';
@@ -22,6 +21,7 @@ import { leanPath, type LeanPath } from './lean-path';
 import { requestSteps } from './request-steps';
 import type { TrustProxy } from './request-view';
 import { paccRouter } from './pacc';
+import { unroutedPaths } from './unrouted';
 import { setupPageRouter } from './setup-page';
 import { rateLimiter, type RateLimitOptions } from './rate-limit';
 import { POX_PATH } from '../formats/autodiscover-v2';
@@ -80,13 +80,14 @@ function assemble({
     accessLog: accessLog(logger, settings.logEmailAddresses ?? false),
     rateLimiter: rateLimit && rateLimiter(rateLimit),
   });
-  app.use((req, res, next) => {
+  const runSteps: RequestHandler = (req, res, next) => {
     const headers: HeaderList = [];
     const refusal = steps(req, res, headers);
     if (refusal) return sendAnswer(res, refusal, headers);
     setHeaders(res, headers);
     next();
-  });
+  };
+  app.use(runSteps);
 
   app.get('/healthz', (_req, res) => {
     const current = currentRegistry();
@@ -115,11 +116,8 @@ function assemble({
     res.set('Allow', 'GET, HEAD, POST');
     sendTextError(res, 405, 'Method not allowed');
   });
-  app.use((_req, res) => {
-    // A path we do not serve, not a domain we do not host.
-    noteRequest(res, { outcome: 'bad request' });
-    sendTextError(res, 404, 'Not found');
-  });
+  const notFound: RequestHandler = (_req, res) => sendAnswer(res, pathNotFound());
+  app.use(notFound);
   const handleError = errorHandler(logger);
   app.use(handleError);
 
@@ -136,6 +134,7 @@ function assemble({
     steps,
     errorHandler: handleError,
     bodyLimitBytes: settings.bodyLimitBytes,
+    unrouted: unroutedPaths(app, { passThrough: [runSteps], notFound }),
   });
   return { app, lean };
 }

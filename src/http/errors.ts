@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { rememberRecent } from '../recent-results';
 import { PreparedBody, sendAnswer, type Answer } from './answer';
+import type { RequestFacts } from './observe';
 
 // Error texts come from a short fixed list, and bots get unknown-domain 404s by the
 // thousand: each text's bytes and ETag are made once.
@@ -20,6 +21,12 @@ const preparedText = rememberRecent((message) => new PreparedBody(`${message}\n`
 export function textError(status: number, message: string, { facts, headers }: Pick<Answer, 'facts' | 'headers'> = {}): Answer {
   return { status, contentType: 'text/plain; charset=utf-8', headers, body: preparedText(message), facts };
 }
+
+/** A path we do not serve (not a domain we do not host): the app's last answer, on both paths. */
+export function pathNotFound(): Answer {
+  return textError(404, 'Not found', { facts: NOT_ROUTED });
+}
+const NOT_ROUTED: RequestFacts = { outcome: 'bad request' };
 
 export function sendTextError(res: ServerResponse, status: number, message: string): void {
   sendAnswer(res, textError(status, message));

@@ -12,15 +12,18 @@
  * steps' headers are written with the answer's in one list instead of set one by one.
  * Anything the fast match is not sure about (another method, a trailing slash, an
  * undecodable path parameter, an absolute-form target, a compressed, chunked, unannounced
- * or oversized body) goes to Express, which answers it the way it always did.
+ * or oversized body) goes to Express, which answers it the way it always did. A path that
+ * no route of the app matches at all (unrouted.ts, from the app's own routes) gets the
+ * app's 404 here: scanners send those by the thousand.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { POX_PATH } from '../formats/autodiscover-v2';
 import { sendAnswer, setHeaders, type Answer, type HeaderList } from './answer';
-import type { ErrorHandler } from './errors';
+import { pathNotFound, type ErrorHandler } from './errors';
 import { MOZILLA_PATHS } from './mozilla-autoconfig';
 import type { RequestSteps } from './request-steps';
 import { viewOf, type RequestView } from './request-view';
+import type { Unrouted } from './unrouted';
 
 /** The handlers of the hot endpoints, as the Express routers call them. */
 export interface HotHandlers {
@@ -36,6 +39,8 @@ export interface LeanPathOptions {
   readonly steps: RequestSteps;
   readonly errorHandler: ErrorHandler;
   readonly bodyLimitBytes: number;
+  /** Paths no route of the app serves (unrouted.ts): answered the app's 404 here. */
+  readonly unrouted?: Unrouted;
 }
 
 /** Tries to answer a request; false when Express must (nothing has been read or written then). */
@@ -49,7 +54,7 @@ const V2_EMAIL_PREFIX = `${V2_PATH}/v1.0/`;
 const APPLE_SUFFIX = '.mobileconfig';
 const EMPTY = Buffer.alloc(0);
 
-export function leanPath({ handlers, steps, errorHandler, bodyLimitBytes }: LeanPathOptions): LeanPath {
+export function leanPath({ handlers, steps, errorHandler, bodyLimitBytes, unrouted = () => false }: LeanPathOptions): LeanPath {
   const fail = (error: unknown, req: IncomingMessage, res: ServerResponse, headers: HeaderList) => {
     setHeaders(res, headers);
     errorHandler(error, req, res, () => undefined);
@@ -72,6 +77,7 @@ export function leanPath({ handlers, steps, errorHandler, bodyLimitBytes }: Lean
   const v2JsonWithoutEmail = v2Json(undefined);
   const poxPost: Route = (request, req, res, headers) =>
     readDeclaredBody(req, (body) => answerWith(req, res, headers, () => handlers.poxPost(request, body)));
+  const notFound: Route = (_request, _req, res, headers) => sendAnswer(res, pathNotFound(), headers);
   const apple: Route = (request, req, res, headers) => {
     // Signing is asynchronous; a failure goes to the error handler, as Express 5 sends it.
     Promise.resolve()
@@ -120,7 +126,8 @@ export function leanPath({ handlers, steps, errorHandler, bodyLimitBytes }: Lean
     const url = req.url ?? '';
     if (url.charCodeAt(0) !== 47 /* / */) return false;
     const queryStart = url.indexOf('?');
-    const found = route(req, queryStart === -1 ? url : url.slice(0, queryStart));
+    const path = queryStart === -1 ? url : url.slice(0, queryStart);
+    const found = route(req, path) ?? (unrouted(path) ? notFound : undefined);
     if (!found) return false;
     const headers: HeaderList = [];
     const refusal = steps(req, res, headers);
