@@ -16,6 +16,7 @@ export const PROBES = [
   { name: 'GET v2 JSON', ceiling: 'GET', method: 'GET', path: '/autodiscover/autodiscover.json/v1.0/fred@example.com?Protocol=AutodiscoverV1', host: 'autodiscover.example.com', status: 200, contains: '"AutodiscoverV1"' },
   { name: 'GET mobileconfig', ceiling: 'GET', method: 'GET', path: '/mobileconfig?emailaddress=fred%40example.com', host: 'example.com', status: 200, contains: '</plist>' },
   { name: 'GET unknown domain', ceiling: 'GET', method: 'GET', path: '/mail/config-v1.1.xml?emailaddress=fred%40unknown.invalid', host: 'autoconfig.unknown.invalid', status: 404, contains: 'No configuration' },
+  { name: 'POST POX, unknown domain', ceiling: 'POST', method: 'POST', path: '/autodiscover/autodiscover.xml', host: 'autodiscover.unknown.invalid', body: POX_BODY.replace('fred@example.com', 'fred@unknown.invalid'), status: 200, contains: '<ErrorCode>500</ErrorCode>' },
   // What scanners ask every web server for.
   { name: 'GET a path we do not serve', ceiling: 'GET', method: 'GET', path: '/wp-login.php', host: 'autoconfig.example.com', status: 404, contains: 'Not found' },
 ];

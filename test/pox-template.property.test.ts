@@ -5,8 +5,8 @@
  */
 import fc from 'fast-check';
 import { loadRegistry } from '../src/config/load';
-import { renderPoxSettings } from '../src/formats/outlook-pox';
-import { poxSettingsRenderer } from '../src/formats/pox-template';
+import { NAMESPACES, POX_ERRORS, renderPoxError, renderPoxSettings } from '../src/formats/outlook-pox';
+import { poxErrorRenderer, poxSettingsRenderer } from '../src/formats/pox-template';
 import { parseEmailAddress, type EmailAddress } from '../src/model/address';
 import type { Registry } from '../src/registry';
 import { SHIPPED_CONFIG } from './support/app';
@@ -38,4 +38,17 @@ test('spliced answers equal the rendered ones for every provider, hosted domain 
     { numRuns: 400 },
   );
   expect(compared).toBeGreaterThan(200);
+});
+
+test('spliced error answers equal the rendered ones for every error and time', () => {
+  const errors = Object.values(POX_ERRORS);
+  const namespaces = [NAMESPACES.response, 'http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006'];
+  const renderers = errors.flatMap((error) => namespaces.map((namespace) => ({ error, namespace, render: poxErrorRenderer({ error, namespace, serverId: '1234' }) })));
+  fc.assert(
+    fc.property(fc.nat(), fc.date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true }), (which, time) => {
+      const { error, namespace, render } = renderers[which % renderers.length]!;
+      expect(render(time).toString('utf8')).toBe(renderPoxError({ error, namespace, time, serverId: '1234' }));
+    }),
+    { numRuns: 300 },
+  );
 });

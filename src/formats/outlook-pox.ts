@@ -246,14 +246,24 @@ export interface PoxErrorDetails {
   readonly serverId: string;
 }
 
-export function renderPoxError({ error, namespace = NAMESPACES.response, time, serverId }: PoxErrorDetails): string {
+export function renderPoxError(details: PoxErrorDetails): string {
+  return renderPoxErrorAt(details, poxErrorTime(details.time));
+}
+
+/** The error's Time attribute: the time of day to the 100 ns, as Exchange writes it. */
+export function poxErrorTime(time: Date): string {
+  return `${time.toISOString().slice(11, 23)}0000`;
+}
+
+/** The error document with its Time attribute as given (pox-template.ts puts a marker there). */
+export function renderPoxErrorAt({ error, namespace = NAMESPACES.response, serverId }: Omit<PoxErrorDetails, 'time'>, time: string): string {
   return renderXml({
     Autodiscover: {
       [`${ATTRIBUTE}xmlns`]: NAMESPACES.response,
       Response: {
         [`${ATTRIBUTE}xmlns`]: namespace,
         Error: {
-          [`${ATTRIBUTE}Time`]: `${time.toISOString().slice(11, 23)}0000`,
+          [`${ATTRIBUTE}Time`]: time,
           [`${ATTRIBUTE}Id`]: serverId,
           ErrorCode: error.code,
           Message: error.message,

@@ -1,13 +1,14 @@
 /**
- * POX settings answers by splicing (splice-template.ts): for one provider and hosted
- * domain the answer differs between addresses only where the address's parts are
- * substituted. An address that substitutePlaceholders would not put in literally
- * (substitutesLiterally, address.ts) is rendered in full instead.
- * test/pox-template.property.test.ts checks the result equals renderPoxSettings().
+ * POX answers by splicing (splice-template.ts). For one provider and hosted domain the
+ * settings answer differs between addresses only where the address's parts are
+ * substituted; an address that substitutePlaceholders would not put in literally
+ * (substitutesLiterally, address.ts) is rendered in full instead. An error answer differs
+ * between requests only in its time. test/pox-template.property.test.ts checks the
+ * results equal renderPoxSettings() and renderPoxError().
  */
 import { ADDRESS_PARTS, substitutesLiterally, type EmailAddress } from '../model/address';
 import type { ProviderDefinition } from '../model/provider';
-import { renderPoxSettings } from './outlook-pox';
+import { poxErrorTime, renderPoxErrorAt, renderPoxSettings, type PoxErrorDetails } from './outlook-pox';
 import { spliceTemplate } from './splice-template';
 
 /** The answer's bytes (UTF-8) for an address. */
@@ -18,4 +19,17 @@ export function poxSettingsRenderer(provider: ProviderDefinition, domain: string
   const splice = spliceTemplate(ADDRESS_PARTS, (marked) => renderPoxSettings(provider, { address: { ...marked, domainKey: domain }, domain }));
   if (splice === undefined) return undefined;
   return (address) => (substitutesLiterally(address) ? splice(address) : Buffer.from(renderPoxSettings(provider, { address, domain })!, 'utf8'));
+}
+
+/** An error answer's bytes (UTF-8) at a time. */
+export type PoxErrorRenderer = (time: Date) => Buffer;
+
+/**
+ * The error answer for `details` at any time. Bots ask for domains nobody hosts by the
+ * thousand, and each error answer was an XML tree built per request.
+ */
+export function poxErrorRenderer(details: Omit<PoxErrorDetails, 'time'>): PoxErrorRenderer {
+  // The time is digits, `:` and `.`: nothing in it needs escaping, in an attribute or not.
+  const splice = spliceTemplate(['time'], (marked) => renderPoxErrorAt(details, marked.time))!;
+  return (time) => splice({ time: poxErrorTime(time) });
 }

@@ -25,7 +25,7 @@ import {
   renderPoxSettings,
   type PoxError,
 } from '../formats/outlook-pox';
-import { poxSettingsRenderer, type PoxSettingsRenderer } from '../formats/pox-template';
+import { poxErrorRenderer, poxSettingsRenderer, type PoxErrorRenderer, type PoxSettingsRenderer } from '../formats/pox-template';
 import { rememberRecent } from '../recent-results';
 import { perProvider, type HostedProvider, type Registry } from '../registry';
 import { PreparedBody, sendAnswer, type Answer } from './answer';
@@ -154,13 +154,16 @@ function refuseDeclaredOversize(limit: number): RequestHandler {
 // Answers and their facts are written out as literals, never spread into new objects:
 // see textError (errors.ts) for what a spread cost per request.
 function poxError(error: PoxError, namespace: string = NAMESPACES.response, address?: EmailAddress): Answer {
-  return {
-    status: 200,
-    contentType: POX_CONTENT_TYPE,
-    body: renderPoxError({ error, namespace, time: new Date(), serverId: SERVER_ID }),
-    facts: { address, outcome: POX_ERROR_OUTCOMES[error.code] },
-  };
+  const time = new Date();
+  // A namespace other than the generic one comes from the request (601): rendered, not kept.
+  const body = namespace === NAMESPACES.response ? GENERIC_POX_ERRORS.get(error.code)!(time) : renderPoxError({ error, namespace, time, serverId: SERVER_ID });
+  return { status: 200, contentType: POX_CONTENT_TYPE, body, facts: { address, outcome: POX_ERROR_OUTCOMES[error.code] } };
 }
+
+/** Each error's answer in the generic namespace, prepared when the module loads. */
+const GENERIC_POX_ERRORS = new Map<PoxError['code'], PoxErrorRenderer>(
+  Object.values(POX_ERRORS).map((error) => [error.code, poxErrorRenderer({ error, namespace: NAMESPACES.response, serverId: SERVER_ID })]),
+);
 
 // The v2 answers depend on the error code or the public host only: made once each.
 const v2ErrorBodies = new Map<AutodiscoverV2Error, PreparedBody>();
