@@ -229,24 +229,29 @@ test('rate limiting: the same budget, the same 429 with Retry-After, per forward
   expect(await compare(probes, { rateLimitRequests: 3 })).toEqual([200, 200, 200, 429, 200, 200, 200]);
 });
 
-test('the lean path answers the hot requests itself; the rest reaches Express', async () => {
+/** Sends each probe to the server's listener; says for each whether Express dispatched it. */
+async function reachedExpress(probes: readonly Probe[]): Promise<boolean[]> {
   const registry = await loadRegistry(SHIPPED_CONFIG);
   const listener = createRequestListener({ registry, settings: defaultSettings({ configDir: SHIPPED_CONFIG }) });
   // Express gives every request it dispatches its own prototype; the lean path never does.
-  const reachedExpress: boolean[] = [];
+  const reached: boolean[] = [];
   const server = createServer((req, res) => {
     listener(req, res);
-    reachedExpress.push(Object.getPrototypeOf(req) !== IncomingMessage.prototype);
+    reached.push(Object.getPrototypeOf(req) !== IncomingMessage.prototype);
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   try {
-    const probes = [PROBES[0]!, PROBES[5]!, PROBES[16]!, PROBES[33]!, PROBES[42]!, PROBES[48]!, PROBES[11]!, PROBES[24]!, PROBES[49]!];
     for (const probe of probes) await send(server, probe);
-    expect(reachedExpress).toEqual([false, false, false, false, false, false, true, true, true]);
+    return reached;
   } finally {
     server.close();
   }
+}
+
+test('the lean path answers the hot requests itself; the rest reaches Express', async () => {
+  const probes = [PROBES[0]!, PROBES[5]!, PROBES[16]!, PROBES[33]!, PROBES[42]!, PROBES[48]!, PROBES[11]!, PROBES[24]!, PROBES[49]!];
+  expect(await reachedExpress(probes)).toEqual([false, false, false, false, false, false, true, true, true]);
 });
 
 /** Paths no route serves (scanners' favourites), and near-misses of every route, which some route does match. */
@@ -286,19 +291,5 @@ test("paths no route serves get the app's 404 on the lean path; near-misses of e
   expect(statuses.slice(0, UNROUTED.length)).toEqual(UNROUTED.map(() => 404));
   expect(statuses.slice(UNROUTED.length)).toEqual([200, 200, 405, 404, 301, 405, 200, 404, 405, 405, 400, 400, 200, 404]);
 
-  const registry = await loadRegistry(SHIPPED_CONFIG);
-  const listener = createRequestListener({ registry, settings: defaultSettings({ configDir: SHIPPED_CONFIG }) });
-  const reachedExpress: boolean[] = [];
-  const server = createServer((req, res) => {
-    listener(req, res);
-    reachedExpress.push(Object.getPrototypeOf(req) !== IncomingMessage.prototype);
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  try {
-    for (const probe of [...UNROUTED, ...NEAR_MISSES]) await send(server, probe);
-    expect(reachedExpress).toEqual([...UNROUTED.map(() => false), ...NEAR_MISSES.map(() => true)]);
-  } finally {
-    server.close();
-  }
+  expect(await reachedExpress([...UNROUTED, ...NEAR_MISSES])).toEqual([...UNROUTED.map(() => false), ...NEAR_MISSES.map(() => true)]);
 });
