@@ -14,6 +14,8 @@ const ERROR_MESSAGES: Record<AutodiscoverV2Error, string> = {
   InvalidUser: 'The email address is not valid or its domain is not hosted here.',
 };
 
+export const AUTODISCOVER_V2_ERRORS = Object.keys(ERROR_MESSAGES) as AutodiscoverV2Error[];
+
 export function isAutodiscoverV1(protocol: string): boolean {
   return protocol.toLowerCase() === 'autodiscoverv1';
 }

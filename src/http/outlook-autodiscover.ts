@@ -10,6 +10,7 @@ import express, { Router, type RequestHandler } from 'express';
 import { parseEmailAddress, type EmailAddress } from '../model/address';
 import {
   AUTODISCOVER_V2_CONTENT_TYPE,
+  AUTODISCOVER_V2_ERRORS,
   POX_PATH,
   isAutodiscoverV1,
   renderAutodiscoverV2Error,
@@ -156,29 +157,26 @@ function refuseDeclaredOversize(limit: number): RequestHandler {
 function poxError(error: PoxError, namespace: string = NAMESPACES.response, address?: EmailAddress): Answer {
   const time = new Date();
   // A namespace other than the generic one comes from the request (601): rendered, not kept.
-  const body = namespace === NAMESPACES.response ? GENERIC_POX_ERRORS.get(error.code)!(time) : renderPoxError({ error, namespace, time, serverId: SERVER_ID });
+  const body = namespace === NAMESPACES.response ? GENERIC_POX_ERRORS[error.code](time) : renderPoxError({ error, namespace, time, serverId: SERVER_ID });
   return { status: 200, contentType: POX_CONTENT_TYPE, body, facts: { address, outcome: POX_ERROR_OUTCOMES[error.code] } };
 }
 
-/** Each error's answer in the generic namespace, prepared when the module loads. */
-const GENERIC_POX_ERRORS = new Map<PoxError['code'], PoxErrorRenderer>(
+// Error answers come from fixed sets, so they are prepared when the module loads: the POX
+// ones in the generic namespace (all but their time), the v2 ones whole. The v2 pointer
+// depends on the public host, an open set: each is made once, within a bound.
+const GENERIC_POX_ERRORS = Object.fromEntries(
   Object.values(POX_ERRORS).map((error) => [error.code, poxErrorRenderer({ error, namespace: NAMESPACES.response, serverId: SERVER_ID })]),
-);
-
-// The v2 answers depend on the error code or the public host only: made once each.
-const v2ErrorBodies = new Map<AutodiscoverV2Error, PreparedBody>();
-function preparedV2Error(code: AutodiscoverV2Error): PreparedBody {
-  let body = v2ErrorBodies.get(code);
-  if (!body) v2ErrorBodies.set(code, (body = new PreparedBody(renderAutodiscoverV2Error(code))));
-  return body;
-}
+) as Record<PoxError['code'], PoxErrorRenderer>;
+const V2_ERROR_BODIES = Object.fromEntries(
+  AUTODISCOVER_V2_ERRORS.map((code) => [code, new PreparedBody(renderAutodiscoverV2Error(code))]),
+) as Record<AutodiscoverV2Error, PreparedBody>;
 const preparedV2Pointer = rememberRecent((host) => new PreparedBody(renderAutodiscoverV2Pointer(host)), 1024, 255);
 
 function v2Error(status: number, code: AutodiscoverV2Error, address?: EmailAddress): Answer {
   return {
     status,
     contentType: AUTODISCOVER_V2_CONTENT_TYPE,
-    body: preparedV2Error(code),
+    body: V2_ERROR_BODIES[code],
     // ProtocolNotSupported goes out as 200, but the client asked for something we do not serve.
     facts: { address, outcome: status === 200 ? 'bad request' : undefined },
   };
