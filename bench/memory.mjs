@@ -3,8 +3,10 @@
  * server on the shipped config (access log on, to /dev/null) and sends it the bench's hot
  * requests in turn with autocannon, 10 000 at a time per endpoint, printing the server's
  * RSS after the first 10 000 requests and then every 100 000 up to the total, each time
- * after a second of quiet. Prints the growth from the first figure to the last; it is a
- * script, not a test, and passes no judgement beyond that figure.
+ * after a second of quiet. Prints the growth from the first figure to the last (the
+ * issue's check), and the range of the readings from 100 000 on with the lowest of each
+ * half (what tells a leak from V8's collection cycle); it is a script, not a test, and
+ * passes no judgement beyond those figures.
  */
 import path from 'node:path';
 import process from 'node:process';
@@ -26,6 +28,8 @@ try {
   let nextReport = 10_000;
   let first;
   let last;
+  // Readings from 100 000 requests on, when V8's heap has reached its working size.
+  const later = [];
   const chunk = (left) => Math.min(left, sent < 10_000 ? Math.ceil(10_000 / PROBES.length) : 10_000);
   while (sent < total) {
     for (const probe of PROBES) {
@@ -41,11 +45,20 @@ try {
       await sleep(1000);
       last = rssMb(child.pid);
       first ??= last;
+      if (sent >= 100_000) later.push(last);
       print(`${String(sent).padStart(8)} requests  server RSS ${last.toFixed(1)} MB`);
       nextReport = nextReport === 10_000 ? 100_000 : nextReport + 100_000;
     }
   }
   print(`RSS after the first 10 000: ${first.toFixed(1)} MB, after ${sent}: ${last.toFixed(1)} MB (${(((last - first) / first) * 100).toFixed(1)} %), ${errors} socket errors`);
+  // Old space fills with dead objects between full collections, so a single reading can
+  // land anywhere in a cycle of about 20 MB: the range shows the cycle, and a lowest
+  // reading that keeps rising would show a leak.
+  if (later.length > 1) {
+    const half = Math.ceil(later.length / 2);
+    const lowest = (readings) => Math.min(...readings).toFixed(1);
+    print(`readings from 100 000 on: ${lowest(later)}–${Math.max(...later).toFixed(1)} MB; lowest in the first half ${lowest(later.slice(0, half))} MB, in the second ${lowest(later.slice(half))} MB`);
+  }
 } finally {
   await stop(child);
 }
