@@ -12,7 +12,7 @@ import type { SigningIdentity } from '../config/signing';
 import type { Registry } from '../registry';
 import { accessLog } from './access-log';
 import { sendAnswer, setHeaders, type HeaderList } from './answer';
-import { errorHandler, pathNotFound, sendTextError } from './errors';
+import { errorHandler, PATH_NOT_FOUND, sendTextError } from './errors';
 import { METRICS_PATH, Metrics } from './metrics';
 import { MOZILLA_PATHS, mozillaAutoconfigHandler, mozillaAutoconfigRouter } from './mozilla-autoconfig';
 import { outlookAutodiscoverHandlers, outlookAutodiscoverRouter } from './outlook-autodiscover';
@@ -116,7 +116,7 @@ function assemble({
     res.set('Allow', 'GET, HEAD, POST');
     sendTextError(res, 405, 'Method not allowed');
   });
-  const notFound: RequestHandler = (_req, res) => sendAnswer(res, pathNotFound());
+  const notFound: RequestHandler = (_req, res) => sendAnswer(res, PATH_NOT_FOUND);
   app.use(notFound);
   const handleError = errorHandler(logger);
   app.use(handleError);

@@ -6,7 +6,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { rememberRecent } from '../recent-results';
 import { PreparedBody, sendAnswer, type Answer } from './answer';
-import type { RequestFacts } from './observe';
 
 // Error texts come from a short fixed list, and bots get unknown-domain 404s by the
 // thousand: each text's bytes and ETag are made once.
@@ -23,10 +22,7 @@ export function textError(status: number, message: string, { facts, headers }: P
 }
 
 /** A path we do not serve (not a domain we do not host): the app's last answer, on both paths. */
-export function pathNotFound(): Answer {
-  return textError(404, 'Not found', { facts: NOT_ROUTED });
-}
-const NOT_ROUTED: RequestFacts = { outcome: 'bad request' };
+export const PATH_NOT_FOUND: Answer = textError(404, 'Not found', { facts: { outcome: 'bad request' } });
 
 export function sendTextError(res: ServerResponse, status: number, message: string): void {
   sendAnswer(res, textError(status, message));

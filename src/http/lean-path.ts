@@ -19,7 +19,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { POX_PATH } from '../formats/autodiscover-v2';
 import { sendAnswer, setHeaders, type Answer, type HeaderList } from './answer';
-import { pathNotFound, type ErrorHandler } from './errors';
+import { PATH_NOT_FOUND, type ErrorHandler } from './errors';
 import { MOZILLA_PATHS } from './mozilla-autoconfig';
 import type { RequestSteps } from './request-steps';
 import { viewOf, type RequestView } from './request-view';
@@ -77,7 +77,7 @@ export function leanPath({ handlers, steps, errorHandler, bodyLimitBytes, unrout
   const v2JsonWithoutEmail = v2Json(undefined);
   const poxPost: Route = (request, req, res, headers) =>
     readDeclaredBody(req, (body) => answerWith(req, res, headers, () => handlers.poxPost(request, body)));
-  const notFound: Route = (_request, _req, res, headers) => sendAnswer(res, pathNotFound(), headers);
+  const notFound: Route = (_request, _req, res, headers) => sendAnswer(res, PATH_NOT_FOUND, headers);
   const apple: Route = (request, req, res, headers) => {
     // Signing is asynchronous; a failure goes to the error handler, as Express 5 sends it.
     Promise.resolve()
