@@ -40,7 +40,7 @@ export interface LeanPathOptions {
   readonly errorHandler: ErrorHandler;
   readonly bodyLimitBytes: number;
   /** Paths no route of the app serves (unrouted.ts): answered the app's 404 here. */
-  readonly unrouted?: Unrouted;
+  readonly unrouted: Unrouted;
 }
 
 /** Tries to answer a request; false when Express must (nothing has been read or written then). */
@@ -54,7 +54,7 @@ const V2_EMAIL_PREFIX = `${V2_PATH}/v1.0/`;
 const APPLE_SUFFIX = '.mobileconfig';
 const EMPTY = Buffer.alloc(0);
 
-export function leanPath({ handlers, steps, errorHandler, bodyLimitBytes, unrouted = () => false }: LeanPathOptions): LeanPath {
+export function leanPath({ handlers, steps, errorHandler, bodyLimitBytes, unrouted }: LeanPathOptions): LeanPath {
   const fail = (error: unknown, req: IncomingMessage, res: ServerResponse, headers: HeaderList) => {
     setHeaders(res, headers);
     errorHandler(error, req, res, () => undefined);

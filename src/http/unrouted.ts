@@ -2,8 +2,8 @@
  * Which paths no route of the Express app serves, so that the lean path (lean-path.ts) can
  * give them the app's own 404 without Express's dispatch. Scanners ask every web server
  * for /wp-login.php, /.env and the like; through Express each such request cost about
- * 400 µs of CPU and 37 KB of garbage, a quarter of it kept past a young-generation
- * collection (issue 7), where a hot request costs 80 µs.
+ * 300 µs of CPU and 36 KB of garbage, a quarter of it kept past a young-generation
+ * collection, against 77 µs and 9.7 KB here (issue 7; README, Performance).
  *
  * The answer comes from the app's own routes: the same matchers Express dispatches with
  * (router 2's layers: `route`, `match()`, a nested router's `handle.stack`), so the two
