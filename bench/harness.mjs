@@ -63,11 +63,11 @@ export async function startNode(args, port, env = {}) {
  * Starts the built server on a config directory, with access logs on (to /dev/null) and
  * rate limiting that never trips. `env.BENCH_DIST` names another build's directory (a copy
  * of dist/ from another commit, kept inside the repository so it finds node_modules), and
- * `env.BENCH_CONFIG` another config directory.
+ * `env.BENCH_CONFIG` another config directory. `nodeOptions` go before the script.
  */
-export function startServer(configDir, port, env = {}) {
+export function startServer(configDir, port, env = {}, nodeOptions = []) {
   const dist = env.BENCH_DIST ? path.resolve(ROOT, env.BENCH_DIST) : path.join(ROOT, 'dist');
-  return startNode([path.join(dist, 'main.js'), '--config', env.BENCH_CONFIG ?? configDir], port, {
+  return startNode([...nodeOptions, path.join(dist, 'main.js'), '--config', env.BENCH_CONFIG ?? configDir], port, {
     HOST: '127.0.0.1',
     PORT: String(port),
     LOG_LEVEL: 'info',
