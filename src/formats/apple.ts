@@ -128,7 +128,7 @@ export function appleProfileRenderer(provider: ProviderDefinition): ((address: E
     const { profileUuid, payloadUuid } = profileIds(provider, address);
     // Written out rather than spread from two objects: V8 (Node 20) promoted every object
     // made by such a spread to the old generation, and what it pointed to with it, which
-    // grew old space by about 250 KB per young collection under load (README, memory).
+    // grew old space by about 250 KB per young collection under load (README, Performance).
     return splice({ address: address.address, localPart: address.localPart, domain: address.domain, profileUuid, payloadUuid });
   };
 }
