@@ -14,7 +14,7 @@
 import path from 'node:path';
 import process from 'node:process';
 import { parseArgs } from 'node:util';
-import { ROOT, drive, driveMeasured, fetchOnce, freePort, median, startNode, startServer, stop } from './harness.mjs';
+import { ROOT, drive, driveMeasured, fetchOnce, freePort, median, startCeiling, startServer, stop } from './harness.mjs';
 import { PROBES } from './probes.mjs';
 
 const { values } = parseArgs({
@@ -49,9 +49,7 @@ try {
     servers.push({ label, port, child: (await startServer(config, port, env)).child, cpuUs: [] });
   }
   const size = (await fetchOnce(servers[0].port, probe)).body.length;
-  const ceilingPort = await freePort();
-  ceiling = { label: `ceiling: raw node:http ${probe.method}`, port: ceilingPort, cpuUs: [] };
-  ceiling.child = (await startNode([path.join(import.meta.dirname, 'ceiling.mjs'), String(ceilingPort), String(size), String(size)], ceilingPort)).child;
+  ceiling = { label: `ceiling: raw node:http ${probe.method}`, cpuUs: [], ...(await startCeiling({ GET: size, POST: size })) };
   const all = [ceiling, ...servers];
   const ceilingProbe = { ...probe, status: 200, contains: 'x' };
   for (const server of all) await drive(server.port, server === ceiling ? ceilingProbe : probe, { ...load, seconds: 1 });

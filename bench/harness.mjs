@@ -76,6 +76,32 @@ export function startServer(configDir, port, env = {}, nodeOptions = []) {
   });
 }
 
+/**
+ * Starts the raw node:http ceiling (ceiling.mjs) on a free port: GET answers `sizes.GET`
+ * bytes, POST parses its body and answers `sizes.POST` bytes, GET /with-headers sends
+ * `headers` (a flat list of names and values) too. Resolves to { port, child }.
+ */
+export async function startCeiling(sizes, { headers = [], nodeOptions = [], env = {} } = {}) {
+  const port = await freePort();
+  const args = [...nodeOptions, path.join(import.meta.dirname, 'ceiling.mjs'), String(port), String(sizes.GET), String(sizes.POST), JSON.stringify(headers)];
+  const { child } = await startNode(args, port, env);
+  return { port, child };
+}
+
+/**
+ * Our answers to the first probe of each method (GET autoconfig, POST POX), and their
+ * body sizes: what the ceiling's bodies are made as large as.
+ */
+export async function firstAnswers(port, probes) {
+  const answers = {};
+  const sizes = {};
+  for (const method of ['GET', 'POST']) {
+    answers[method] = await fetchOnce(port, probes.find((probe) => probe.method === method));
+    sizes[method] = answers[method].body.length;
+  }
+  return { answers, sizes };
+}
+
 export async function stop(child) {
   if (child.exitCode !== null) return;
   child.kill('SIGTERM');

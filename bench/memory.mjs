@@ -22,7 +22,7 @@ import path from 'node:path';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { ROOT, driveAmount, fetchOnce, freePort, rssMb, startNode, startServer, stop } from './harness.mjs';
+import { ROOT, driveAmount, firstAnswers, freePort, rssMb, startCeiling, startServer, stop } from './harness.mjs';
 import { PROBES } from './probes.mjs';
 
 const { values } = parseArgs({ options: { requests: { type: 'string', default: '1000000' }, connections: { type: 'string', default: '50' } } });
@@ -37,13 +37,8 @@ const ourPort = await freePort();
 const { child: ours } = await startServer(path.join(ROOT, 'config'), ourPort, { MAIL_AUTOCONFIG_RATE_LIMIT: '0', BENCH_HEAP_FILE: heapFile('ours') }, COLLECTABLE);
 const children = [ours];
 try {
-  // The ceiling's bodies have the sizes of our GET and POST answers, as in bench/run.mjs.
-  const sizes = {};
-  for (const method of ['GET', 'POST']) sizes[method] = (await fetchOnce(ourPort, PROBES.find((probe) => probe.method === method))).body.length;
-  const ceilingPort = await freePort();
-  const { child: ceiling } = await startNode([...COLLECTABLE, path.join(import.meta.dirname, 'ceiling.mjs'), String(ceilingPort), String(sizes.GET), String(sizes.POST)], ceilingPort, {
-    BENCH_HEAP_FILE: heapFile('ceiling'),
-  });
+  const { sizes } = await firstAnswers(ourPort, PROBES);
+  const { port: ceilingPort, child: ceiling } = await startCeiling(sizes, { nodeOptions: COLLECTABLE, env: { BENCH_HEAP_FILE: heapFile('ceiling') } });
   children.push(ceiling);
   const servers = [
     { name: 'ours', port: ourPort, child: ours, readings: [], collected: [], errors: 0 },
@@ -78,7 +73,7 @@ try {
       await sleep(1000);
       for (const server of servers) server.readings.push({ sent, rss: rssMb(server.child.pid) });
       print(`${String(sent).padStart(8)}  ${servers.map(({ readings }) => `${readings.at(-1).rss.toFixed(1)} MB`.padStart(14)).join('')}`);
-      if (sent === servers[0].readings[0].sent || sent >= total) await readCollected();
+      if (servers[0].readings.length === 1 || sent >= total) await readCollected();
       nextReport = nextReport === 10_000 ? 100_000 : nextReport + 100_000;
     }
   }
@@ -95,7 +90,7 @@ try {
     print(`    first: ${where(collected[0])}`);
     print(`    last:  ${where(collected.at(-1))}`);
     // Old space fills with dead objects between full collections, so a single reading can
-    // land anywhere in a cycle of about 20 MB: the range shows the cycle, and a lowest
+    // land anywhere in V8's collection cycle: the range shows the cycle, and a lowest
     // reading that keeps rising would show a leak.
     const later = readings.filter((reading) => reading.sent >= 100_000).map((reading) => reading.rss);
     if (later.length > 1) {

@@ -16,7 +16,7 @@ import path from 'node:path';
 import process from 'node:process';
 import { parseArgs } from 'node:util';
 import { generateDomains } from './generate-domains.mjs';
-import { LOAD_GENERATOR, PINNING, ROOT, drive, driveMeasured, fetchOnce, freePort, median, rssMb, startNode, startServer, stop } from './harness.mjs';
+import { LOAD_GENERATOR, PINNING, ROOT, drive, driveMeasured, fetchOnce, firstAnswers, freePort, median, rssMb, startCeiling, startNode, startServer, stop } from './harness.mjs';
 import { PROBES } from './probes.mjs';
 
 const { values } = parseArgs({
@@ -106,20 +106,10 @@ async function main() {
   const configDir = path.join(ROOT, 'config');
   const serverPort = await freePort();
   const { child: server } = await startServer(configDir, serverPort);
-  const sizes = {};
-  const answers = {};
-  for (const method of ['GET', 'POST']) {
-    const probe = PROBES.find((candidate) => candidate.method === method);
-    answers[method] = await fetchOnce(serverPort, probe);
-    sizes[method] = answers[method].body.length;
-  }
+  const { answers, sizes } = await firstAnswers(serverPort, PROBES);
   // The header fields of our autoconfig answer, less those Node adds itself.
   const ourHeaders = answers.GET.headers.filter((_value, index, all) => !['date', 'connection', 'keep-alive'].includes(all[index - (index % 2)].toLowerCase()));
-  const ceilingPort = await freePort();
-  const { child: ceiling } = await startNode(
-    [path.join(import.meta.dirname, 'ceiling.mjs'), String(ceilingPort), String(sizes.GET), String(sizes.POST), JSON.stringify(ourHeaders)],
-    ceilingPort,
-  );
+  const { port: ceilingPort, child: ceiling } = await startCeiling(sizes, { headers: ourHeaders });
   try {
     await measureAgainstCeiling({ port: serverPort, child: server }, { port: ceilingPort, child: ceiling }, PROBES, sizes);
     // How much of the gap is the header fields themselves (security headers, request id,
