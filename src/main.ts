@@ -34,7 +34,7 @@ export async function serve(args: readonly string[], env: NodeJS.ProcessEnv): Pr
     { level: settings.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
     standardOutputLog(),
   );
-  if (signing) logger.info({ subject: signing.subject }, 'Apple profiles will be signed');
+  if (signing) logger.info({ subject: signing.subject, expires: signing.expires }, 'Apple profiles will be signed');
   const running = await startServer(settings, registry, logger, signing);
   process.on('SIGHUP', () => void running.reload());
   const stop = (signal: string) => {

@@ -1,14 +1,14 @@
 /**
  * Runs the HTTP server: listens with explicit slow-client timeouts, reloads the
- * configuration on SIGHUP or directory change (keeping the last good one when the new one
- * is broken), serves /metrics on its own port when configured, and shuts down
+ * configuration and the signing material on SIGHUP or directory change (keeping the last
+ * good ones when the new ones are broken), serves /metrics on its own port when configured, and shuts down
  * gracefully: in-flight requests finish, keep-alive connections close, and whatever is
  * still open after the grace period is cut.
  */
 import { once } from 'node:events';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { loadRegistry } from './config/load';
+import { loadServedConfig } from './config/load';
 import { ConfigReloader } from './config/reloader';
 import type { Settings } from './config/settings';
 import type { SigningIdentity } from './config/signing';
@@ -41,8 +41,8 @@ export async function startServer(
   metrics.recordConfigLoad(true);
   const reloader = new ConfigReloader({
     configDir: settings.configDir,
-    load: () => loadRegistry(settings.configDir, { publicBaseUrl: settings.publicBaseUrl }),
-    initial,
+    load: () => loadServedConfig(settings),
+    initial: { registry: initial, signing },
     logger,
     watchDebounceMs: settings.watchConfig ? settings.reloadDebounceMs : undefined,
     onReload: (succeeded) => metrics.recordConfigLoad(succeeded),
@@ -51,7 +51,7 @@ export async function startServer(
     registry: reloader.registry,
     settings,
     logger,
-    signing,
+    signing: reloader.signing,
     metrics,
     status: reloader.status,
     rateLimit: { requests: settings.rateLimitRequests, windowMs: settings.rateLimitWindowMs },

@@ -12,6 +12,8 @@ import { loadConfiguration, loadRegistry } from '../src/config/load';
 import { loadSigningIdentity, type SigningIdentity } from '../src/config/signing';
 import { defaultSettings } from '../src/config/settings';
 import { createApp } from '../src/http/app';
+import { startServer } from '../src/server';
+import pino from 'pino';
 import { download, parsePlist, SHIPPED_CONFIG } from './support/formats';
 
 let dir: string;
@@ -163,5 +165,70 @@ describe('start-up stops on bad signing material, naming the file', () => {
     const { settings, signing } = await loadConfiguration(configDir, {});
     expect(settings.signingCert).toBe(path.join(configDir, 'signer.pem'));
     expect(signing?.subject).toBe('CN=profiles.example.com');
+  });
+});
+
+describe('a reload re-reads the signing material', () => {
+  /** The subject of the certificate that signed a profile, as openssl reads it from the CMS. */
+  function signerSubject(der: Buffer): string {
+    writeFileSync(file('reloaded.mobileconfig'), der);
+    const printed = openssl('cms', '-cmsout', '-print', '-inform', 'DER', '-in', 'reloaded.mobileconfig').toString();
+    // The first certificate in the SignedData is the signer (the chain follows it).
+    return /subject: (.+)/.exec(printed)?.[1]?.trim() ?? '';
+  }
+
+  test('a renewed certificate signs from the next reload on; a broken one keeps the last good and is reported', async () => {
+    const configDir = path.join(dir, 'reload-config');
+    cpSync(SHIPPED_CONFIG, configDir, { recursive: true });
+    const install = (certificate: string, key: string) => {
+      cpSync(file(certificate), path.join(configDir, 'signer.pem'));
+      cpSync(file(key), path.join(configDir, 'signer.key'));
+    };
+    install('signer-rsa.pem', 'signer-rsa.key');
+    writeFileSync(
+      path.join(configDir, 'settings.yaml'),
+      'signingCert: signer.pem\nsigningKey: signer.key\nsigningChain: intermediate.pem\nwatchConfig: false\nrateLimitRequests: 0\n',
+    );
+    cpSync(file('intermediate.pem'), path.join(configDir, 'intermediate.pem'));
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
+    const { settings, registry, signing } = await loadConfiguration(configDir, { PORT: '0', HOST: '127.0.0.1' });
+    const running = await startServer(settings, registry, logger, signing);
+    const profile = async () => {
+      const { body } = await download(running.server, '/email.mobileconfig?email=fred%40example.com').expect(200);
+      expect(verify(body).ok).toBe(true);
+      return signerSubject(body);
+    };
+    try {
+      expect(await profile()).toMatch(/CN ?= ?profiles\.example\.com/);
+
+      // The renewal: another key and certificate in the same files, then SIGHUP's reload.
+      install('signer-ec.pem', 'signer-ec.key');
+      expect(await running.reload()).toBe(true);
+      expect(await profile()).toMatch(/CN ?= ?profiles\.example\.net/);
+      const reloaded = JSON.parse(lines.find((line) => line.includes('configuration reloaded'))!);
+      expect(reloaded.signer).toEqual({ subject: 'CN=profiles.example.net', expires: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+
+      // A key that is not a key: the reload fails, naming the file, and the last good identity signs on.
+      writeFileSync(path.join(configDir, 'signer.key'), 'not a key\n');
+      expect(await running.reload()).toBe(false);
+      expect(await profile()).toMatch(/CN ?= ?profiles\.example\.net/);
+      const health = (await download(running.server, '/healthz').expect(200)).body.toString('utf8');
+      expect(JSON.parse(health).lastReloadError.problems).toEqual([
+        { file: path.join(configDir, 'signer.key'), field: '', message: expect.stringMatching(/^not an unencrypted PEM private key/) },
+      ]);
+    } finally {
+      await running.close();
+    }
+  });
+
+  test('at start-up, broken providers and broken signing material are reported together', async () => {
+    const configDir = path.join(dir, 'broken-config');
+    cpSync(SHIPPED_CONFIG, configDir, { recursive: true });
+    writeFileSync(path.join(configDir, 'providers', 'broken.yaml'), 'id: [not, a, hostname]\n');
+    const loading = loadConfiguration(configDir, { MAIL_AUTOCONFIG_SIGNING_CERT: file('signer-rsa.pem'), MAIL_AUTOCONFIG_SIGNING_KEY: file('missing.key') });
+    await expect(loading).rejects.toBeInstanceOf(ConfigError);
+    await expect(loading).rejects.toThrow(/broken\.yaml/);
+    await expect(loading).rejects.toThrow(/missing\.key: cannot read/);
   });
 });

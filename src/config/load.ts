@@ -2,6 +2,7 @@
  * Loads everything a server needs from a config directory: settings, a registry and the
  * identity Apple profiles are signed with (if any).
  */
+import { ConfigError } from './errors';
 import { loadProviders } from './load-providers';
 import { loadSettings, type Settings } from './settings';
 import { loadSigningIdentity, type SigningIdentity } from './signing';
@@ -11,14 +12,30 @@ export async function loadRegistry(configDir: string, options: RegistryOptions =
   return new Registry(await loadProviders(configDir), options);
 }
 
-export async function loadConfiguration(
-  configDir: string,
-  env: NodeJS.ProcessEnv,
-): Promise<{ settings: Settings; registry: Registry; signing: SigningIdentity | undefined }> {
+/**
+ * What the server serves from its config: the registry and the identity Apple profiles are
+ * signed with. Both are read at start-up and again on every reload (settings only at
+ * start-up), so a renewed certificate is picked up by a reload, like a changed provider.
+ */
+export interface LoadedConfig {
+  readonly registry: Registry;
+  readonly signing: SigningIdentity | undefined;
+}
+
+/** Reads both; when either is broken, one ConfigError names the problems of both. */
+export async function loadServedConfig(settings: Settings): Promise<LoadedConfig> {
+  const [registry, signing] = await Promise.allSettled([
+    loadRegistry(settings.configDir, { publicBaseUrl: settings.publicBaseUrl }),
+    loadSigningIdentity(settings),
+  ]);
+  if (registry.status === 'fulfilled' && signing.status === 'fulfilled') return { registry: registry.value, signing: signing.value };
+  const failures = [registry, signing].flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
+  const unexpected = failures.find((failure) => !(failure instanceof ConfigError));
+  if (unexpected !== undefined) throw unexpected;
+  throw new ConfigError(failures.flatMap((failure) => (failure as ConfigError).problems));
+}
+
+export async function loadConfiguration(configDir: string, env: NodeJS.ProcessEnv): Promise<{ settings: Settings } & LoadedConfig> {
   const settings = await loadSettings(configDir, env);
-  return {
-    settings,
-    registry: await loadRegistry(configDir, { publicBaseUrl: settings.publicBaseUrl }),
-    signing: await loadSigningIdentity(settings),
-  };
+  return { settings, ...(await loadServedConfig(settings)) };
 }

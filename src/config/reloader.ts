@@ -1,12 +1,15 @@
 /**
- * Keeps the server's registry current: reloads the config directory on request (SIGHUP)
- * and, optionally, when files in it change (debounced, so an editor's save or a
- * deployment's burst of writes causes one reload). A reload that fails keeps the last good
- * registry and is remembered as `lastReloadError` until a later reload succeeds.
+ * Keeps the server's registry and signing identity current: reloads them on request
+ * (SIGHUP) and, optionally, when files in the config directory change (debounced, so an
+ * editor's save or a deployment's burst of writes causes one reload). A reload that fails
+ * keeps the last good registry and identity, and is remembered as `lastReloadError` until
+ * a later reload succeeds.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import type { Logger } from 'pino';
 import { ConfigError, type ConfigProblem } from './errors';
+import type { LoadedConfig } from './load';
+import type { SigningIdentity } from './signing';
 import type { Registry } from '../registry';
 
 export interface ReloadError {
@@ -24,8 +27,8 @@ export interface ConfigReloaderOptions {
   /** Watched for changes, and named in problems that have no file of their own. */
   readonly configDir: string;
   /** Reads and validates the configuration; throws ConfigError when it is invalid. */
-  readonly load: () => Promise<Registry>;
-  readonly initial: Registry;
+  readonly load: () => Promise<LoadedConfig>;
+  readonly initial: LoadedConfig;
   readonly logger: Logger;
   /** Quiet time after the last file change before reloading; no watching when undefined. */
   readonly watchDebounceMs?: number;
@@ -34,7 +37,7 @@ export interface ConfigReloaderOptions {
 }
 
 export class ConfigReloader {
-  private current: Registry;
+  private current: LoadedConfig;
   private lastError: ReloadError | undefined;
   /** The reload in progress, if any; a request during it schedules exactly one more. */
   private running: Promise<boolean> | undefined;
@@ -47,7 +50,9 @@ export class ConfigReloader {
     if (options.watchDebounceMs !== undefined) this.watch(options.watchDebounceMs);
   }
 
-  readonly registry = (): Registry => this.current;
+  readonly registry = (): Registry => this.current.registry;
+
+  readonly signing = (): SigningIdentity | undefined => this.current.signing;
 
   readonly status = (): ReloadStatus => (this.lastError ? { lastReloadError: this.lastError } : {});
 
@@ -79,7 +84,10 @@ export class ConfigReloader {
     try {
       this.current = await load();
       this.lastError = undefined;
-      logger.info({ providers: this.current.providers.length, domains: this.current.domainCount }, 'configuration reloaded');
+      const { registry, signing } = this.current;
+      // The signer's expiry shows an admin that a renewed certificate was taken.
+      const signer = signing && { subject: signing.subject, expires: signing.expires };
+      logger.info({ providers: registry.providers.length, domains: registry.domainCount, signer }, 'configuration reloaded');
       this.options.onReload?.(true);
       return true;
     } catch (error) {

@@ -1,8 +1,9 @@
 /**
- * Loads the certificate, key and chain that Apple profiles are signed with, once at
- * start-up, and checks them: an unreadable file, a file that is not PEM, an encrypted key
- * or a key that does not belong to the certificate stops the server with a ConfigError
- * naming the file, instead of failing on the first download.
+ * Loads the certificate, key and chain that Apple profiles are signed with, at start-up
+ * and on every reload (a renewed certificate needs no restart), and checks them: an
+ * unreadable file, a file that is not PEM, an encrypted key or a key that does not belong
+ * to the certificate is a ConfigError naming the file, instead of a failure on the first
+ * download. At start-up that stops the server; on a reload the last good identity stays.
  */
 import { X509Certificate, createPrivateKey, webcrypto, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -15,8 +16,9 @@ export interface SigningIdentity {
   /** DER of the intermediates, signer's issuer first; sent along so devices can build the path. */
   readonly chain: readonly Uint8Array[];
   readonly privateKey: webcrypto.CryptoKey;
-  /** The signer's subject, for the start-up log. */
+  /** The signer's subject and when it expires (ISO 8601), for the log. */
   readonly subject: string;
+  readonly expires: string;
 }
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
@@ -43,6 +45,7 @@ export async function loadSigningIdentity(settings: SigningFiles): Promise<Signi
     chain: [...bundled, ...chain].map((certificate) => certificate.raw),
     privateKey: await importSigningKey(signingKey, key),
     subject: signer!.subject,
+    expires: new Date(signer!.validTo).toISOString(),
   };
 }
 

@@ -31,8 +31,8 @@ export interface AppOptions {
   readonly settings: Pick<Settings, 'bodyLimitBytes' | 'trustProxy' | 'autodiscoverHttpsRedirect'> &
     Partial<Pick<Settings, 'metricsEnabled' | 'metricsPort' | 'logEmailAddresses'>>;
   readonly logger?: Logger;
-  /** Signs Apple profiles when given; they are served unsigned otherwise. */
-  readonly signing?: SigningIdentity;
+  /** Signs Apple profiles when given (the running server's changes on reload); they are served unsigned otherwise. */
+  readonly signing?: SigningIdentity | (() => SigningIdentity | undefined);
   /** The server passes its own, so reload counts and a separate metrics port share it. */
   readonly metrics?: Metrics;
   /** Reload state for /healthz (the running server's; absent in tests of single requests). */
@@ -66,6 +66,7 @@ function assemble({
   rateLimit,
 }: AppOptions): { app: Express; lean: LeanPath } {
   const currentRegistry = typeof registry === 'function' ? registry : () => registry;
+  const currentSigning = typeof signing === 'function' ? signing : () => signing;
   const metrics = givenMetrics ?? new Metrics(currentRegistry);
   const app = express();
   app.disable('x-powered-by');
@@ -96,7 +97,7 @@ function assemble({
   });
   if (settings.metricsEnabled !== false && settings.metricsPort === undefined) app.get(METRICS_PATH, metrics.handler());
   app.use(mozillaAutoconfigRouter(currentRegistry));
-  app.use(appleMobileconfigRouter(currentRegistry, signing));
+  app.use(appleMobileconfigRouter(currentRegistry, currentSigning));
   app.use(paccRouter(currentRegistry));
   app.use(
     outlookAutodiscoverRouter({
@@ -124,7 +125,7 @@ function assemble({
   const lean = leanPath({
     handlers: {
       mozilla: mozillaAutoconfigHandler(currentRegistry),
-      apple: appleMobileconfigHandler(currentRegistry, signing),
+      apple: appleMobileconfigHandler(currentRegistry, currentSigning),
       ...outlookAutodiscoverHandlers({
         registry: currentRegistry,
         bodyLimitBytes: settings.bodyLimitBytes,

@@ -17,7 +17,7 @@ import { viewOf, type RequestView } from './request-view';
 
 export const MOBILECONFIG_PATHS = ['/mobileconfig', /^\/[^/]+\.mobileconfig$/i];
 
-export function appleMobileconfigRouter(registry: () => Registry, signing: SigningIdentity | undefined): Router {
+export function appleMobileconfigRouter(registry: () => Registry, signing: () => SigningIdentity | undefined): Router {
   const answer = appleMobileconfigHandler(registry, signing);
   const router = Router();
   router.get(MOBILECONFIG_PATHS, async (req, res) => sendAnswer(res, await answer(viewOf(req))));
@@ -31,7 +31,8 @@ export function appleMobileconfigRouter(registry: () => Registry, signing: Signi
 /** GET and HEAD of MOBILECONFIG_PATHS; the lean path (lean-path.ts) calls it too. */
 export function appleMobileconfigHandler(
   registry: () => Registry,
-  signing: SigningIdentity | undefined,
+  /** The identity current when the request comes (reloads replace it); none: unsigned. */
+  signing: () => SigningIdentity | undefined,
 ): (request: RequestView) => Answer | Promise<Answer> {
   return (request) => {
     const query = request.query;
@@ -53,7 +54,8 @@ export function appleMobileconfigHandler(
     ];
     // A Buffer, so no charset parameter is added to Apple's media type.
     const answer = (body: Buffer): Answer => ({ status: 200, contentType: MOBILECONFIG_CONTENT_TYPE, headers, body });
-    return signing ? signCms(unsigned, signing).then(answer) : answer(unsigned);
+    const identity = signing();
+    return identity ? signCms(unsigned, identity).then(answer) : answer(unsigned);
   };
 }
 
