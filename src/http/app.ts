@@ -12,9 +12,9 @@ import type { SigningIdentity } from '../config/signing';
 import type { Registry } from '../registry';
 import { accessLog } from './access-log';
 import { sendAnswer, setHeaders, type HeaderList } from './answer';
-import { errorHandler, PATH_NOT_FOUND, sendTextError } from './errors';
+import { errorHandler, otherMethods, PATH_NOT_FOUND } from './errors';
 import { METRICS_PATH, Metrics } from './metrics';
-import { MOZILLA_PATHS, mozillaAutoconfigHandler, mozillaAutoconfigRouter } from './mozilla-autoconfig';
+import { mozillaAutoconfigHandler, mozillaAutoconfigRouter } from './mozilla-autoconfig';
 import { outlookAutodiscoverHandlers, outlookAutodiscoverRouter } from './outlook-autodiscover';
 import { appleMobileconfigHandler, appleMobileconfigRouter } from './apple-mobileconfig';
 import { leanPath, type LeanPath } from './lean-path';
@@ -24,7 +24,6 @@ import { paccRouter } from './pacc';
 import { unroutedPaths } from './unrouted';
 import { setupPageRouter } from './setup-page';
 import { rateLimiter, type RateLimitOptions } from './rate-limit';
-import { POX_PATH } from '../formats/autodiscover-v2';
 
 export interface AppOptions {
   readonly registry: Registry | (() => Registry);
@@ -95,7 +94,11 @@ function assemble({
     // Still 200 after a failed reload: the last good configuration is being served.
     res.json({ status: 'ok', providers: current.providers.length, domains: current.domainCount, ...status?.() });
   });
-  if (settings.metricsEnabled !== false && settings.metricsPort === undefined) app.get(METRICS_PATH, metrics.handler());
+  const servedByApp = ['/healthz'];
+  if (settings.metricsEnabled !== false && settings.metricsPort === undefined) {
+    app.get(METRICS_PATH, metrics.handler());
+    servedByApp.push(METRICS_PATH);
+  }
   app.use(mozillaAutoconfigRouter(currentRegistry));
   app.use(appleMobileconfigRouter(currentRegistry, currentSigning));
   app.use(paccRouter(currentRegistry));
@@ -109,14 +112,7 @@ function assemble({
 
   app.use(setupPageRouter({ registry: currentRegistry, appleProfilePath: '/mobileconfig' }));
 
-  app.all([...MOZILLA_PATHS, '/healthz'], (_req, res) => {
-    res.set('Allow', 'GET, HEAD');
-    sendTextError(res, 405, 'Method not allowed');
-  });
-  app.all(POX_PATH, (_req, res) => {
-    res.set('Allow', 'GET, HEAD, POST');
-    sendTextError(res, 405, 'Method not allowed');
-  });
+  app.all(servedByApp, otherMethods('GET, HEAD'));
   const notFound: RequestHandler = (_req, res) => sendAnswer(res, PATH_NOT_FOUND);
   app.use(notFound);
   const handleError = errorHandler(logger);

@@ -21,6 +21,21 @@ export function textError(status: number, message: string, { facts, headers }: P
   return { status, contentType: 'text/plain; charset=utf-8', headers, body: preparedText(message), facts };
 }
 
+/**
+ * What a path answers to the methods it does not serve, after its own routes: OPTIONS gets
+ * 204 with the methods it serves (RFC 9110 §9.3.7), anything else 405 with the same list.
+ * Every router ends its paths with one, so all paths answer alike: Express would answer
+ * OPTIONS itself for some (200, the list as text) and let others fall through to 405 or 404.
+ */
+export function otherMethods(allow: string): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    res.setHeader('Allow', allow);
+    if (req.method !== 'OPTIONS') return sendTextError(res, 405, 'Method not allowed');
+    res.statusCode = 204;
+    res.end();
+  };
+}
+
 /** A path we do not serve (not a domain we do not host): the app's last answer, on both paths. */
 export const PATH_NOT_FOUND: Answer = textError(404, 'Not found', { facts: { outcome: 'bad request' } });
 

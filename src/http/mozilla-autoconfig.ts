@@ -8,7 +8,7 @@ import { parseEmailAddress, type EmailAddress } from '../model/address';
 import { MOZILLA_CONTENT_TYPE } from '../formats/mozilla';
 import { perProvider, type Registry } from '../registry';
 import { PreparedBody, sendAnswer, type Answer } from './answer';
-import { textError } from './errors';
+import { otherMethods, textError } from './errors';
 import { hostDomain } from './request';
 import { viewOf, type RequestView } from './request-view';
 
@@ -28,7 +28,9 @@ const CORS: readonly (readonly [string, string])[] = [['Access-Control-Allow-Ori
 
 export function mozillaAutoconfigRouter(registry: () => Registry): Router {
   const answer = mozillaAutoconfigHandler(registry);
-  return Router().get(MOZILLA_PATHS, (req, res) => sendAnswer(res, answer(viewOf(req))));
+  return Router()
+    .get(MOZILLA_PATHS, (req, res) => sendAnswer(res, answer(viewOf(req))))
+    .all(MOZILLA_PATHS, otherMethods('GET, HEAD'));
 }
 
 /** GET and HEAD of any of MOZILLA_PATHS; the lean path (lean-path.ts) calls it too. */

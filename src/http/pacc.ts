@@ -6,7 +6,7 @@
 import { Router } from 'express';
 import { PACC_CONTENT_TYPE, PACC_HOST_PREFIX, PACC_PATH, renderPacc } from '../formats/pacc';
 import type { Registry } from '../registry';
-import { sendTextError } from './errors';
+import { otherMethods, sendTextError } from './errors';
 import { hostDomain } from './request';
 
 export function paccRouter(registry: () => Registry): Router {
@@ -20,9 +20,6 @@ export function paccRouter(registry: () => Registry): Router {
       .set('Access-Control-Allow-Origin', '*')
       .send(Buffer.from(renderPacc(found.provider.definition, found.domain), 'utf8'));
   });
-  router.all(PACC_PATH, (_req, res) => {
-    res.set('Allow', 'GET, HEAD');
-    sendTextError(res, 405, 'Method not allowed');
-  });
+  router.all(PACC_PATH, otherMethods('GET, HEAD'));
   return router;
 }

@@ -18,7 +18,7 @@ import {
 } from '../formats/html';
 import { SETUP_ICON_SVG, SETUP_STYLESHEET } from '../formats/setup-assets';
 import type { Registry } from '../registry';
-import { sendTextError } from './errors';
+import { otherMethods } from './errors';
 
 export interface SetupPageOptions {
   readonly registry: () => Registry;
@@ -80,10 +80,7 @@ export function setupPageRouter({ registry, appleProfilePath }: SetupPageOptions
     sendPage(res, 200, renderSetupPage({ provider: found.provider.definition, address, appleProfilePath }));
   });
 
-  router.all(['/', `/${SETUP_PATH}`, `/${STYLESHEET_PATH}`, `/${ICON_PATH}`], (_req, res) => {
-    res.set('Allow', 'GET, HEAD');
-    sendTextError(res, 405, 'Method not allowed');
-  });
+  router.all(['/', `/${SETUP_PATH}`, `/${STYLESHEET_PATH}`, `/${ICON_PATH}`], otherMethods('GET, HEAD'));
   return router;
 }
 
