@@ -3,7 +3,8 @@
  * Answer instead of writing to an Express response, so the Express path and the lean path
  * send the very same bytes. The writer does what Express's res.send does for them (a weak
  * ETag, 304 for a matching If-None-Match, no body for HEAD), with the ETag of a
- * precomputed document computed once rather than per request, and none for a POST.
+ * precomputed document computed once rather than per request, and none for a POST or an
+ * answer no cache may keep.
  */
 import { hash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -29,6 +30,12 @@ export interface Answer {
   readonly headers?: readonly (readonly [string, string])[];
   /** What the access log and metrics should know (an address from a body, an error sent as 200). */
   readonly facts?: RequestFacts;
+  /**
+   * `false` for an answer no cache may keep (a profile naming a person): it is sent with
+   * `Cache-Control: private, no-store` and without an ETag, since nothing that may not
+   * keep it will revalidate it, and the ETag would cost a hash of every such answer.
+   */
+  readonly storable?: false;
 }
 
 /** The weak ETag Express's default `etag` setting gives a body (the `etag` package's format). */
@@ -61,12 +68,14 @@ export function sendAnswer(res: ServerResponse, answer: Answer, headers: HeaderL
   const bytes = body instanceof PreparedBody ? body.bytes : typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   if (answer.headers) for (const [name, value] of answer.headers) headers.push(name, value);
   const { req } = res;
-  // Only a GET or HEAD can be revalidated, so only they get an ETag (Express gives every
-  // answer one, which costs a hash of each POX answer).
-  if (req.method !== 'GET' && req.method !== 'HEAD') {
+  if (answer.storable === false) headers.push('Cache-Control', 'private, no-store');
+  // Only a GET or HEAD of what a cache may keep can be revalidated, so only they get an
+  // ETag (Express gives every answer one, which costs a hash of each POX answer).
+  if ((req.method !== 'GET' && req.method !== 'HEAD') || answer.storable === false) {
     headers.push('Content-Type', answer.contentType, 'Content-Length', String(bytes.length));
     res.writeHead(answer.status, headers);
-    res.end(bytes);
+    if (req.method === 'HEAD') res.end();
+    else res.end(bytes);
     return;
   }
   const etag = body instanceof PreparedBody ? body.etag : weakEtag(bytes);

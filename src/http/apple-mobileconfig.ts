@@ -44,13 +44,10 @@ export function appleMobileconfigHandler(
     const render = profileRenderer(found.provider);
     if (render === undefined) return textError(404, 'No IMAP or POP3 and SMTP settings that Apple Mail can use');
     const unsigned = render(address);
-    const headers: [string, string][] = [
-      ['Content-Disposition', `attachment; filename="${mobileconfigFileName(address.domainKey)}"`],
-      // The profile names a person: not for shared caches.
-      ['Cache-Control', 'private, no-store'],
-    ];
-    // A Buffer, so no charset parameter is added to Apple's media type.
-    const answer = (body: Buffer): Answer => ({ status: 200, contentType: MOBILECONFIG_CONTENT_TYPE, headers, body });
+    const headers: [string, string][] = [['Content-Disposition', `attachment; filename="${mobileconfigFileName(address.domainKey)}"`]];
+    // A Buffer, so no charset parameter is added to Apple's media type. The profile names
+    // a person: no cache may keep it.
+    const answer = (body: Buffer): Answer => ({ status: 200, contentType: MOBILECONFIG_CONTENT_TYPE, headers, body, storable: false });
     const identity = signing();
     return identity ? signCms(unsigned, identity).then(answer) : answer(unsigned);
   };
