@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
-import { PROFILE_NAMESPACE } from '../src/formats/apple';
+import { PROFILE_NAMESPACE, profileUuid } from '../src/formats/apple';
 import { loadRegistry } from '../src/config/load';
 import type { ProviderInput } from '../src/model/provider';
 import { expectValidMailProfile } from './support/client-rules';
@@ -108,6 +108,29 @@ describe('identifiers are deterministic per provider and address', () => {
     expect(c.PayloadIdentifier).not.toBe(a.PayloadIdentifier);
     expect(c.PayloadContent[0].PayloadUUID).not.toBe(a.PayloadContent[0].PayloadUUID);
     expect(first.body.equals((await download(app, '/mobileconfig?emailaddress=fred%40example.com')).body)).toBe(true);
+  });
+
+  test('no cache keeps a profile, so it carries no validator; HEAD sends the same head without the body', async () => {
+    const app = await shippedApp();
+    const target = '/mobileconfig?emailaddress=fred%40example.com';
+    const got = await download(app, target).expect(200);
+    expect(got.headers['cache-control']).toBe('private, no-store');
+    expect(got.headers.etag).toBeUndefined();
+    expect(Number(got.headers['content-length'])).toBe(got.body.length);
+    // A client that sends a validator anyway gets the profile, not a 304.
+    expect((await download(app, target).set('If-None-Match', '*')).status).toBe(200);
+    const head = await request(app).head(target).set('Host', 'autoconfig.example.com').expect(200);
+    expect(head.headers['cache-control']).toBe('private, no-store');
+    expect(head.headers['content-length']).toBe(got.headers['content-length']);
+    expect(head.headers.etag).toBeUndefined();
+    expect(head.text).toBeUndefined();
+  });
+
+  test("the UUIDs are RFC 9562 version 5, as Python's uuid module makes them, for any name", () => {
+    const names = ['', 'a', 'example.com\nfred@example.com', 'bücher.example\njosé@bücher.example\ncom.apple.mail.managed', '😀'.repeat(40), 'x'.repeat(300)];
+    const script = 'import json, sys, uuid; ns = uuid.UUID(sys.argv[1]); print(json.dumps([str(uuid.uuid5(ns, n)).upper() for n in json.loads(sys.argv[2])]))';
+    const expected = JSON.parse(execFileSync('python3', ['-c', script, PROFILE_NAMESPACE, JSON.stringify(names)], { encoding: 'utf8' }));
+    expect(names.map(profileUuid)).toEqual(expected);
   });
 
   test('two domains of one provider are two accounts', async () => {

@@ -47,15 +47,30 @@ const APPLE_AUTHENTICATION: Partial<Record<AuthenticationMethod, string>> = {
  */
 export const PROFILE_NAMESPACE = 'E91BC9B5-83C6-5CA9-879C-028FA3576A63';
 
-/** RFC 9562 UUIDv5 (SHA-1 of namespace and name), upper-case as Apple's tools write them. */
-export function uuidV5(namespace: string, name: string): string {
-  // One-shot hashing: a profile needs two of these per request, and a Hash object each
-  // cost more than the digest of a few dozen bytes.
-  const digest = hash('sha1', Buffer.concat([Buffer.from(namespace.replaceAll('-', ''), 'hex'), Buffer.from(name, 'utf8')]), 'buffer');
+const PROFILE_NAMESPACE_BYTES = Buffer.from(PROFILE_NAMESPACE.replaceAll('-', ''), 'hex');
+/** Each byte value in upper-case hex, as Apple's tools write UUIDs. */
+const HEX_BYTES = Array.from({ length: 256 }, (_, value) => value.toString(16).padStart(2, '0').toUpperCase());
+
+/**
+ * RFC 9562 UUIDv5 of `name` in PROFILE_NAMESPACE: the SHA-1 of the namespace's bytes and
+ * the name, with the version and variant bits set. A profile needs two per request, so
+ * the input is one buffer, hashed one-shot (a Hash object each cost more than the digest
+ * of a few dozen bytes), and the text is made from a table rather than hex and case
+ * conversions of the whole digest.
+ */
+export function profileUuid(name: string): string {
+  const input = Buffer.allocUnsafe(16 + Buffer.byteLength(name, 'utf8'));
+  PROFILE_NAMESPACE_BYTES.copy(input);
+  input.write(name, 16, 'utf8');
+  const digest = hash('sha1', input, 'buffer');
   digest[6] = (digest[6]! & 0x0f) | 0x50;
   digest[8] = (digest[8]! & 0x3f) | 0x80;
-  const hex = digest.toString('hex', 0, 16).toUpperCase();
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  let uuid = '';
+  for (let index = 0; index < 16; index += 1) {
+    if (index === 4 || index === 6 || index === 8 || index === 10) uuid += '-';
+    uuid += HEX_BYTES[digest[index]!]!;
+  }
+  return uuid;
 }
 
 /** The identifiers of one address's profile, made from the provider and the address. */
@@ -69,8 +84,8 @@ function profileIds(provider: ProviderDefinition, address: EmailAddress): Profil
   // only where the local part does (local parts are case-sensitive in principle).
   const accountKey = `${provider.id}\n${address.localPart}@${address.domainKey}`;
   return {
-    profileUuid: uuidV5(PROFILE_NAMESPACE, accountKey),
-    payloadUuid: uuidV5(PROFILE_NAMESPACE, `${accountKey}\ncom.apple.mail.managed`),
+    profileUuid: profileUuid(accountKey),
+    payloadUuid: profileUuid(`${accountKey}\ncom.apple.mail.managed`),
   };
 }
 
