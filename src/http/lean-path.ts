@@ -59,14 +59,21 @@ export function leanPath({ handlers, steps, errorHandler, bodyLimitBytes, unrout
     setHeaders(res, headers);
     errorHandler(error, req, res, () => undefined);
   };
-  const answerWith = (req: IncomingMessage, res: ServerResponse, headers: HeaderList, produce: () => Answer) => {
-    let answer: Answer;
+  const answerWith = (req: IncomingMessage, res: ServerResponse, headers: HeaderList, produce: () => Answer | Promise<Answer>) => {
+    let answer: Answer | Promise<Answer>;
     try {
       answer = produce();
     } catch (error) {
       return fail(error, req, res, headers);
     }
-    sendAnswer(res, answer, headers);
+    // Only a signed profile is made asynchronously; its failure goes to the error handler,
+    // as Express 5 sends a rejected handler's. Everything else is answered before this returns.
+    if (answer instanceof Promise) {
+      answer.then(
+        (ready) => sendAnswer(res, ready, headers),
+        (error: unknown) => fail(error, req, res, headers),
+      );
+    } else sendAnswer(res, answer, headers);
   };
   const mozilla: Route = (request, req, res, headers) => answerWith(req, res, headers, () => handlers.mozilla(request));
   const poxGet: Route = (request, req, res, headers) => answerWith(req, res, headers, () => handlers.poxGet(request));
@@ -78,15 +85,7 @@ export function leanPath({ handlers, steps, errorHandler, bodyLimitBytes, unrout
   const poxPost: Route = (request, req, res, headers) =>
     readDeclaredBody(req, (body) => answerWith(req, res, headers, () => handlers.poxPost(request, body)));
   const notFound: Route = (_request, _req, res, headers) => sendAnswer(res, PATH_NOT_FOUND, headers);
-  const apple: Route = (request, req, res, headers) => {
-    // Signing is asynchronous; a failure goes to the error handler, as Express 5 sends it.
-    Promise.resolve()
-      .then(() => handlers.apple(request))
-      .then(
-        (answer) => sendAnswer(res, answer, headers),
-        (error: unknown) => fail(error, req, res, headers),
-      );
-  };
+  const apple: Route = (request, req, res, headers) => answerWith(req, res, headers, () => handlers.apple(request));
 
   // Lower-cased exact paths, since Express routes case-insensitively (protocols.md G22).
   const getRoutes = new Map<string, Route>([
