@@ -30,10 +30,23 @@ export function spliceTemplate<Name extends string>(
   // split() with a capturing group alternates text and marker numbers.
   const pieces = document.split(MARKER);
   const texts = pieces.filter((_, index) => index % 2 === 0).map((text) => Buffer.from(text, 'utf8'));
-  const slots = pieces.filter((_, index) => index % 2 === 1).map((number) => names[Number(number)]!);
+  // Each slot as the index of its name: a value is escaped once however often it appears.
+  const slots = pieces.filter((_, index) => index % 2 === 1).map(Number);
+  const textLength = texts.reduce((sum, text) => sum + text.length, 0);
   return (values) => {
-    const chunks: Buffer[] = [texts[0]!];
-    for (let index = 0; index < slots.length; index += 1) chunks.push(Buffer.from(escapeXmlText(values[slots[index]!]), 'utf8'), texts[index + 1]!);
-    return Buffer.concat(chunks);
+    const escaped = names.map((name) => escapeXmlText(values[name]));
+    let length = textLength;
+    for (const slot of slots) length += Buffer.byteLength(escaped[slot]!, 'utf8');
+    // One buffer of the final size, written in place: a buffer per value and a concat of
+    // them all allocated twice what the document needs.
+    const document = Buffer.allocUnsafe(length);
+    let offset = texts[0]!.copy(document, 0);
+    for (let index = 0; index < slots.length; index += 1) {
+      offset += document.write(escaped[slots[index]!]!, offset, 'utf8');
+      offset += texts[index + 1]!.copy(document, offset);
+    }
+    // byteLength and write count alike (a lone surrogate is three bytes to both); should
+    // they ever not, no uninitialised byte of the pool may go out.
+    return offset === length ? document : document.subarray(0, offset);
   };
 }
