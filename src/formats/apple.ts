@@ -48,29 +48,22 @@ const APPLE_AUTHENTICATION: Partial<Record<AuthenticationMethod, string>> = {
 export const PROFILE_NAMESPACE = 'E91BC9B5-83C6-5CA9-879C-028FA3576A63';
 
 const PROFILE_NAMESPACE_BYTES = Buffer.from(PROFILE_NAMESPACE.replaceAll('-', ''), 'hex');
-/** Each byte value in upper-case hex, as Apple's tools write UUIDs. */
-const HEX_BYTES = Array.from({ length: 256 }, (_, value) => value.toString(16).padStart(2, '0').toUpperCase());
 
 /**
  * RFC 9562 UUIDv5 of `name` in PROFILE_NAMESPACE: the SHA-1 of the namespace's bytes and
- * the name, with the version and variant bits set. A profile needs two per request, so
- * the input is one buffer, hashed one-shot (a Hash object each cost more than the digest
- * of a few dozen bytes), and the text is made from a table rather than hex and case
- * conversions of the whole digest.
+ * the name, with the version and variant bits set, in upper case as Apple's tools write
+ * UUIDs. A profile needs two per request, so the input is one buffer, hashed one-shot (a
+ * Hash object each cost more than the digest of a few dozen bytes) into hex: a digest
+ * returned as a Buffer took three times as long, most of it allocating the Buffer.
  */
 export function profileUuid(name: string): string {
   const input = Buffer.allocUnsafe(16 + Buffer.byteLength(name, 'utf8'));
   PROFILE_NAMESPACE_BYTES.copy(input);
   input.write(name, 16, 'utf8');
-  const digest = hash('sha1', input, 'buffer');
-  digest[6] = (digest[6]! & 0x0f) | 0x50;
-  digest[8] = (digest[8]! & 0x3f) | 0x80;
-  let uuid = '';
-  for (let index = 0; index < 16; index += 1) {
-    if (index === 4 || index === 6 || index === 8 || index === 10) uuid += '-';
-    uuid += HEX_BYTES[digest[index]!]!;
-  }
-  return uuid;
+  const hex = hash('sha1', input, 'hex');
+  // Version 5 is the first digit of byte 6; the variant's bits 10 lead byte 8.
+  const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`.toUpperCase();
 }
 
 /** The identifiers of one address's profile, made from the provider and the address. */
