@@ -1,9 +1,9 @@
 /**
  * Runs the HTTP server: listens with explicit slow-client timeouts, reloads the
  * configuration and the signing material on SIGHUP or directory change (keeping the last
- * good ones when the new ones are broken), serves /metrics on its own port when configured, and shuts down
- * gracefully: in-flight requests finish, keep-alive connections close, and whatever is
- * still open after the grace period is cut.
+ * good ones when the new ones are broken), serves /metrics on its own port when
+ * configured, and shuts down gracefully: in-flight requests finish, keep-alive connections
+ * close, and whatever is still open after the grace period is cut.
  */
 import { once } from 'node:events';
 import { createServer, type Server, type ServerResponse } from 'node:http';

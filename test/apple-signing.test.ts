@@ -7,13 +7,13 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import pino from 'pino';
 import { ConfigError } from '../src/config/errors';
 import { loadConfiguration, loadRegistry } from '../src/config/load';
 import { loadSigningIdentity, type SigningIdentity } from '../src/config/signing';
 import { defaultSettings } from '../src/config/settings';
 import { createApp } from '../src/http/app';
 import { startServer } from '../src/server';
-import pino from 'pino';
 import { download, parsePlist, SHIPPED_CONFIG } from './support/formats';
 
 let dir: string;
