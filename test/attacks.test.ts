@@ -275,6 +275,36 @@ describe('unknown and unexpected HTTP methods', () => {
     expect((await rawRequest(server.port, `OPTIONS /wp-login.php HTTP/1.1\r\nHost: ${POX_HOST}\r\nConnection: close\r\n\r\n`)).status).toBe(404);
   });
 
+  test("a browser's preflight is granted where any origin may read the document, and only there", async () => {
+    const preflight = (target: string, host: string) =>
+      rawRequest(
+        server.port,
+        `OPTIONS ${target} HTTP/1.1\r\nHost: ${host}\r\nOrigin: https://webmail.example.net\r\n` +
+          `Access-Control-Request-Method: GET\r\nAccess-Control-Request-Headers: x-client-version\r\nConnection: close\r\n\r\n`,
+      );
+    for (const [target, host] of [
+      ['/mail/config-v1.1.xml', 'autoconfig.example.com'],
+      ['/.well-known/autoconfig/mail/config-v1.1.xml', 'example.com'],
+      ['/.well-known/user-agent-configuration.json', 'ua-auto-config.example.com'],
+    ]) {
+      const res = await preflight(target!, host!);
+      expect({ target, status: res.status, origin: res.headers['access-control-allow-origin'], methods: res.headers['access-control-allow-methods'], headers: res.headers['access-control-allow-headers'] }).toEqual({
+        target,
+        status: 204,
+        origin: '*',
+        methods: 'GET, HEAD',
+        headers: '*',
+      });
+      // ...and the document itself says the same origin may read it.
+      const got = await rawRequest(server.port, rawGet(`${target}?emailaddress=fred@example.com`, host!));
+      expect([got.status, got.headers['access-control-allow-origin']]).toEqual([200, '*']);
+    }
+    for (const target of [POX, '/mobileconfig', '/healthz']) {
+      const res = await preflight(target, POX_HOST);
+      expect([res.status, res.headers['access-control-allow-origin']]).toEqual([204, undefined]);
+    }
+  });
+
   test('the v2 JSON paths refuse other methods like every other endpoint', async () => {
     for (const target of ['/autodiscover/autodiscover.json', '/autodiscover/autodiscover.json/v1.0/fred@example.com']) {
       const res = await rawRequest(server.port, `DELETE ${target} HTTP/1.1\r\nHost: ${POX_HOST}\r\nConnection: close\r\n\r\n`);

@@ -22,12 +22,15 @@ export class PreparedBody {
   }
 }
 
+/** Header fields as name and value pairs. */
+export type HeaderPairs = readonly (readonly [string, string])[];
+
 export interface Answer {
   readonly status: number;
   readonly contentType: string;
   readonly body: string | Buffer | PreparedBody;
   /** Further headers, set before Content-Type. */
-  readonly headers?: readonly (readonly [string, string])[];
+  readonly headers?: HeaderPairs;
   /** What the access log and metrics should know (an address from a body, an error sent as 200). */
   readonly facts?: RequestFacts;
   /**

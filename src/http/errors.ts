@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { rememberRecent } from '../recent-results';
 import { PreparedBody, sendAnswer, type Answer } from './answer';
+import { openPreflight } from './cors';
 
 // Error texts come from a short fixed list, and bots get unknown-domain 404s by the
 // thousand: each text's bytes and ETag are made once.
@@ -26,11 +27,14 @@ export function textError(status: number, message: string, { facts, headers }: P
  * 204 with the methods it serves (RFC 9110 §9.3.7), anything else 405 with the same list.
  * Every router ends its paths with one, so all paths answer alike: Express would answer
  * OPTIONS itself for some (200, the list as text) and let others fall through to 405 or 404.
+ * Paths open to every origin (cors.ts) also grant a browser's preflight there.
  */
-export function otherMethods(allow: string): (req: IncomingMessage, res: ServerResponse) => void {
+export function otherMethods(allow: string, { openToEveryOrigin = false } = {}): (req: IncomingMessage, res: ServerResponse) => void {
+  const preflight = openToEveryOrigin ? openPreflight(allow) : [];
   return (req, res) => {
     res.setHeader('Allow', allow);
     if (req.method !== 'OPTIONS') return sendTextError(res, 405, 'Method not allowed');
+    for (const [name, value] of preflight) res.setHeader(name, value);
     res.statusCode = 204;
     res.end();
   };

@@ -8,6 +8,7 @@ import { parseEmailAddress, type EmailAddress } from '../model/address';
 import { MOZILLA_CONTENT_TYPE } from '../formats/mozilla';
 import { perProvider, type Registry } from '../registry';
 import { PreparedBody, sendAnswer, type Answer } from './answer';
+import { OPEN_TO_EVERY_ORIGIN } from './cors';
 import { otherMethods, textError } from './errors';
 import { hostDomain } from './request';
 import { viewOf, type RequestView } from './request-view';
@@ -24,13 +25,11 @@ export const MOZILLA_PATHS = [
 /** The provider's document with its bytes and ETag, computed on first use. */
 const prepared = perProvider((provider) => new PreparedBody(provider.mozillaAutoconfigXml));
 
-const CORS: readonly (readonly [string, string])[] = [['Access-Control-Allow-Origin', '*']];
-
 export function mozillaAutoconfigRouter(registry: () => Registry): Router {
   const answer = mozillaAutoconfigHandler(registry);
   return Router()
     .get(MOZILLA_PATHS, (req, res) => sendAnswer(res, answer(viewOf(req))))
-    .all(MOZILLA_PATHS, otherMethods('GET, HEAD'));
+    .all(MOZILLA_PATHS, otherMethods('GET, HEAD', { openToEveryOrigin: true }));
 }
 
 /** GET and HEAD of any of MOZILLA_PATHS; the lean path (lean-path.ts) calls it too. */
@@ -47,6 +46,6 @@ export function mozillaAutoconfigHandler(registry: () => Registry): (request: Re
     const found = registry().find(address?.domainKey, hostDomain(request, 'autoconfig.'));
     // The address is noted so that the access log need not parse it again.
     if (!found) return textError(404, 'No configuration for this domain', { facts: { address } });
-    return { status: 200, contentType: MOZILLA_CONTENT_TYPE, headers: CORS, body: prepared(found.provider), facts: { address } };
+    return { status: 200, contentType: MOZILLA_CONTENT_TYPE, headers: OPEN_TO_EVERY_ORIGIN, body: prepared(found.provider), facts: { address } };
   };
 }

@@ -6,6 +6,7 @@
 import { Router } from 'express';
 import { PACC_CONTENT_TYPE, PACC_HOST_PREFIX, PACC_PATH, renderPacc } from '../formats/pacc';
 import type { Registry } from '../registry';
+import { OPEN_TO_EVERY_ORIGIN } from './cors';
 import { otherMethods, sendTextError } from './errors';
 import { hostDomain } from './request';
 
@@ -17,9 +18,9 @@ export function paccRouter(registry: () => Registry): Router {
     res
       .status(200)
       .set('Content-Type', PACC_CONTENT_TYPE)
-      .set('Access-Control-Allow-Origin', '*')
+      .set(Object.fromEntries(OPEN_TO_EVERY_ORIGIN))
       .send(Buffer.from(renderPacc(found.provider.definition, found.domain), 'utf8'));
   });
-  router.all(PACC_PATH, otherMethods('GET, HEAD'));
+  router.all(PACC_PATH, otherMethods('GET, HEAD', { openToEveryOrigin: true }));
   return router;
 }
