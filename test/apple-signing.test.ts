@@ -232,3 +232,26 @@ describe('a reload re-reads the signing material', () => {
     await expect(loading).rejects.toThrow(/missing\.key: cannot read/);
   });
 });
+
+test('a profile that cannot be signed is a 500 on both paths, logged, and the server keeps serving', async () => {
+  const good = await loadSigningIdentity({ signingCert: file('signer-ec.pem'), signingKey: file('signer-ec.key') });
+  // A public key, which WebCrypto refuses to sign with: signing rejects.
+  const { publicKey } = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
+  const broken: SigningIdentity = { ...good!, privateKey: publicKey };
+  const lines: string[] = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
+  const settings = defaultSettings({ configDir: SHIPPED_CONFIG, port: 0, host: '127.0.0.1', rateLimitRequests: 0, watchConfig: false });
+  const running = await startServer(settings, await loadRegistry(SHIPPED_CONFIG), logger, broken);
+  try {
+    const target = '/mobileconfig?emailaddress=fred%40example.com';
+    // The running server answers on its lean path; createApp is Express alone.
+    for (const server of [running.server, createApp({ registry: await loadRegistry(SHIPPED_CONFIG), settings, logger, signing: broken })]) {
+      const res = await download(server, target).expect(500);
+      expect(res.body.toString('utf8')).toBe('Internal server error\n');
+    }
+    expect(lines.filter((line) => line.includes('"request failed"'))).toHaveLength(2);
+    await download(running.server, '/mail/config-v1.1.xml?emailaddress=fred%40example.com').expect(200);
+  } finally {
+    await running.close();
+  }
+});
