@@ -12,7 +12,7 @@ import type { SigningIdentity } from '../config/signing';
 import type { Registry } from '../registry';
 import { accessLog } from './access-log';
 import { sendAnswer, setHeaders, type HeaderList } from './answer';
-import { errorHandler, otherMethods, PATH_NOT_FOUND } from './errors';
+import { errorHandler, GET_AND_HEAD, otherMethods, PATH_NOT_FOUND } from './errors';
 import { METRICS_PATH, Metrics } from './metrics';
 import { mozillaAutoconfigHandler, mozillaAutoconfigRouter } from './mozilla-autoconfig';
 import { outlookAutodiscoverHandlers, outlookAutodiscoverRouter } from './outlook-autodiscover';
@@ -112,7 +112,7 @@ function assemble({
 
   app.use(setupPageRouter({ registry: currentRegistry, appleProfilePath: '/mobileconfig' }));
 
-  app.all(servedByApp, otherMethods('GET, HEAD'));
+  app.all(servedByApp, otherMethods(GET_AND_HEAD));
   const notFound: RequestHandler = (_req, res) => sendAnswer(res, PATH_NOT_FOUND);
   app.use(notFound);
   const handleError = errorHandler(logger);

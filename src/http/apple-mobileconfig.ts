@@ -12,7 +12,7 @@ import { signCms } from '../formats/cms';
 import { parseEmailAddress } from '../model/address';
 import { perProvider, type Registry } from '../registry';
 import { sendAnswer, type Answer } from './answer';
-import { otherMethods, textError } from './errors';
+import { GET_AND_HEAD, otherMethods, textError } from './errors';
 import { viewOf, type RequestView } from './request-view';
 
 export const MOBILECONFIG_PATHS = ['/mobileconfig', /^\/[^/]+\.mobileconfig$/i];
@@ -21,7 +21,7 @@ export function appleMobileconfigRouter(registry: () => Registry, signing: () =>
   const answer = appleMobileconfigHandler(registry, signing);
   const router = Router();
   router.get(MOBILECONFIG_PATHS, async (req, res) => sendAnswer(res, await answer(viewOf(req))));
-  router.all(MOBILECONFIG_PATHS, otherMethods('GET, HEAD'));
+  router.all(MOBILECONFIG_PATHS, otherMethods(GET_AND_HEAD));
   return router;
 }
 

@@ -22,6 +22,9 @@ export function textError(status: number, message: string, { facts, headers }: P
   return { status, contentType: 'text/plain; charset=utf-8', headers, body: preparedText(message), facts };
 }
 
+/** The methods a GET route serves: Express answers HEAD with the GET handler. */
+export const GET_AND_HEAD = 'GET, HEAD';
+
 /**
  * What a path answers to the methods it does not serve, after its own routes: OPTIONS gets
  * 204 with the methods it serves (RFC 9110 §9.3.7), anything else 405 with the same list.

@@ -9,7 +9,7 @@ import { MOZILLA_CONTENT_TYPE } from '../formats/mozilla';
 import { perProvider, type Registry } from '../registry';
 import { PreparedBody, sendAnswer, type Answer } from './answer';
 import { OPEN_TO_EVERY_ORIGIN } from './cors';
-import { otherMethods, textError } from './errors';
+import { GET_AND_HEAD, otherMethods, textError } from './errors';
 import { hostDomain } from './request';
 import { viewOf, type RequestView } from './request-view';
 
@@ -29,7 +29,7 @@ export function mozillaAutoconfigRouter(registry: () => Registry): Router {
   const answer = mozillaAutoconfigHandler(registry);
   return Router()
     .get(MOZILLA_PATHS, (req, res) => sendAnswer(res, answer(viewOf(req))))
-    .all(MOZILLA_PATHS, otherMethods('GET, HEAD', { openToEveryOrigin: true }));
+    .all(MOZILLA_PATHS, otherMethods(GET_AND_HEAD, { openToEveryOrigin: true }));
 }
 
 /** GET and HEAD of any of MOZILLA_PATHS; the lean path (lean-path.ts) calls it too. */

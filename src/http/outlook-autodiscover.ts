@@ -31,7 +31,7 @@ import { rememberRecent } from '../recent-results';
 import { perProvider, type HostedProvider, type Registry } from '../registry';
 import { PreparedBody, sendAnswer, type Answer } from './answer';
 import type { Outcome } from './observe';
-import { bodyTooLarge, otherMethods } from './errors';
+import { bodyTooLarge, GET_AND_HEAD, otherMethods } from './errors';
 import { hostDomain, publicHost } from './request';
 import { viewOf, type RequestView } from './request-view';
 
@@ -60,8 +60,8 @@ export function outlookAutodiscoverRouter(options: OutlookAutodiscoverOptions): 
     const email = req.params.email;
     sendAnswer(res, handlers.v2Json(viewOf(req), typeof email === 'string' ? email : undefined));
   });
-  router.all(POX_PATH, otherMethods('GET, HEAD, POST'));
-  router.all(V2_PATHS, otherMethods('GET, HEAD'));
+  router.all(POX_PATH, otherMethods(`${GET_AND_HEAD}, POST`));
+  router.all(V2_PATHS, otherMethods(GET_AND_HEAD));
   return router;
 }
 

@@ -7,7 +7,7 @@ import { Router } from 'express';
 import { PACC_CONTENT_TYPE, PACC_HOST_PREFIX, PACC_PATH, renderPacc } from '../formats/pacc';
 import type { Registry } from '../registry';
 import { OPEN_TO_EVERY_ORIGIN } from './cors';
-import { otherMethods, sendTextError } from './errors';
+import { GET_AND_HEAD, otherMethods, sendTextError } from './errors';
 import { hostDomain } from './request';
 
 export function paccRouter(registry: () => Registry): Router {
@@ -21,6 +21,6 @@ export function paccRouter(registry: () => Registry): Router {
       .set(Object.fromEntries(OPEN_TO_EVERY_ORIGIN))
       .send(Buffer.from(renderPacc(found.provider.definition, found.domain), 'utf8'));
   });
-  router.all(PACC_PATH, otherMethods('GET, HEAD', { openToEveryOrigin: true }));
+  router.all(PACC_PATH, otherMethods(GET_AND_HEAD, { openToEveryOrigin: true }));
   return router;
 }

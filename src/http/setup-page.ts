@@ -18,7 +18,7 @@ import {
 } from '../formats/html';
 import { SETUP_ICON_SVG, SETUP_STYLESHEET } from '../formats/setup-assets';
 import type { Registry } from '../registry';
-import { otherMethods } from './errors';
+import { GET_AND_HEAD, otherMethods } from './errors';
 
 export interface SetupPageOptions {
   readonly registry: () => Registry;
@@ -80,7 +80,7 @@ export function setupPageRouter({ registry, appleProfilePath }: SetupPageOptions
     sendPage(res, 200, renderSetupPage({ provider: found.provider.definition, address, appleProfilePath }));
   });
 
-  router.all(['/', `/${SETUP_PATH}`, `/${STYLESHEET_PATH}`, `/${ICON_PATH}`], otherMethods('GET, HEAD'));
+  router.all(['/', `/${SETUP_PATH}`, `/${STYLESHEET_PATH}`, `/${ICON_PATH}`], otherMethods(GET_AND_HEAD));
   return router;
 }
 
