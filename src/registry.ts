@@ -60,3 +60,17 @@ export function perProvider<T>(make: (provider: HostedProvider) => T): (provider
     return entry.value;
   };
 }
+
+/**
+ * perProvider for values that also depend on which of the provider's domains was asked
+ * for: one per hosted domain at most, since `domain` is always one the registry found.
+ */
+export function perProviderAndDomain<T>(make: (provider: HostedProvider, domain: string) => T): (provider: HostedProvider, domain: string) => T {
+  const byDomain = perProvider(() => new Map<string, { readonly value: T }>());
+  return (provider, domain) => {
+    const made = byDomain(provider);
+    let entry = made.get(domain);
+    if (!entry) made.set(domain, (entry = { value: make(provider, domain) }));
+    return entry.value;
+  };
+}

@@ -26,9 +26,9 @@ import {
   renderPoxSettings,
   type PoxError,
 } from '../formats/outlook-pox';
-import { poxErrorRenderer, poxSettingsRenderer, type PoxErrorRenderer, type PoxSettingsRenderer } from '../formats/pox-template';
+import { poxErrorRenderer, poxSettingsRenderer, type PoxErrorRenderer } from '../formats/pox-template';
 import { rememberRecent } from '../recent-results';
-import { perProvider, type HostedProvider, type Registry } from '../registry';
+import { perProviderAndDomain, type Registry } from '../registry';
 import { PreparedBody, sendAnswer, type Answer } from './answer';
 import type { Outcome } from './observe';
 import { bodyTooLarge, GET_AND_HEAD, otherMethods } from './errors';
@@ -123,16 +123,10 @@ export function outlookAutodiscoverHandlers({ registry, httpsRedirect }: Outlook
 }
 
 /**
- * Each provider's answer per hosted domain, split for splicing (pox-template.ts): at most
- * one entry per configured domain (null: Outlook can use none of the servers).
+ * Each provider's answer per hosted domain, split for splicing (pox-template.ts); undefined
+ * when Outlook can use none of the servers.
  */
-const renderersByDomain = perProvider(() => new Map<string, PoxSettingsRenderer | null>());
-function settingsRenderer(provider: HostedProvider, domain: string): PoxSettingsRenderer | undefined {
-  const byDomain = renderersByDomain(provider);
-  let render = byDomain.get(domain);
-  if (render === undefined) byDomain.set(domain, (render = poxSettingsRenderer(provider.definition, domain) ?? null));
-  return render ?? undefined;
-}
+const settingsRenderer = perProviderAndDomain((provider, domain) => poxSettingsRenderer(provider.definition, domain));
 
 /** How each POX error counts in logs and metrics: they are all sent with HTTP 200 (G21). */
 const POX_ERROR_OUTCOMES: Record<PoxError['code'], Outcome> = {
