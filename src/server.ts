@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { loadServedConfig } from './config/load';
 import { ConfigReloader } from './config/reloader';
 import type { Settings } from './config/settings';
-import type { SigningIdentity } from './config/signing';
+import { signingFiles, type SigningIdentity } from './config/signing';
 import { createRequestListener } from './http/app';
 import { createMetricsApp, Metrics } from './http/metrics';
 import type { Registry } from './registry';
@@ -44,6 +44,7 @@ export async function startServer(
     load: () => loadServedConfig(settings),
     initial: { registry: initial, signing },
     logger,
+    alsoWatch: signingFiles(settings),
     watchDebounceMs: settings.watchConfig ? settings.reloadDebounceMs : undefined,
     onReload: (succeeded) => metrics.recordConfigLoad(succeeded),
   });

@@ -4,7 +4,7 @@
  * signature verifies only when the chain travels inside the profile.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
@@ -14,6 +14,7 @@ import { loadSigningIdentity, type SigningIdentity } from '../src/config/signing
 import { defaultSettings } from '../src/config/settings';
 import { createApp } from '../src/http/app';
 import { startServer } from '../src/server';
+import { eventually } from './support/eventually';
 import { download, parsePlist, SHIPPED_CONFIG } from './support/formats';
 
 let dir: string;
@@ -217,6 +218,55 @@ describe('a reload re-reads the signing material', () => {
       expect(JSON.parse(health).lastReloadError.problems).toEqual([
         { file: path.join(configDir, 'signer.key'), field: '', message: expect.stringMatching(/^not an unencrypted PEM private key/) },
       ]);
+    } finally {
+      await running.close();
+    }
+  });
+
+  test('a certificate renewed outside the config directory, certbot-style, is picked up without a signal', async () => {
+    // certbot's layout: live/<name>/*.pem are symlinks into archive/<name>/, and a renewal
+    // writes new archive files and re-points the links.
+    const archive = path.join(dir, 'letsencrypt', 'archive');
+    const live = path.join(dir, 'letsencrypt', 'live');
+    mkdirSync(archive, { recursive: true });
+    mkdirSync(live, { recursive: true });
+    const renew = (generation: number, signer: string) => {
+      cpSync(file(`${signer}.pem`), path.join(archive, `cert${generation}.pem`));
+      cpSync(file(`${signer}.key`), path.join(archive, `privkey${generation}.pem`));
+      for (const [link, target] of [['cert.pem', `cert${generation}.pem`], ['privkey.pem', `privkey${generation}.pem`]] as const) {
+        rmSync(path.join(live, link), { force: true });
+        symlinkSync(path.join('..', 'archive', target), path.join(live, link));
+      }
+    };
+    renew(1, 'signer-rsa');
+    cpSync(file('intermediate.pem'), path.join(live, 'chain.pem'));
+    const configDir = path.join(dir, 'watched-config');
+    cpSync(SHIPPED_CONFIG, configDir, { recursive: true });
+    writeFileSync(
+      path.join(configDir, 'settings.yaml'),
+      `signingCert: ${live}/cert.pem\nsigningKey: ${live}/privkey.pem\nsigningChain: ${live}/chain.pem\nwatchConfig: true\nreloadDebounceMs: 100\nrateLimitRequests: 0\n`,
+    );
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
+    const { settings, registry, signing } = await loadConfiguration(configDir, { PORT: '0', HOST: '127.0.0.1' });
+    const running = await startServer(settings, registry, logger, signing);
+    const reloads = () => lines.filter((line) => line.includes('configuration reload')).length;
+    const signer = async () => {
+      const { body } = await download(running.server, '/email.mobileconfig?email=fred%40example.com').expect(200);
+      expect(verify(body).ok).toBe(true);
+      return signerSubject(body);
+    };
+    try {
+      expect(await signer()).toMatch(/CN ?= ?profiles\.example\.com/);
+
+      // Other files in the same directory are none of the server's business.
+      writeFileSync(path.join(live, 'README'), 'This directory contains your keys and certificates.\n');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(reloads()).toBe(0);
+
+      renew(2, 'signer-ec');
+      await eventually(async () => /CN ?= ?profiles\.example\.net/.test(await signer()));
+      expect(lines.some((line) => line.includes('configuration reloaded') && line.includes('profiles.example.net'))).toBe(true);
     } finally {
       await running.close();
     }

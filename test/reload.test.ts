@@ -7,6 +7,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { BROKEN_PROVIDERS, TEST_DOMAIN, makeConfigDir, taggedProvider, type ConfigDir } from './support/config-dir';
 import { parseXml } from './support/app';
+import { eventually } from './support/eventually';
 import { poxRequestXml, startTestServer, type TestServer } from './support/raw-http';
 
 let config: ConfigDir;
@@ -42,15 +43,6 @@ async function servedVariant(): Promise<string> {
 
 function variantOf(hostname: string): string {
   return /^(?:imap|smtp)-(\w+)\./.exec(hostname)?.[1] ?? `unexpected host ${hostname}`;
-}
-
-/** Polls `check` until it returns true; fails after `withinMs`. */
-async function eventually(check: () => Promise<boolean>, withinMs = 5_000): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 test.each(Object.entries(BROKEN_PROVIDERS))(

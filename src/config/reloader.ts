@@ -1,11 +1,12 @@
 /**
  * Keeps the server's registry and signing identity current: reloads them on request
- * (SIGHUP) and, optionally, when files in the config directory change (debounced, so an
- * editor's save or a deployment's burst of writes causes one reload). A reload that fails
- * keeps the last good registry and identity, and is remembered as `lastReloadError` until
- * a later reload succeeds.
+ * (SIGHUP) and, optionally, when files in the config directory or the signing files
+ * change (debounced, so an editor's save, a deployment's burst of writes or a renewed
+ * certificate and key cause one reload). A reload that fails keeps the last good registry
+ * and identity, and is remembered as `lastReloadError` until a later reload succeeds.
  */
 import { watch, type FSWatcher } from 'node:fs';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigError, type ConfigProblem } from './errors';
 import type { LoadedConfig } from './load';
@@ -30,6 +31,13 @@ export interface ConfigReloaderOptions {
   readonly load: () => Promise<LoadedConfig>;
   readonly initial: LoadedConfig;
   readonly logger: Logger;
+  /**
+   * Files a reload reads besides the config directory (the signing certificate, key and
+   * chain). Those outside it are watched too, through their directories: certbot renews by
+   * pointing the symlinks in `live/` at new files, which changes the directory and not the
+   * files the old links pointed to.
+   */
+  readonly alsoWatch?: readonly string[];
   /** Quiet time after the last file change before reloading; no watching when undefined. */
   readonly watchDebounceMs?: number;
   /** Told the result of every reload (metrics count them). */
@@ -42,7 +50,7 @@ export class ConfigReloader {
   /** The reload in progress, if any; a request during it schedules exactly one more. */
   private running: Promise<boolean> | undefined;
   private queued: Promise<boolean> | undefined;
-  private watcher: FSWatcher | undefined;
+  private readonly watchers: FSWatcher[] = [];
   private debounceTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ConfigReloaderOptions) {
@@ -75,8 +83,7 @@ export class ConfigReloader {
 
   close(): void {
     clearTimeout(this.debounceTimer);
-    this.watcher?.close();
-    this.watcher = undefined;
+    for (const watcher of this.watchers.splice(0)) watcher.close();
   }
 
   private async loadOnce(): Promise<boolean> {
@@ -101,16 +108,37 @@ export class ConfigReloader {
   }
 
   private watch(debounceMs: number): void {
-    const { configDir, logger } = this.options;
-    try {
-      // Recursive, so providers/ is covered, and so is a directory swapped in by a deployment.
-      this.watcher = watch(configDir, { recursive: true, persistent: false }, () => {
-        clearTimeout(this.debounceTimer);
-        this.debounceTimer = setTimeout(() => void this.reload(), debounceMs);
+    const { configDir, alsoWatch = [] } = this.options;
+    const changed = () => {
+      clearTimeout(this.debounceTimer);
+      this.debounceTimer = setTimeout(() => void this.reload(), debounceMs);
+    };
+    // Recursive, so providers/ is covered, and so is a directory swapped in by a deployment.
+    this.watchDirectory(configDir, { recursive: true }, changed);
+    const outside = new Map<string, Set<string>>();
+    for (const file of alsoWatch) {
+      const relative = path.relative(configDir, file);
+      const inConfigDir = relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative);
+      if (inConfigDir) continue;
+      const directory = path.dirname(file);
+      outside.set(directory, (outside.get(directory) ?? new Set()).add(path.basename(file)));
+    }
+    // Only the named files: such a directory (/etc/ssl, /etc/letsencrypt/live/...) holds others.
+    for (const [directory, names] of outside) {
+      this.watchDirectory(directory, { recursive: false }, (_event, name) => {
+        if (name === null || names.has(name)) changed();
       });
-      this.watcher.on('error', (error) => logger.warn({ err: error }, 'config directory watch failed; reload with SIGHUP'));
+    }
+  }
+
+  private watchDirectory(directory: string, { recursive }: { recursive: boolean }, listener: (event: string, name: string | null) => void): void {
+    const { logger } = this.options;
+    try {
+      const watcher = watch(directory, { recursive, persistent: false }, listener);
+      watcher.on('error', (error) => logger.warn({ err: error, directory }, 'watching for changes failed; reload with SIGHUP'));
+      this.watchers.push(watcher);
     } catch (error) {
-      logger.warn({ err: error }, 'cannot watch the config directory; reload with SIGHUP');
+      logger.warn({ err: error, directory }, 'cannot watch for changes; reload with SIGHUP');
     }
   }
 }

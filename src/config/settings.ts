@@ -95,7 +95,7 @@ const settingsSchema = z.strictObject({
    */
   rateLimitRequests: z.coerce.number().int().min(0).default(60),
   rateLimitWindowMs: z.coerce.number().int().min(1_000).max(86_400_000).default(60_000),
-  /** Reload the providers when a file in the config directory changes, after this quiet time. */
+  /** Reload when a file in the config directory or a signing file changes, after this quiet time. */
   watchConfig: z.boolean().default(true),
   reloadDebounceMs: z.coerce.number().int().min(10).max(60_000).default(500),
 })

@@ -28,6 +28,11 @@ const CURVES: Record<string, string> = { prime256v1: 'P-256', secp384r1: 'P-384'
 
 type SigningFiles = Pick<Settings, 'signingCert' | 'signingKey' | 'signingChain'>;
 
+/** The files the settings name for signing: what a reload reads besides the config directory. */
+export function signingFiles({ signingCert, signingKey, signingChain }: SigningFiles): string[] {
+  return [signingCert, signingKey, signingChain].filter((file) => file !== undefined);
+}
+
 /** The identity named by the settings, or undefined when signing is not configured. */
 export async function loadSigningIdentity(settings: SigningFiles): Promise<SigningIdentity | undefined> {
   const { signingCert, signingKey, signingChain } = settings;
