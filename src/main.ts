@@ -29,13 +29,13 @@ export async function serve(args: readonly string[], env: NodeJS.ProcessEnv): Pr
     process.stderr.write(`mail-autoconfig: invalid configuration in ${configDir}\n${error.message}\n`);
     process.exit(1);
   }
-  const { settings, registry, signing } = configuration;
+  const { settings, signing } = configuration;
   const logger = pino(
     { level: settings.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
     standardOutputLog(),
   );
   if (signing) logger.info({ subject: signing.subject, expires: signing.expires }, 'Apple profiles will be signed');
-  const running = await startServer(settings, registry, logger, signing);
+  const running = await startServer(settings, configuration, logger);
   process.on('SIGHUP', () => void running.reload());
   const stop = (signal: string) => {
     logger.info({ signal }, 'shutting down');

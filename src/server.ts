@@ -8,13 +8,12 @@
 import { once } from 'node:events';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { loadServedConfig } from './config/load';
+import { loadServedConfig, type LoadedConfig } from './config/load';
 import { ConfigReloader } from './config/reloader';
 import type { Settings } from './config/settings';
-import { signingFiles, type SigningIdentity } from './config/signing';
+import { signingFiles } from './config/signing';
 import { createRequestListener } from './http/app';
 import { createMetricsApp, Metrics } from './http/metrics';
-import type { Registry } from './registry';
 
 /**
  * How often Node checks connections against headersTimeout/requestTimeout. Its default
@@ -30,19 +29,15 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(
-  settings: Settings,
-  initial: Registry,
-  logger: Logger,
-  signing?: SigningIdentity,
-): Promise<RunningServer> {
+/** Serves `initial` (as loadConfiguration read it) until a reload replaces it. */
+export async function startServer(settings: Settings, initial: LoadedConfig, logger: Logger): Promise<RunningServer> {
   // The registry getter is only called once requests arrive, after the reloader exists.
   const metrics = new Metrics(() => reloader.registry(), { processMetrics: true });
   metrics.recordConfigLoad(true);
   const reloader = new ConfigReloader({
     configDir: settings.configDir,
     load: () => loadServedConfig(settings),
-    initial: { registry: initial, signing },
+    initial,
     logger,
     alsoWatch: signingFiles(settings),
     watchDebounceMs: settings.watchConfig ? settings.reloadDebounceMs : undefined,
@@ -81,7 +76,7 @@ export async function startServer(
     server.once('error', reject);
     server.listen(settings.port, settings.host, () => resolve());
   });
-  logger.info({ address: server.address(), providers: initial.providers.length, domains: initial.domainCount }, 'listening');
+  logger.info({ address: server.address(), providers: initial.registry.providers.length, domains: initial.registry.domainCount }, 'listening');
   let metricsServer: Server | undefined;
   if (settings.metricsEnabled && settings.metricsPort !== undefined) {
     metricsServer = createServer(timeouts, createMetricsApp(metrics));

@@ -194,7 +194,7 @@ describe('a reload re-reads the signing material', () => {
     const lines: string[] = [];
     const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
     const { settings, registry, signing } = await loadConfiguration(configDir, { PORT: '0', HOST: '127.0.0.1' });
-    const running = await startServer(settings, registry, logger, signing);
+    const running = await startServer(settings, { registry, signing }, logger);
     const profile = async () => {
       const { body } = await download(running.server, '/email.mobileconfig?email=fred%40example.com').expect(200);
       expect(verify(body).ok).toBe(true);
@@ -249,7 +249,7 @@ describe('a reload re-reads the signing material', () => {
     const lines: string[] = [];
     const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
     const { settings, registry, signing } = await loadConfiguration(configDir, { PORT: '0', HOST: '127.0.0.1' });
-    const running = await startServer(settings, registry, logger, signing);
+    const running = await startServer(settings, { registry, signing }, logger);
     const reloads = () => lines.filter((line) => line.includes('configuration reload')).length;
     const signer = async () => {
       const { body } = await download(running.server, '/email.mobileconfig?email=fred%40example.com').expect(200);
@@ -291,7 +291,7 @@ test('a profile that cannot be signed is a 500 on both paths, logged, and the se
   const lines: string[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
   const settings = defaultSettings({ configDir: SHIPPED_CONFIG, port: 0, host: '127.0.0.1', rateLimitRequests: 0, watchConfig: false });
-  const running = await startServer(settings, await loadRegistry(SHIPPED_CONFIG), logger, broken);
+  const running = await startServer(settings, { registry: await loadRegistry(SHIPPED_CONFIG), signing: broken }, logger);
   try {
     const target = '/mobileconfig?emailaddress=fred%40example.com';
     // The running server answers on its lean path; createApp is Express alone.

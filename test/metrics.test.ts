@@ -93,7 +93,7 @@ describe('GET /metrics', () => {
     const configDir = await mkdtemp(path.join(os.tmpdir(), 'mail-autoconfig-metrics-'));
     await cp(SHIPPED_CONFIG, configDir, { recursive: true });
     const settings = defaultSettings({ configDir, port: 0, host: '127.0.0.1', metricsPort: 0 });
-    const running = await startServer(settings, await loadRegistry(configDir), pino({ level: 'silent' }));
+    const running = await startServer(settings, { registry: await loadRegistry(configDir), signing: undefined }, pino({ level: 'silent' }));
     try {
       await request(running.server).get('/metrics').expect(404);
       expect(running.metricsServer).toBeDefined();

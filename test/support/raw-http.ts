@@ -36,7 +36,7 @@ export async function startTestServer(
     shutdownGraceMs: 2_000,
     ...overrides,
   });
-  const running = await startServer(settings, await loadRegistry(settings.configDir), logger);
+  const running = await startServer(settings, { registry: await loadRegistry(settings.configDir), signing: undefined }, logger);
   return { running, port: (running.server.address() as AddressInfo).port, close: () => running.close() };
 }
 
