@@ -6,19 +6,24 @@
 import { Router } from 'express';
 import { PACC_CONTENT_TYPE, PACC_HOST_PREFIX, PACC_PATH, renderPacc } from '../formats/pacc';
 import { perProviderAndDomain, type Registry } from '../registry';
+import { PreparedBody, sendAnswer } from './answer';
 import { OPEN_TO_EVERY_ORIGIN } from './cors';
-import { GET_AND_HEAD, otherMethods, sendTextError } from './errors';
+import { GET_AND_HEAD, otherMethods, textError } from './errors';
 import { hostDomain } from './request';
 
-/** Each hosted domain's document, rendered once: its bytes are what DNS publishes the digest of. */
-const paccBytes = perProviderAndDomain((provider, domain) => Buffer.from(renderPacc(provider.definition, domain), 'utf8'));
+/** Each hosted domain's document with its bytes (what DNS publishes the digest of) and ETag, rendered once. */
+const prepared = perProviderAndDomain((provider, domain) => new PreparedBody(renderPacc(provider.definition, domain)));
 
 export function paccRouter(registry: () => Registry): Router {
   const router = Router();
   router.get(PACC_PATH, (req, res) => {
     const found = registry().find(hostDomain(req, PACC_HOST_PREFIX));
-    if (!found) return sendTextError(res, 404, 'No configuration for this domain');
-    res.status(200).set('Content-Type', PACC_CONTENT_TYPE).set(Object.fromEntries(OPEN_TO_EVERY_ORIGIN)).send(paccBytes(found.provider, found.domain));
+    sendAnswer(
+      res,
+      found
+        ? { status: 200, contentType: PACC_CONTENT_TYPE, headers: OPEN_TO_EVERY_ORIGIN, body: prepared(found.provider, found.domain) }
+        : textError(404, 'No configuration for this domain'),
+    );
   });
   router.all(PACC_PATH, otherMethods(GET_AND_HEAD, { openToEveryOrigin: true }));
   return router;
