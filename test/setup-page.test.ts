@@ -78,6 +78,9 @@ describe('GET /: the form', () => {
     const css = await request(app).get(stylesheet).expect(200);
     expect(css.headers['content-type']).toMatch(/^text\/css/);
     expect(css.text).toContain('.servers');
+    // Cached for an hour by the browser, then revalidated without the body.
+    expect(css.headers['cache-control']).toBe('public, max-age=3600');
+    await request(app).get(stylesheet).set('If-None-Match', css.headers.etag!).expect(304);
     const icon = new URL($('link[rel=icon]').attr('href') ?? '', 'http://host/setup').pathname;
     expect((await request(app).get(icon).expect(200)).headers['content-type']).toMatch(/^image\/svg\+xml/);
   });
@@ -94,7 +97,9 @@ describe('GET /setup?email=: the settings', () => {
     const app = await shippedApp();
     const address = 'fred+tag@hotmail.com';
     const { res, $ } = await getPage(app, `/setup?email=${encodeURIComponent(address)}`, 200);
-    expect(res.headers['cache-control']).toBe('no-store');
+    // It names a person's address: no cache keeps it, and nothing revalidates it.
+    expect(res.headers['cache-control']).toBe('private, no-store');
+    expect(res.headers.etag).toBeUndefined();
     expect($('h1').text()).toBe(`Mail settings for ${address}`);
 
     const xml = await request(app).get(`/mail/config-v1.1.xml?emailaddress=${encodeURIComponent(address)}`).expect(200);

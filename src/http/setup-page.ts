@@ -18,6 +18,7 @@ import {
 } from '../formats/html';
 import { SETUP_ICON_SVG, SETUP_STYLESHEET } from '../formats/setup-assets';
 import type { Registry } from '../registry';
+import { PreparedBody, sendAnswer, type Answer } from './answer';
 import { GET_AND_HEAD, otherMethods } from './errors';
 
 export interface SetupPageOptions {
@@ -55,10 +56,18 @@ const MESSAGES = {
   invalid: 'This is not an email address: enter it as name@example.com.',
 };
 
+/** The same for everyone: cached for an hour, then revalidated by their ETag, computed once. */
+function asset(contentType: string, body: string): Answer {
+  return { status: 200, contentType, headers: [['Cache-Control', 'public, max-age=3600']], body: new PreparedBody(body) };
+}
+
+const STYLESHEET = asset('text/css; charset=utf-8', SETUP_STYLESHEET);
+const ICON = asset('image/svg+xml', SETUP_ICON_SVG);
+
 export function setupPageRouter({ registry, appleProfilePath }: SetupPageOptions): Router {
   const router = Router();
-  router.get(`/${STYLESHEET_PATH}`, (_req, res) => sendAsset(res, 'text/css; charset=utf-8', SETUP_STYLESHEET));
-  router.get(`/${ICON_PATH}`, (_req, res) => sendAsset(res, 'image/svg+xml', SETUP_ICON_SVG));
+  router.get(`/${STYLESHEET_PATH}`, (_req, res) => sendAnswer(res, STYLESHEET));
+  router.get(`/${ICON_PATH}`, (_req, res) => sendAnswer(res, ICON));
 
   router.get('/', pageSecurityHeaders, (_req, res) => sendPage(res, 200, renderSetupForm()));
 
@@ -94,12 +103,7 @@ function formField(req: Request, name: string): string | undefined {
   return new URLSearchParams(req.originalUrl.slice(start + 1)).get(name) ?? undefined;
 }
 
-function sendAsset(res: Response, contentType: string, body: string): void {
-  // The same for everyone; Express adds an ETag, so revalidation after the hour is cheap.
-  res.status(200).set('Content-Type', contentType).set('Cache-Control', 'public, max-age=3600').send(body);
-}
-
 function sendPage(res: Response, status: number, page: string): void {
   // The pages show a person's address: keep them out of every cache.
-  res.status(status).set('Content-Type', HTML_CONTENT_TYPE).set('Cache-Control', 'no-store').send(page);
+  sendAnswer(res, { status, contentType: HTML_CONTENT_TYPE, body: page, storable: false });
 }
