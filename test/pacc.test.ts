@@ -9,6 +9,7 @@ import path from 'node:path';
 import request from 'supertest';
 import { z } from 'zod';
 import { loadRegistry } from '../src/config/load';
+import { parseProviderFile } from '../src/config/load-providers';
 import { paccDigestRecord } from '../src/formats/dns';
 import { paccDigest, renderPacc } from '../src/formats/pacc';
 import type { ProviderInput } from '../src/model/provider';
@@ -44,7 +45,16 @@ const paccSchema = z.looseObject({
     provider: z.looseObject({
       name: z.string().min(1).max(60),
       shortName: z.string().min(1).max(20).optional(),
-      logo: z.array(z.looseObject({ url: httpsUrl, 'content-type': z.string() })).optional(),
+      logo: z
+        .array(
+          z.looseObject({
+            url: httpsUrl,
+            'content-type': z.string().regex(/^image\//),
+            width: z.number().int().positive().optional(),
+            height: z.number().int().positive().optional(),
+          }),
+        )
+        .optional(),
     }),
     help: z
       .looseObject({
@@ -56,15 +66,15 @@ const paccSchema = z.looseObject({
   }),
 });
 
+// protocols.md §9.4: the example document, exactly these bytes, and its published record.
+const EXAMPLE =
+  '{"protocols":{"jmap":{"url":"https://mail.example.org/jmap/session"},"imap":{"host":"mail.example.org"},"smtp":{"host":"mail.example.org"},"caldav":{"url":"https://dav.example.org/cal/"},"carddav":{"url":"https://dav.example.org/card/"}},"authentication":{"oauth-public":{"issuer":"https://id.example.org/"},"password":true},"info":{"provider":{"name":"Example Org Mail","shortName":"ExampleMail","logo":[{"url":"https://www.example.org/logo.svg","content-type":"image/svg+xml"}]},"help":{"documentation":"https://help.example.org/mail-setup","contact":["mailto:postmaster@example.org"]}}}';
+
 function fetchPacc(app: Parameters<typeof request>[0], host: string) {
   return request(app).get(PATH).set('Host', host).buffer(true).parse(binaryBody);
 }
 
 describe('digest (the draft’s DNS integrity record)', () => {
-  // protocols.md §9.4: the example document, exactly these bytes, and its published record.
-  const EXAMPLE =
-    '{"protocols":{"jmap":{"url":"https://mail.example.org/jmap/session"},"imap":{"host":"mail.example.org"},"smtp":{"host":"mail.example.org"},"caldav":{"url":"https://dav.example.org/cal/"},"carddav":{"url":"https://dav.example.org/card/"}},"authentication":{"oauth-public":{"issuer":"https://id.example.org/"},"password":true},"info":{"provider":{"name":"Example Org Mail","shortName":"ExampleMail","logo":[{"url":"https://www.example.org/logo.svg","content-type":"image/svg+xml"}]},"help":{"documentation":"https://help.example.org/mail-setup","contact":["mailto:postmaster@example.org"]}}}';
-
   test('the test vector from protocols.md §9.4', () => {
     expect(Buffer.byteLength(EXAMPLE)).toBe(589);
     expect(paccDigest(EXAMPLE)).toBe('Mz0nM7BZug/7y5L4iCyFdzMMP6c9VRZZt6t6gCagRpA=');
@@ -169,6 +179,38 @@ describe('what PACC can and cannot say', () => {
         info: { provider: { name: provider.displayName, shortName: 'PACC' } },
       });
     }
+  });
+
+  test('logo and technical contact: the draft example’s info member, from a provider file', async () => {
+    const draftExample = JSON.parse(EXAMPLE);
+    const app = appWithProviders([
+      {
+        ...provider,
+        displayName: 'Example Org Mail',
+        displayShortName: 'ExampleMail',
+        documentation: [{ url: 'https://help.example.org/mail-setup' }],
+        logo: [
+          { url: 'https://www.example.org/logo.svg', contentType: 'image/svg+xml' },
+          { url: 'https://www.example.org/logo-64.png', contentType: 'image/png', width: 64, height: 64 },
+        ],
+        contact: ['mailto:postmaster@example.org'],
+      },
+    ]);
+    const document = paccSchema.parse(JSON.parse((await fetchPacc(app, 'ua-auto-config.pacc.example').expect(200)).body.toString('utf8')));
+    const pngLogo = { url: 'https://www.example.org/logo-64.png', 'content-type': 'image/png', width: 64, height: 64 };
+    expect(document.info).toEqual({
+      ...draftExample.info,
+      provider: { ...draftExample.info.provider, logo: [...draftExample.info.provider.logo, pngLogo] },
+    });
+  });
+
+  test.each([
+    ['a logo over http', { logo: [{ url: 'http://www.example.org/logo.svg', contentType: 'image/svg+xml' }] }, 'logo[0].url', /https URL/],
+    ['a logo that is no image', { logo: [{ url: 'https://www.example.org/logo', contentType: 'text/html' }] }, 'logo[0].contentType', /image media type/],
+    ['a contact that is no URI', { contact: ['postmaster@example.org'] }, 'contact[0]', /mailto:, tel: or https:/],
+  ])('%s is refused, naming the file and the field', (_name, fields, field, message) => {
+    const result = parseProviderFile('pacc.json', JSON.stringify({ ...provider, ...fields }));
+    expect(result).toEqual({ problems: [{ file: 'pacc.json', field, message: expect.stringMatching(message) }] });
   });
 
   test('a bare-host issuer (the ISPDB style) is not an RFC 8414 issuer and is not announced', async () => {

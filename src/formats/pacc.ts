@@ -37,6 +37,7 @@ export function renderPacc(provider: ProviderDefinition, domain: string): string
   const jmap = provider.otherIncoming.find((server) => server.type === 'jmap' && server.url?.startsWith('https://'));
   const listed = [imap, pop3, smtp].filter((server) => server !== undefined);
   const documentation = provider.documentation[0]?.url;
+  const { logo, contact } = provider;
 
   return JSON.stringify({
     protocols: {
@@ -50,8 +51,15 @@ export function renderPacc(provider: ProviderDefinition, domain: string): string
       password: listed.some((server) => server.authentication.some((method) => PASSWORD_METHODS.includes(method))),
     },
     info: {
-      provider: { name: provider.displayName, shortName: provider.displayShortName },
-      help: documentation === undefined ? undefined : { documentation },
+      provider: {
+        name: provider.displayName,
+        shortName: provider.displayShortName,
+        logo: logo.length === 0 ? undefined : logo.map(({ url, contentType, width, height }) => ({ url, 'content-type': contentType, width, height })),
+      },
+      help:
+        documentation === undefined && contact.length === 0
+          ? undefined
+          : { documentation, contact: contact.length === 0 ? undefined : contact },
     },
   });
 }

@@ -79,6 +79,18 @@ const url = z.string().trim().refine((value) => httpUrl.safeParse(withSampleLabe
   message: 'must be an http(s) URL (placeholders allowed)',
 });
 
+/** An image that clients fetch and show with the account (PACC `info.provider.logo`). */
+const logo = z.strictObject({
+  url: z.url({ protocol: /^https$/, error: 'must be an https URL: clients fetch it' }),
+  contentType: z.string().regex(/^image\/[A-Za-z0-9.+-]+$/, 'must be an image media type, such as image/svg+xml or image/png'),
+  /** In pixels; leave both out for SVG. */
+  width: z.number().int().positive().optional(),
+  height: z.number().int().positive().optional(),
+});
+
+/** Where the provider's technical team is reached (PACC `info.help.contact`). */
+const contactUri = z.string().trim().regex(/^(?:mailto:|tel:|https:\/\/)\S+$/, 'must be a mailto:, tel: or https: URI');
+
 /**
  * Text in several languages: `{ en: "...", de: "..." }`, a plain string for one unnamed
  * language, or a list of `{ lang?, text }` when some entries name no language or a
@@ -196,6 +208,10 @@ export const providerSchema = z
     /** Servers that are not POP3/IMAP, after `incoming` in preference; in Mozilla output only. */
     otherIncoming: z.array(otherIncomingServer).default([]),
     documentation: z.array(z.strictObject({ url, descr: localisedText.optional() })).default([]),
+    /** Images of the provider's logo, in the order a client should try them. */
+    logo: z.array(logo).default([]),
+    /** For client developers and other admins, not end users: PACC clients show it as the provider's technical contact. */
+    contact: z.array(contactUri).default([]),
     enable: z
       .strictObject({ visitUrl: url.optional(), instruction: localisedText.optional() })
       .optional(),
