@@ -178,28 +178,38 @@ describe('a reload re-reads the signing material', () => {
     return /subject: (.+)/.exec(printed)?.[1]?.trim() ?? '';
   }
 
+  /**
+   * Starts the server on `configDir` with the shipped providers and these settings; its log
+   * lines, and the subject of the certificate that signs the profile it serves now.
+   */
+  async function serveSignedProfiles(configDir: string, settingsYaml: string) {
+    cpSync(SHIPPED_CONFIG, configDir, { recursive: true });
+    writeFileSync(path.join(configDir, 'settings.yaml'), settingsYaml);
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
+    const configuration = await loadConfiguration(configDir, { PORT: '0', HOST: '127.0.0.1' });
+    const running = await startServer(configuration.settings, configuration, logger);
+    const profileSigner = async () => {
+      const { body } = await download(running.server, '/email.mobileconfig?email=fred%40example.com').expect(200);
+      expect(verify(body).ok).toBe(true);
+      return signerSubject(body);
+    };
+    return { running, lines, profileSigner };
+  }
+
   test('a renewed certificate signs from the next reload on; a broken one keeps the last good and is reported', async () => {
     const configDir = path.join(dir, 'reload-config');
-    cpSync(SHIPPED_CONFIG, configDir, { recursive: true });
+    mkdirSync(configDir);
     const install = (certificate: string, key: string) => {
       cpSync(file(certificate), path.join(configDir, 'signer.pem'));
       cpSync(file(key), path.join(configDir, 'signer.key'));
     };
     install('signer-rsa.pem', 'signer-rsa.key');
-    writeFileSync(
-      path.join(configDir, 'settings.yaml'),
+    cpSync(file('intermediate.pem'), path.join(configDir, 'intermediate.pem'));
+    const { running, lines, profileSigner: profile } = await serveSignedProfiles(
+      configDir,
       'signingCert: signer.pem\nsigningKey: signer.key\nsigningChain: intermediate.pem\nwatchConfig: false\nrateLimitRequests: 0\n',
     );
-    cpSync(file('intermediate.pem'), path.join(configDir, 'intermediate.pem'));
-    const lines: string[] = [];
-    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
-    const { settings, registry, signing } = await loadConfiguration(configDir, { PORT: '0', HOST: '127.0.0.1' });
-    const running = await startServer(settings, { registry, signing }, logger);
-    const profile = async () => {
-      const { body } = await download(running.server, '/email.mobileconfig?email=fred%40example.com').expect(200);
-      expect(verify(body).ok).toBe(true);
-      return signerSubject(body);
-    };
     try {
       expect(await profile()).toMatch(/CN ?= ?profiles\.example\.com/);
 
@@ -240,22 +250,11 @@ describe('a reload re-reads the signing material', () => {
     };
     renew(1, 'signer-rsa');
     cpSync(file('intermediate.pem'), path.join(live, 'chain.pem'));
-    const configDir = path.join(dir, 'watched-config');
-    cpSync(SHIPPED_CONFIG, configDir, { recursive: true });
-    writeFileSync(
-      path.join(configDir, 'settings.yaml'),
+    const { running, lines, profileSigner: signer } = await serveSignedProfiles(
+      path.join(dir, 'watched-config'),
       `signingCert: ${live}/cert.pem\nsigningKey: ${live}/privkey.pem\nsigningChain: ${live}/chain.pem\nwatchConfig: true\nreloadDebounceMs: 100\nrateLimitRequests: 0\n`,
     );
-    const lines: string[] = [];
-    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
-    const { settings, registry, signing } = await loadConfiguration(configDir, { PORT: '0', HOST: '127.0.0.1' });
-    const running = await startServer(settings, { registry, signing }, logger);
     const reloads = () => lines.filter((line) => line.includes('configuration reload')).length;
-    const signer = async () => {
-      const { body } = await download(running.server, '/email.mobileconfig?email=fred%40example.com').expect(200);
-      expect(verify(body).ok).toBe(true);
-      return signerSubject(body);
-    };
     try {
       expect(await signer()).toMatch(/CN ?= ?profiles\.example\.com/);
 
