@@ -210,7 +210,7 @@ export const providerSchema = z
     documentation: z.array(z.strictObject({ url, descr: localisedText.optional() })).default([]),
     /** Images of the provider's logo, in the order a client should try them. */
     logo: z.array(logo).default([]),
-    /** For client developers and other admins, not end users: PACC clients show it as the provider's technical contact. */
+    /** For client developers and other admins rather than end users (the PACC draft's words). */
     contact: z.array(contactUri).default([]),
     enable: z
       .strictObject({ visitUrl: url.optional(), instruction: localisedText.optional() })
