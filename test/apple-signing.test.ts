@@ -4,7 +4,7 @@
  * signature verifies only when the chain travels inside the profile.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
@@ -233,39 +233,71 @@ describe('a reload re-reads the signing material', () => {
     }
   });
 
-  test('a certificate renewed outside the config directory, certbot-style, is picked up without a signal', async () => {
-    // certbot's layout: live/<name>/*.pem are symlinks into archive/<name>/, and a renewal
-    // writes new archive files and re-points the links.
-    const archive = path.join(dir, 'letsencrypt', 'archive');
-    const live = path.join(dir, 'letsencrypt', 'live');
-    mkdirSync(archive, { recursive: true });
-    mkdirSync(live, { recursive: true });
-    const renew = (generation: number, signer: string) => {
-      cpSync(file(`${signer}.pem`), path.join(archive, `cert${generation}.pem`));
-      cpSync(file(`${signer}.key`), path.join(archive, `privkey${generation}.pem`));
-      for (const [link, target] of [['cert.pem', `cert${generation}.pem`], ['privkey.pem', `privkey${generation}.pem`]] as const) {
-        rmSync(path.join(live, link), { force: true });
-        symlinkSync(path.join('..', 'archive', target), path.join(live, link));
-      }
-    };
-    renew(1, 'signer-rsa');
-    cpSync(file('intermediate.pem'), path.join(live, 'chain.pem'));
-    const { running, lines, profileSigner: signer } = await serveSignedProfiles(
-      path.join(dir, 'watched-config'),
-      `signingCert: ${live}/cert.pem\nsigningKey: ${live}/privkey.pem\nsigningChain: ${live}/chain.pem\nwatchConfig: true\nreloadDebounceMs: 100\nrateLimitRequests: 0\n`,
+  /**
+   * How certificates outside the config directory get renewed: each layout's files as the
+   * settings name them, and a renewal that puts another signer's certificate and key there.
+   */
+  const RENEWALS: Record<string, (base: string) => { cert: string; key: string; renew: (signer: string) => void }> = {
+    // certbot: live/<name>/*.pem are symlinks into archive/<name>/; a renewal writes new
+    // archive files and re-points the links.
+    certbot(base) {
+      const [archive, live] = [path.join(base, 'archive'), path.join(base, 'live')];
+      let generation = 0;
+      return {
+        cert: path.join(live, 'cert.pem'),
+        key: path.join(live, 'privkey.pem'),
+        renew(signer) {
+          generation += 1;
+          mkdirSync(archive, { recursive: true });
+          mkdirSync(live, { recursive: true });
+          for (const [link, source] of [['cert', `${signer}.pem`], ['privkey', `${signer}.key`]] as const) {
+            cpSync(file(source), path.join(archive, `${link}${generation}.pem`));
+            rmSync(path.join(live, `${link}.pem`), { force: true });
+            symlinkSync(path.join('..', 'archive', `${link}${generation}.pem`), path.join(live, `${link}.pem`));
+          }
+        },
+      };
+    },
+    // A Kubernetes Secret volume (cert-manager's tls.crt and tls.key): the files are links
+    // through ..data, and an update swaps ..data to a new directory with one rename, so no
+    // file of the names the settings give changes.
+    'Kubernetes Secret'(base) {
+      let generation = 0;
+      return {
+        cert: path.join(base, 'tls.crt'),
+        key: path.join(base, 'tls.key'),
+        renew(signer) {
+          generation += 1;
+          const version = path.join(base, `..version${generation}`);
+          mkdirSync(version, { recursive: true });
+          cpSync(file(`${signer}.pem`), path.join(version, 'tls.crt'));
+          cpSync(file(`${signer}.key`), path.join(version, 'tls.key'));
+          symlinkSync(path.basename(version), path.join(base, '..data_tmp'));
+          renameSync(path.join(base, '..data_tmp'), path.join(base, '..data'));
+          for (const name of ['tls.crt', 'tls.key']) {
+            if (generation === 1) symlinkSync(path.join('..data', name), path.join(base, name));
+          }
+        },
+      };
+    },
+  };
+
+  test.each(Object.keys(RENEWALS))('a certificate renewed outside the config directory (%s) is taken without a signal', async (layout) => {
+    const base = path.join(dir, `renewal-${layout.replace(/\W/g, '-')}`);
+    const { cert, key, renew } = RENEWALS[layout]!(base);
+    renew('signer-rsa');
+    const { running, lines, profileSigner } = await serveSignedProfiles(
+      path.join(base, 'config'),
+      // The chain's directory is watched too, and each check of a profile writes files there: those are not reloaded for.
+      `signingCert: ${cert}\nsigningKey: ${key}\nsigningChain: ${file('intermediate.pem')}\nwatchConfig: true\nreloadDebounceMs: 100\nrateLimitRequests: 0\n`,
     );
-    const reloads = () => lines.filter((line) => line.includes('configuration reload')).length;
     try {
-      expect(await signer()).toMatch(/CN ?= ?profiles\.example\.com/);
-
-      // Other files in the same directory are none of the server's business.
-      writeFileSync(path.join(live, 'README'), 'This directory contains your keys and certificates.\n');
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      expect(reloads()).toBe(0);
-
-      renew(2, 'signer-ec');
-      await eventually(async () => /CN ?= ?profiles\.example\.net/.test(await signer()));
-      expect(lines.some((line) => line.includes('configuration reloaded') && line.includes('profiles.example.net'))).toBe(true);
+      expect(await profileSigner()).toMatch(/CN ?= ?profiles\.example\.com/);
+      renew('signer-ec');
+      await eventually(async () => /CN ?= ?profiles\.example\.net/.test(await profileSigner()));
+      const reloads = lines.filter((line) => line.includes('configuration reload'));
+      expect(reloads.length).toBeLessThanOrEqual(2);
+      expect(reloads.at(-1)).toContain('profiles.example.net');
     } finally {
       await running.close();
     }

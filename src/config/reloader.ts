@@ -33,9 +33,9 @@ export interface ConfigReloaderOptions {
   readonly logger: Logger;
   /**
    * Files a reload reads besides the config directory (the signing certificate, key and
-   * chain). Those outside it are watched too, through their directories: certbot renews by
-   * pointing the symlinks in `live/` at new files, which changes the directory and not the
-   * files the old links pointed to.
+   * chain). Those outside it are watched too, through their directories: renewals replace
+   * links (certbot re-points those in `live/`, Kubernetes swaps `..data`), which changes
+   * the directory and not the files the old links pointed to.
    */
   readonly alsoWatch?: readonly string[];
   /** Quiet time after the last file change before reloading; no watching when undefined. */
@@ -123,10 +123,12 @@ export class ConfigReloader {
       const directory = path.dirname(file);
       outside.set(directory, (outside.get(directory) ?? new Set()).add(path.basename(file)));
     }
-    // Only the named files: such a directory (/etc/ssl, /etc/letsencrypt/live/...) holds others.
+    // Only the named files, since such a directory (/etc/ssl/private) may hold others, and
+    // the names Kubernetes' atomic writer swaps in a Secret or ConfigMap volume: its files
+    // are links through `..data`, and an update renames `..data_tmp` over `..data`.
     for (const [directory, names] of outside) {
       this.watchDirectory(directory, { recursive: false }, (_event, name) => {
-        if (name === null || names.has(name)) changed();
+        if (name === null || names.has(name) || name.startsWith('..')) changed();
       });
     }
   }
