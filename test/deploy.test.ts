@@ -80,6 +80,7 @@ const deployment = z.strictObject({
           z.strictObject({
             name: z.string(),
             configMap: z.strictObject({ name: z.string() }).optional(),
+            secret: z.strictObject({ secretName: z.string().regex(DNS_1123) }).optional(),
             emptyDir: z.strictObject({ sizeLimit: z.string().optional() }).optional(),
           }),
         ),
@@ -231,6 +232,22 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     }
     // The example is the shipped one, byte for byte, so the two cannot drift apart.
     expect(providers.data['example.yaml']).toBe(read('config', 'providers', 'example.yaml'));
+  });
+
+  test('the optional signing Secret, once uncommented, mounts where the signing settings point', async () => {
+    expect(theContainer.env.some(({ name }) => name.startsWith('MAIL_AUTOCONFIG_SIGNING'))).toBe(false);
+    // What an admin does: uncomment the lines of the block (comments that are YAML).
+    const uncommented = read('deploy', 'kubernetes', 'deployment.yaml').replace(
+      /^(\s*)# ((?:- name| {2}value| {2}mountPath| {2}readOnly| {2}secret| {4}secretName):.*)$/gm,
+      '$1$2',
+    );
+    const signed = deployment.parse(YAML.parse(uncommented)).spec.template.spec;
+    const signedContainer = signed.containers[0]!;
+    const settings = await loadSettings(SHIPPED_CONFIG, Object.fromEntries(signedContainer.env.map(({ name, value }) => [name, value])));
+    const mount = signedContainer.volumeMounts.find((entry) => entry.name === 'signing')!;
+    expect(mount.readOnly).toBe(true);
+    for (const file of [settings.signingCert, settings.signingKey]) expect(path.posix.dirname(file!)).toBe(mount.mountPath);
+    expect(signed.volumes.find((entry) => entry.name === 'signing')?.secret?.secretName).toBeDefined();
   });
 
   test('Service selects the pods and targets named container ports', () => {
