@@ -235,19 +235,17 @@ describe('a reload re-reads the signing material', () => {
 
   /**
    * How certificates outside the config directory get renewed: each layout's files as the
-   * settings name them, and a renewal that puts another signer's certificate and key there.
+   * settings name them, and the nth renewal, which puts a signer's certificate and key there.
    */
-  const RENEWALS: Record<string, (base: string) => { cert: string; key: string; renew: (signer: string) => void }> = {
+  const RENEWALS: Record<string, (base: string) => { cert: string; key: string; renew: (signer: string, generation: number) => void }> = {
     // certbot: live/<name>/*.pem are symlinks into archive/<name>/; a renewal writes new
     // archive files and re-points the links.
     certbot(base) {
       const [archive, live] = [path.join(base, 'archive'), path.join(base, 'live')];
-      let generation = 0;
       return {
         cert: path.join(live, 'cert.pem'),
         key: path.join(live, 'privkey.pem'),
-        renew(signer) {
-          generation += 1;
+        renew(signer, generation) {
           mkdirSync(archive, { recursive: true });
           mkdirSync(live, { recursive: true });
           for (const [link, source] of [['cert', `${signer}.pem`], ['privkey', `${signer}.key`]] as const) {
@@ -262,12 +260,10 @@ describe('a reload re-reads the signing material', () => {
     // through ..data, and an update swaps ..data to a new directory with one rename, so no
     // file of the names the settings give changes.
     'Kubernetes Secret'(base) {
-      let generation = 0;
       return {
         cert: path.join(base, 'tls.crt'),
         key: path.join(base, 'tls.key'),
-        renew(signer) {
-          generation += 1;
+        renew(signer, generation) {
           const version = path.join(base, `..version${generation}`);
           mkdirSync(version, { recursive: true });
           cpSync(file(`${signer}.pem`), path.join(version, 'tls.crt'));
@@ -285,7 +281,7 @@ describe('a reload re-reads the signing material', () => {
   test.each(Object.keys(RENEWALS))('a certificate renewed outside the config directory (%s) is taken without a signal', async (layout) => {
     const base = path.join(dir, `renewal-${layout.replace(/\W/g, '-')}`);
     const { cert, key, renew } = RENEWALS[layout]!(base);
-    renew('signer-rsa');
+    renew('signer-rsa', 1);
     const { running, lines, profileSigner } = await serveSignedProfiles(
       path.join(base, 'config'),
       // The chain's directory is watched too, and each check of a profile writes files there: those are not reloaded for.
@@ -293,7 +289,7 @@ describe('a reload re-reads the signing material', () => {
     );
     try {
       expect(await profileSigner()).toMatch(/CN ?= ?profiles\.example\.com/);
-      renew('signer-ec');
+      renew('signer-ec', 2);
       await eventually(async () => /CN ?= ?profiles\.example\.net/.test(await profileSigner()));
       const reloads = lines.filter((line) => line.includes('configuration reload'));
       expect(reloads.length).toBeLessThanOrEqual(2);
