@@ -12,7 +12,7 @@ import { signCms } from '../formats/cms';
 import { parseEmailAddress } from '../model/address';
 import { perProvider, type Registry } from '../registry';
 import { sendAnswer, type Answer } from './answer';
-import { GET_AND_HEAD, otherMethods, textError } from './errors';
+import { GET_AND_HEAD, otherMethods, textError, unknownDomain } from './errors';
 import { viewOf, type RequestView } from './request-view';
 
 export const MOBILECONFIG_PATHS = ['/mobileconfig', /^\/[^/]+\.mobileconfig$/i];
@@ -40,7 +40,7 @@ export function appleMobileconfigHandler(
     const address = given === null ? undefined : parseEmailAddress(given);
     if (!address) return textError(400, 'Invalid email address');
     const found = registry().find(address.domainKey);
-    if (!found) return textError(404, 'No configuration for this domain');
+    if (!found) return unknownDomain();
     const render = profileRenderer(found.provider);
     if (render === undefined) return textError(404, 'No IMAP or POP3 and SMTP settings that Apple Mail can use');
     const unsigned = render(address);

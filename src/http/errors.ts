@@ -22,6 +22,11 @@ export function textError(status: number, message: string, { facts, headers }: P
   return { status, contentType: 'text/plain; charset=utf-8', headers, body: preparedText(message), facts };
 }
 
+/** The 404 of every GET endpoint for a domain no provider hosts. */
+export function unknownDomain(facts?: Answer['facts']): Answer {
+  return textError(404, 'No configuration for this domain', { facts });
+}
+
 /** The methods a GET route serves: Express answers HEAD with the GET handler. */
 export const GET_AND_HEAD = 'GET, HEAD';
 

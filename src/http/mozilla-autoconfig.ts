@@ -9,7 +9,7 @@ import { MOZILLA_CONTENT_TYPE } from '../formats/mozilla';
 import { perProvider, type Registry } from '../registry';
 import { PreparedBody, sendAnswer, type Answer } from './answer';
 import { OPEN_TO_EVERY_ORIGIN } from './cors';
-import { GET_AND_HEAD, otherMethods, textError } from './errors';
+import { GET_AND_HEAD, otherMethods, textError, unknownDomain } from './errors';
 import { hostDomain } from './request';
 import { viewOf, type RequestView } from './request-view';
 
@@ -45,7 +45,7 @@ export function mozillaAutoconfigHandler(registry: () => Registry): (request: Re
     // MX lookup, which asks autoconfig.<mx-domain> with the user's own address.
     const found = registry().find(address?.domainKey, hostDomain(request, 'autoconfig.'));
     // The address is noted so that the access log need not parse it again.
-    if (!found) return textError(404, 'No configuration for this domain', { facts: { address } });
+    if (!found) return unknownDomain({ address });
     return { status: 200, contentType: MOZILLA_CONTENT_TYPE, headers: OPEN_TO_EVERY_ORIGIN, body: prepared(found.provider), facts: { address } };
   };
 }

@@ -8,7 +8,7 @@ import { PACC_CONTENT_TYPE, PACC_HOST_PREFIX, PACC_PATH, renderPacc } from '../f
 import { perProviderAndDomain, type Registry } from '../registry';
 import { PreparedBody, sendAnswer } from './answer';
 import { OPEN_TO_EVERY_ORIGIN } from './cors';
-import { GET_AND_HEAD, otherMethods, textError } from './errors';
+import { GET_AND_HEAD, otherMethods, unknownDomain } from './errors';
 import { hostDomain } from './request';
 
 /** Each hosted domain's document with its bytes (what DNS publishes the digest of) and ETag, rendered once. */
@@ -22,7 +22,7 @@ export function paccRouter(registry: () => Registry): Router {
       res,
       found
         ? { status: 200, contentType: PACC_CONTENT_TYPE, headers: OPEN_TO_EVERY_ORIGIN, body: prepared(found.provider, found.domain) }
-        : textError(404, 'No configuration for this domain'),
+        : unknownDomain(),
     );
   });
   router.all(PACC_PATH, otherMethods(GET_AND_HEAD, { openToEveryOrigin: true }));
