@@ -33,7 +33,7 @@ export interface ConfigReloaderOptions {
   readonly logger: Logger;
   /**
    * Files a reload reads besides the config directory (the signing certificate, key and
-   * chain). Those outside it are watched too, through their directories: renewals replace
+   * chain). They are watched too, through their directories: renewals replace
    * links (certbot re-points those in `live/`, Kubernetes swaps `..data`), which changes
    * the directory and not the files the old links pointed to.
    */
@@ -115,18 +115,16 @@ export class ConfigReloader {
     };
     // Recursive, so providers/ is covered, and so is a directory swapped in by a deployment.
     this.watchDirectory(configDir, { recursive: true }, changed);
-    const outside = new Map<string, Set<string>>();
+    // A file inside the config directory is seen twice; the debounce makes that one reload.
+    const namesByDirectory = new Map<string, Set<string>>();
     for (const file of alsoWatch) {
-      const relative = path.relative(configDir, file);
-      const inConfigDir = relative !== '..' && !relative.startsWith(`..${path.sep}`) && !path.isAbsolute(relative);
-      if (inConfigDir) continue;
       const directory = path.dirname(file);
-      outside.set(directory, (outside.get(directory) ?? new Set()).add(path.basename(file)));
+      namesByDirectory.set(directory, (namesByDirectory.get(directory) ?? new Set()).add(path.basename(file)));
     }
     // Only the named files, since such a directory (/etc/ssl/private) may hold others, and
     // the names Kubernetes' atomic writer swaps in a Secret or ConfigMap volume: its files
     // are links through `..data`, and an update renames `..data_tmp` over `..data`.
-    for (const [directory, names] of outside) {
+    for (const [directory, names] of namesByDirectory) {
       this.watchDirectory(directory, { recursive: false }, (_event, name) => {
         if (name === null || names.has(name) || name.startsWith('..')) changed();
       });
