@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { runCommand } from '../src/cli/index';
-import { SHARED, parseXml } from './support/app';
+import { ISPDB_FIXTURES, parseXml } from './support/app';
 import { clientConfigMeaning, expectSameMeaning } from './support/client-config-meaning';
 
-const ISPDB_SAMPLE = path.join(SHARED, 'ispdb-sample');
+const ISPDB_SAMPLE = ISPDB_FIXTURES;
 
 /** Runs a command as the CLI entry does, capturing what an admin would see. */
 const run = async (...argv: string[]) => {

@@ -12,9 +12,9 @@ import { ConfigError } from '../src/config/errors';
 import { loadRegistry } from '../src/config/load';
 import { defaultSettings } from '../src/config/settings';
 import { createApp } from '../src/http/app';
-import { SHARED, parseXml } from './support/app';
+import { ISPDB_FIXTURES, parseXml } from './support/app';
 
-const ISPDB_SAMPLE = path.join(SHARED, 'ispdb-sample');
+const ISPDB_SAMPLE = ISPDB_FIXTURES;
 
 /** Samples refused on their own (see ispdb-samples.test.ts for why); they would fail any directory. */
 const REFUSED = new Set([

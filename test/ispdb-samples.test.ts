@@ -1,5 +1,5 @@
 /**
- * Fidelity of the ISPDB reader over the real sample files in ../shared/ispdb-sample:
+ * Fidelity of the ISPDB reader over the real sample files in test/fixtures/ispdb:
  * every file loads or is rejected for its documented reason, and what we serve means what
  * the file says (Mozilla round trip through the real app), Outlook gets the same hosts,
  * ports and security, so do the setup page and the Apple profile, and the YAML import
@@ -16,11 +16,11 @@ import { defaultSettings } from '../src/config/settings';
 import { renderProviderYaml } from '../src/formats/provider-yaml';
 import { createApp } from '../src/http/app';
 import { Registry } from '../src/registry';
-import { SHARED, parseXml } from './support/app';
+import { ISPDB_FIXTURES, parseXml } from './support/app';
 import { clientConfigMeaning, expectSameMeaning } from './support/client-config-meaning';
 import { download, parsePlists } from './support/formats';
 
-const ISPDB_SAMPLE = path.join(SHARED, 'ispdb-sample');
+const ISPDB_SAMPLE = ISPDB_FIXTURES;
 
 const FOLDERS = ['current', 'historical', 'unmerged-pr'] as const;
 

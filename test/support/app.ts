@@ -1,5 +1,5 @@
 /**
- * Shared test helpers: the real app on the shipped config, paths into ../shared, and an
+ * Shared test helpers: the real app on the shipped config, paths to the test fixtures, and an
  * XML reader that checks documents the way clients read them.
  */
 import path from 'node:path';
@@ -10,8 +10,10 @@ import { createApp } from '../../src/http/app';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const SHIPPED_CONFIG = path.join(REPO_ROOT, 'config');
-/** The team's shared material, beside the repository (never copied into it). */
-export const SHARED = path.resolve(REPO_ROOT, '..', 'shared');
+/** Test data kept in the repository: see test/fixtures/README.md. */
+export const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures');
+/** Real Mozilla ISPDB files (MPL-2.0), unchanged: see test/fixtures/ispdb/README.md. */
+export const ISPDB_FIXTURES = path.join(FIXTURES, 'ispdb');
 
 export async function shippedApp(overrides: Partial<SettingsInput> = {}) {
   const registry = await loadRegistry(SHIPPED_CONFIG);
