@@ -1,21 +1,34 @@
 /**
- * Replays every recorded client request (../shared/fixtures/client-requests) against the
- * real server on the shipped config and checks the answer each client must get, read the
- * way that client reads it.
+ * Replays every recorded client request (test/fixtures/client-requests) against the real
+ * server on the shipped config and checks the answer the recording says the client must
+ * get, read the way that client reads it.
  */
 import type { Server } from 'node:http';
 import { shippedApp } from './support/app';
 import { expectValidMailProfile, poxError, poxProtocols, readAsThunderbird, thunderbirdAcceptsContentType } from './support/client-rules';
 import { parsePlist } from './support/formats';
-import { fixtureIndex, readRecordedRequest, replay, type FixtureEntry, type ReplayResponse } from './support/client-requests';
+import {
+  contentLengthMismatch,
+  readRecordedRequest,
+  readRecording,
+  recordingNames,
+  replay,
+  type ExpectedAnswer,
+  type Recording,
+  type ReplayResponse,
+} from './support/client-requests';
 
-const { address, fixtures } = fixtureIndex();
+/** Adding or removing a recording changes this number, so a lost file cannot go unnoticed. */
+const RECORDING_COUNT = 48;
 
-type Check = (response: ReplayResponse, fixture: FixtureEntry) => void;
+const recordings = recordingNames().map((name) => [name, readRecording(name)] as const);
 
-function expectMozillaDocument(response: ReplayResponse, fixture: FixtureEntry): void {
-  expect(response.status).toBe(200);
-  expect(response.headers['content-type']).toBe('text/xml; charset=utf-8');
+type AnswerOf<Format extends ExpectedAnswer['format']> = Extract<ExpectedAnswer, { format: Format }>;
+
+// Local parts that some recording puts into its query: a template answer must echo neither.
+const QUERY_LOCAL_PARTS = /fred|EVOLUTIONUSER/;
+
+function expectMozillaDocument(response: ReplayResponse, expected: AnswerOf<'mozilla-autoconfig'>): void {
   expect(thunderbirdAcceptsContentType(response.headers['content-type'])).toBe(true);
   const config = readAsThunderbird(response.body);
   expect(config.id).toBe('example.com');
@@ -30,76 +43,67 @@ function expectMozillaDocument(response: ReplayResponse, fixture: FixtureEntry):
     'smtp.example.com:587 STARTTLS',
   ]);
   // The address only selects the domain: placeholders stay, nothing from the query is echoed.
-  for (const server of [...config.incoming, ...config.outgoing]) expect(server.username).toBe('%EMAILADDRESS%');
-  expect(response.body).not.toMatch(/fred|EVOLUTIONUSER/);
-  expect(fixture.expect.contentType.startsWith(response.headers['content-type'] ?? '-')).toBe(true);
+  for (const server of [...config.incoming, ...config.outgoing]) expect(server.username).toBe(expected.username);
+  expect(response.body).not.toMatch(QUERY_LOCAL_PARTS);
 }
 
-function expectPoxSettings(withLoginName: boolean): Check {
-  return (response) => {
-    expect(response.status).toBe(200);
-    expect(response.headers['content-type']).toBe('text/xml; charset=utf-8');
-    const protocols = poxProtocols(response.body);
-    expect(protocols.map((p) => `${p.Type} ${p.Server}:${p.Port} ${p.Encryption}`)).toEqual([
-      'IMAP imap.example.com:993 SSL',
-      'POP3 pop.example.com:995 SSL',
-      'SMTP smtp.example.com:465 SSL',
-      'SMTP smtp.example.com:587 TLS',
-    ]);
-    for (const protocol of protocols) {
-      expect(protocol.LoginName).toBe(withLoginName ? address : undefined);
-      expect(protocol.SPA).toBe('off');
-    }
-  };
+function expectPoxSettings(response: ReplayResponse, expected: AnswerOf<'pox-settings'>): void {
+  const protocols = poxProtocols(response.body);
+  expect(protocols.map((p) => `${p.Type} ${p.Server}:${p.Port} ${p.Encryption}`)).toEqual([
+    'IMAP imap.example.com:993 SSL',
+    'POP3 pop.example.com:995 SSL',
+    'SMTP smtp.example.com:465 SSL',
+    'SMTP smtp.example.com:587 TLS',
+  ]);
+  for (const protocol of protocols) {
+    expect(protocol.LoginName).toBe(expected.loginName ?? undefined);
+    expect(protocol.SPA).toBe('off');
+  }
 }
 
-const expectRedirectToHttps: Check = (response) => {
-  expect(response.status).toBe(302);
-  expect(response.headers.location).toBe('https://autodiscover.example.com/autodiscover/autodiscover.xml');
-};
+function expectRedirect(response: ReplayResponse, expected: AnswerOf<'redirect'>): void {
+  expect(response.headers.location).toBe(expected.location);
+}
 
-const expectMobilesyncError: Check = (response) => {
-  expect(response.status).toBe(200);
-  expect(response.headers['content-type']).toBe('text/xml; charset=utf-8');
-  expect(poxError(response.body)).toMatchObject({
-    code: '601',
-    namespace: 'http://schemas.microsoft.com/exchange/autodiscover/mobilesync/responseschema/2006',
-  });
+function expectPoxError(response: ReplayResponse, expected: AnswerOf<'pox-error'>): void {
+  expect(poxError(response.body)).toMatchObject({ code: expected.errorCode, namespace: expected.responseSchema });
   expect(response.body).not.toMatch(/MobileSync|Microsoft-Server-ActiveSync/);
-};
+}
 
-const expectV2Pointer: Check = (response, fixture) => {
-  expect(response.status).toBe(200);
-  expect(response.headers['content-type']).toMatch(/^application\/json/);
-  expect(JSON.parse(response.body)).toEqual(JSON.parse(fixture.expect.format));
-};
+function expectV2Url(response: ReplayResponse, expected: AnswerOf<'autodiscover-v2-url'>): void {
+  expect(JSON.parse(response.body)).toEqual(expected.json);
+}
 
-const expectV2ProtocolNotSupported: Check = (response) => {
-  expect(response.status).toBe(200);
-  expect(response.headers['content-type']).toMatch(/^application\/json/);
-  expect(JSON.parse(response.body)).toMatchObject({ ErrorCode: 'ProtocolNotSupported', ErrorMessage: expect.any(String) });
-};
+function expectV2Error(response: ReplayResponse, expected: AnswerOf<'autodiscover-v2-error'>): void {
+  expect(JSON.parse(response.body)).toMatchObject({ ErrorCode: expected.errorCode, ErrorMessage: expect.any(String) });
+}
 
-const expectAppleProfile: Check = (response) => {
-  expect(response.status).toBe(200);
-  expect(response.headers['content-type']).toBe('application/x-apple-aspen-config');
-  expect(response.headers['content-disposition']).toBe('attachment; filename="example.com.mobileconfig"');
+function expectAppleProfile(response: ReplayResponse, expected: AnswerOf<'apple-profile'>): void {
+  expect(response.headers['content-disposition']).toBe(expected.contentDisposition);
   const mail = expectValidMailProfile(parsePlist(response.body));
-  expect(mail).toMatchObject({ EmailAddress: address, IncomingMailServerHostName: 'imap.example.com', IncomingMailServerUsername: address });
-};
+  expect(mail).toMatchObject(expected.mailPayload);
+}
 
-/** The checker for each answer the fixtures name, chosen by the wording of `expect.format`. */
-function checkFor(fixture: FixtureEntry): Check | undefined {
-  const format = fixture.expect.format;
-  if (format.startsWith('Mozilla autoconfig 1.1')) return expectMozillaDocument;
-  if (format.startsWith('POX outlook 2006a response (Account/Protocol')) return expectPoxSettings(true);
-  if (format.startsWith("POX outlook 2006a response for the Host's domain")) return expectPoxSettings(false);
-  if (format.startsWith('Location: https://')) return expectRedirectToHttps;
-  if (format.startsWith('POX Error 601')) return expectMobilesyncError;
-  if (format.startsWith('{"Protocol":"AutodiscoverV1"')) return expectV2Pointer;
-  if (format.startsWith('{"ErrorCode":"ProtocolNotSupported"')) return expectV2ProtocolNotSupported;
-  if (format.startsWith('Apple configuration profile')) return expectAppleProfile;
-  return undefined;
+/** Status and Content-Type as recorded, then the body read the way the client reads it. */
+function expectAnswer(response: ReplayResponse, expected: ExpectedAnswer): void {
+  expect(response.status).toBe(expected.status);
+  if ('contentType' in expected) expect(response.headers['content-type']).toBe(expected.contentType);
+  switch (expected.format) {
+    case 'mozilla-autoconfig':
+      return expectMozillaDocument(response, expected);
+    case 'pox-settings':
+      return expectPoxSettings(response, expected);
+    case 'pox-error':
+      return expectPoxError(response, expected);
+    case 'redirect':
+      return expectRedirect(response, expected);
+    case 'autodiscover-v2-url':
+      return expectV2Url(response, expected);
+    case 'autodiscover-v2-error':
+      return expectV2Error(response, expected);
+    case 'apple-profile':
+      return expectAppleProfile(response, expected);
+  }
 }
 
 let server: Server;
@@ -109,15 +113,35 @@ beforeAll(async () => {
   server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
 });
-afterAll(() => new Promise((resolve) => server.close(resolve)));
+afterAll(
+  () =>
+    new Promise((resolve) => {
+      server.close(resolve);
+      // A replay that failed half-way must not keep the suite open.
+      server.closeAllConnections();
+    }),
+);
 
-const covered = fixtures.filter((fixture) => checkFor(fixture));
-
-test.each(covered.map((fixture) => [fixture.file, fixture] as const))('%s', async (_file, fixture) => {
-  const response = await replay(server, readRecordedRequest(fixture.file), fixture.scheme);
-  checkFor(fixture)?.(response, fixture);
+test.each(recordings)('%s', async (name, recording: Recording) => {
+  const response = await replay(server, readRecordedRequest(name), recording.scheme);
+  expectAnswer(response, recording.expect);
 });
 
-test('every recorded request has a checker', () => {
-  expect(fixtures.filter((fixture) => !checkFor(fixture)).map((fixture) => fixture.file)).toEqual([]);
+describe('the recordings themselves', () => {
+  test(`the folder holds ${RECORDING_COUNT} recordings`, () => {
+    expect(recordings).toHaveLength(RECORDING_COUNT);
+  });
+
+  test('every declared Content-Length counts the body bytes, and every body is declared', () => {
+    const mismatches = recordings.flatMap(([name]) => {
+      const mismatch = contentLengthMismatch(readRecordedRequest(name));
+      return mismatch ? [`${name}: ${mismatch}`] : [];
+    });
+    expect(mismatches).toEqual([]);
+  });
+
+  test('every request names its Host, as every HTTP/1.1 client must', () => {
+    const withoutHost = recordings.filter(([, { request }]) => request.headers.filter(([header]) => header.toLowerCase() === 'host').length !== 1);
+    expect(withoutHost.map(([name]) => name)).toEqual([]);
+  });
 });
