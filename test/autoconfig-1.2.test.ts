@@ -124,7 +124,7 @@ describe('autoconfig 1.2 in the Mozilla document', () => {
   });
 
   test('Outlook autodiscover serves only the host-and-port servers', async () => {
-    const fixture = readRecordedRequest('thunderbird--autodiscover-pox--https-root-domain.http');
+    const fixture = readRecordedRequest('thunderbird--autodiscover-pox--https-root-domain');
     const res = await request(appWithProviders([WITH_1_2]))
       .post('/autodiscover/autodiscover.xml')
       .set(Object.fromEntries(fixture.headers))

@@ -85,13 +85,9 @@ export function recordingNames(): string[] {
     .sort();
 }
 
-/**
- * Reads and validates one recording; throws naming the file and the broken field. `name` may
- * end in `.json`, or in the `.http` of the wire-form recordings this format replaced, so
- * tests written against those names keep finding theirs.
- */
+/** Reads and validates one recording; throws naming the file and the broken field. */
 export function readRecording(name: string): Recording {
-  const file = path.join(CLIENT_REQUESTS_DIR, `${name.replace(/\.(?:json|http)$/, '')}${RECORDING_EXTENSION}`);
+  const file = path.join(CLIENT_REQUESTS_DIR, `${name.replace(/\.json$/, '')}${RECORDING_EXTENSION}`);
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));
