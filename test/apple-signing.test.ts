@@ -1,9 +1,10 @@
 /**
- * Signed profiles, checked the way an admin would: a throw-away CA made with openssl
- * (root → intermediate → signer), and `openssl cms -verify` trusting only the root, so a
- * signature verifies only when the chain travels inside the profile.
+ * Signed profiles, checked the way a device would: a throw-away CA made in the test (root →
+ * intermediate → signer, see ./support/test-pki), and a CMS verifier independent of the
+ * signing code (./support/cms-verify) trusting only the root, so a signature verifies only
+ * when the chain travels inside the profile.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,31 +15,27 @@ import { loadSigningIdentity, type SigningIdentity } from '../src/config/signing
 import { defaultSettings } from '../src/config/settings';
 import { createApp } from '../src/http/app';
 import { startServer } from '../src/server';
+import { verifySignedProfile } from './support/cms-verify';
 import { eventually } from './support/eventually';
 import { download, parsePlist, SHIPPED_CONFIG } from './support/formats';
+import { encryptedKeyPem, issue, writeIdentity, type TestIdentity } from './support/test-pki';
 
 let dir: string;
+let root: TestIdentity;
+let signerRsa: TestIdentity;
 const file = (name: string) => path.join(dir, name);
-const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
 
-function issue(name: string, subject: string, keyArgs: string[], issuer: string, extensions: string): void {
-  openssl('req', '-new', '-newkey', ...keyArgs, '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject);
-  writeFileSync(file(`${name}.ext`), extensions);
-  const serial = `0x${execFileSync('openssl', ['rand', '-hex', '8']).toString().trim()}`;
-  openssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${issuer}.pem`, '-CAkey', `${issuer}.key`, '-set_serial', serial, '-days', '2', '-extfile', `${name}.ext`, '-out', `${name}.pem`);
-}
-
-const EC = ['ec', '-pkeyopt', 'ec_paramgen_curve:P-256'];
-const CA_EXTENSIONS = 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n';
-const SIGNER_EXTENSIONS = 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n';
-
-beforeAll(() => {
+beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'mail-autoconfig-signing-'));
-  openssl('req', '-x509', '-newkey', ...EC, '-nodes', '-keyout', 'root.key', '-out', 'root.pem', '-days', '2', '-subj', '/CN=Test Root CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
-  issue('intermediate', '/CN=Test Intermediate CA', EC, 'root', CA_EXTENSIONS);
-  issue('signer-rsa', '/CN=profiles.example.com', ['rsa:2048'], 'intermediate', SIGNER_EXTENSIONS);
-  issue('signer-ec', '/CN=profiles.example.net', EC, 'intermediate', SIGNER_EXTENSIONS);
-  writeFileSync(file('signer-ec-fullchain.pem'), readFileSync(file('signer-ec.pem'), 'utf8') + readFileSync(file('intermediate.pem'), 'utf8'));
+  root = await issue({ subject: 'CN=Test Root CA', kind: 'ec', ca: true });
+  const intermediate = await issue({ subject: 'CN=Test Intermediate CA', kind: 'ec', issuer: root, ca: true });
+  signerRsa = await issue({ subject: 'CN=profiles.example.com', kind: 'rsa', issuer: intermediate, ca: false });
+  const signerEc = await issue({ subject: 'CN=profiles.example.net', kind: 'ec', issuer: intermediate, ca: false });
+  writeIdentity(dir, 'root', root);
+  writeIdentity(dir, 'intermediate', intermediate);
+  writeIdentity(dir, 'signer-rsa', signerRsa);
+  writeIdentity(dir, 'signer-ec', signerEc);
+  writeFileSync(file('signer-ec-fullchain.pem'), signerEc.certificatePem + intermediate.certificatePem);
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -52,20 +49,9 @@ async function profiles(signing: SigningIdentity) {
   return { signed, unsigned: unsigned.body };
 }
 
-/** `openssl cms -verify` trusting only the test root; the embedded content, or the failure. */
-function verify(der: Buffer): { ok: boolean; content: Buffer; stderr: string } {
-  writeFileSync(file('signed.mobileconfig'), der);
-  rmSync(file('content.out'), { force: true });
-  const result = spawnSync(
-    'openssl',
-    ['cms', '-verify', '-binary', '-inform', 'DER', '-in', 'signed.mobileconfig', '-CAfile', 'root.pem', '-out', 'content.out'],
-    { cwd: dir, encoding: 'utf8' },
-  );
-  return {
-    ok: result.status === 0,
-    content: result.status === 0 ? readFileSync(file('content.out')) : Buffer.alloc(0),
-    stderr: result.stderr,
-  };
+/** The signed profile checked against the test root alone: the embedded content, or why it fails. */
+function verify(der: Buffer) {
+  return verifySignedProfile(der, new X509Certificate(readFileSync(file('root.pem'))));
 }
 
 test('RSA signer with a separate chain file: verifies against the root, embeds the profile byte for byte', async () => {
@@ -79,18 +65,26 @@ test('RSA signer with a separate chain file: verifies against the root, embeds t
   expect(signed.headers['content-disposition']).toBe('attachment; filename="example.com.mobileconfig"');
   expect(signed.body[0]).toBe(0x30); // a DER SEQUENCE, not XML
   const result = verify(signed.body);
-  expect(result.stderr).toMatch(/Verification successful/);
+  expect(result.problem).toBe('');
   expect(result.ok).toBe(true);
   expect(result.content.equals(unsigned)).toBe(true);
   expect(parsePlist(result.content).PayloadType).toBe('Configuration');
 
-  const structure = openssl('cms', '-cmsout', '-print', '-inform', 'DER', '-in', 'signed.mobileconfig').toString();
-  expect(structure).toMatch(/contentType: pkcs7-signedData/);
-  expect(structure).toMatch(/digestAlgorithms:\s*\n\s*algorithm: sha256/);
-  expect(structure).toMatch(/eContentType: pkcs7-data/);
-  const certificates = openssl('pkcs7', '-inform', 'DER', '-in', 'signed.mobileconfig', '-print_certs', '-noout').toString();
-  expect(certificates).toMatch(/subject=CN ?= ?profiles\.example\.com/);
-  expect(certificates).toMatch(/subject=CN ?= ?Test Intermediate CA/);
+  expect(result.contentType).toBe('1.2.840.113549.1.7.2'); // signedData
+  expect(result.digestAlgorithms).toEqual(['2.16.840.1.101.3.4.2.1']); // SHA-256
+  expect(result.encapsulatedContentType).toBe('1.2.840.113549.1.7.1'); // data
+  expect(result.certificates.map((certificate) => certificate.subject)).toEqual(['CN=profiles.example.com', 'CN=Test Intermediate CA']);
+  expect(result.signer?.fingerprint256).toBe(new X509Certificate(signerRsa.certificatePem).fingerprint256);
+  expect(result.path.map((certificate) => certificate.subject)).toEqual(['CN=profiles.example.com', 'CN=Test Intermediate CA', 'CN=Test Root CA']);
+});
+
+test('checked after the certificates expired, the same profile fails verification', async () => {
+  const signing = await loadSigningIdentity({ signingCert: file('signer-ec-fullchain.pem'), signingKey: file('signer-ec.key') });
+  const { signed } = await profiles(signing!);
+  const inThreeDays = new Date(Date.now() + 3 * 24 * 60 * 60 * 1000);
+  const result = verifySignedProfile(signed.body, new X509Certificate(root.certificatePem), inThreeDays);
+  expect(result.ok).toBe(false);
+  expect(result.problem).toBe('certificate CN=profiles.example.net is not valid now');
 });
 
 test('a profile changed after signing fails verification', async () => {
@@ -102,7 +96,23 @@ test('a profile changed after signing fails verification', async () => {
   tampered.write('evil', at);
   const result = verify(tampered);
   expect(result.ok).toBe(false);
-  expect(result.stderr).toMatch(/digest failure|content verify error/i);
+  expect(result.problem).toBe('message digest does not match the content');
+});
+
+test('signed attributes changed after signing fail verification: the signature covers them', async () => {
+  const signing = await loadSigningIdentity({ signingCert: file('signer-rsa.pem'), signingKey: file('signer-rsa.key'), signingChain: file('intermediate.pem') });
+  const { signed } = await profiles(signing!);
+  expect(verify(signed.body).ok).toBe(true);
+  // The signingTime attribute: its OID, the SET and UTCTime headers, then YYMMDDhhmmssZ; the seconds' last digit changes.
+  const signingTimeOid = Buffer.from('06092a864886f70d010905', 'hex');
+  const at = signed.body.indexOf(signingTimeOid);
+  expect(at).toBeGreaterThan(0);
+  const secondsDigit = at + signingTimeOid.length + 2 + 2 + 11;
+  const tampered = Buffer.from(signed.body);
+  tampered[secondsDigit] = tampered[secondsDigit] === 0x30 ? 0x31 : 0x30;
+  const result = verify(tampered);
+  expect(result.ok).toBe(false);
+  expect(result.problem).toBe('signature does not verify');
 });
 
 test('ECDSA signer whose certificate file carries the chain (fullchain.pem)', async () => {
@@ -119,7 +129,7 @@ test('without the intermediate the same check fails: the chain is what makes it 
   const { signed } = await profiles(signing!);
   const result = verify(signed.body);
   expect(result.ok).toBe(false);
-  expect(result.stderr).toMatch(/unable to get local issuer certificate/);
+  expect(result.problem).toBe('unable to get the issuer certificate of CN=profiles.example.net');
 });
 
 describe('start-up stops on bad signing material, naming the file', () => {
@@ -145,7 +155,7 @@ describe('start-up stops on bad signing material, naming the file', () => {
   });
 
   test('an encrypted key', async () => {
-    openssl('pkey', '-in', 'signer-rsa.key', '-aes256', '-passout', 'pass:secret', '-out', 'encrypted.key');
+    writeFileSync(file('encrypted.key'), encryptedKeyPem(signerRsa, 'secret'));
     await expect(loadConfiguration(SHIPPED_CONFIG, env({ MAIL_AUTOCONFIG_SIGNING_KEY: file('encrypted.key') }))).rejects.toThrow(
       /encrypted\.key: not an unencrypted PEM private key/,
     );
@@ -170,14 +180,6 @@ describe('start-up stops on bad signing material, naming the file', () => {
 });
 
 describe('a reload re-reads the signing material', () => {
-  /** The subject of the certificate that signed a profile, as openssl reads it from the CMS. */
-  function signerSubject(der: Buffer): string {
-    writeFileSync(file('reloaded.mobileconfig'), der);
-    const printed = openssl('cms', '-cmsout', '-print', '-inform', 'DER', '-in', 'reloaded.mobileconfig').toString();
-    // The first certificate in the SignedData is the signer (the chain follows it).
-    return /subject: (.+)/.exec(printed)?.[1]?.trim() ?? '';
-  }
-
   /**
    * Starts the server on `configDir` with the shipped providers and these settings; its log
    * lines, and the subject of the certificate that signs the profile it serves now.
@@ -191,8 +193,9 @@ describe('a reload re-reads the signing material', () => {
     const running = await startServer(configuration.settings, configuration, logger);
     const profileSigner = async () => {
       const { body } = await download(running.server, '/email.mobileconfig?email=fred%40example.com').expect(200);
-      expect(verify(body).ok).toBe(true);
-      return signerSubject(body);
+      const result = verify(body);
+      expect(result.problem).toBe('');
+      return result.signer!.subject;
     };
     return { running, lines, profileSigner };
   }
@@ -284,13 +287,16 @@ describe('a reload re-reads the signing material', () => {
     renew('signer-rsa', 1);
     const { running, lines, profileSigner } = await serveSignedProfiles(
       path.join(base, 'config'),
-      // The chain's directory is watched too, and each check of a profile writes files there: those are not reloaded for.
+      // The chain's directory is watched too; other files written there are not reloaded for.
       `signingCert: ${cert}\nsigningKey: ${key}\nsigningChain: ${file('intermediate.pem')}\nwatchConfig: true\nreloadDebounceMs: 100\nrateLimitRequests: 0\n`,
     );
     try {
       expect(await profileSigner()).toMatch(/CN ?= ?profiles\.example\.com/);
       renew('signer-ec', 2);
-      await eventually(async () => /CN ?= ?profiles\.example\.net/.test(await profileSigner()));
+      await eventually(async () => {
+        writeFileSync(file('unrelated.txt'), `checked at ${Date.now()}\n`);
+        return /CN ?= ?profiles\.example\.net/.test(await profileSigner());
+      });
       const reloads = lines.filter((line) => line.includes('configuration reload'));
       expect(reloads.length).toBeLessThanOrEqual(2);
       expect(reloads.at(-1)).toContain('profiles.example.net');

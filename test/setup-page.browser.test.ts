@@ -1,6 +1,7 @@
 /**
- * The setup page end to end in a real browser: Debian's chromium driven by playwright-core
- * against the real app on a real socket. A person types an address, submits, and reads
+ * The setup page end to end in a real browser: Chromium (the system's, else the one the
+ * @sparticuz/chromium devDependency ships) driven by playwright-core against the real app
+ * on a real socket. A person types an address, submits, and reads
  * the tables; the page must raise no console error and no CSP violation, and must fit a
  * phone's width. Screenshots go to artifacts/screenshots/ (git-ignored). When chromium
  * cannot start, every test here fails with the reason: this test is never skipped.
@@ -9,8 +10,9 @@ import { mkdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { REPO_ROOT, shippedApp } from './support/app';
+import { launchChromium } from './support/browser';
 import { HOTMAIL_POP3_ROW, LEAVE_COPY_NOTE } from './support/setup-page-expectations';
 
 // The callbacks given to page.evaluate run in the browser. The project compiles without the
@@ -23,15 +25,6 @@ declare const document: {
 };
 declare function getComputedStyle(element: unknown): { display: string; borderCollapse: string };
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const SCREENSHOTS = path.join(REPO_ROOT, 'artifacts', 'screenshots');
 const PHONE = { width: 390, height: 844 };
 
@@ -47,14 +40,9 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   await mkdir(SCREENSHOTS, { recursive: true });
-  try {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS });
-  } catch (error) {
-    throw new Error(
-      `Chromium could not start from ${CHROMIUM} (Debian: apt-get install -y chromium; .ci/run does this): ${(error as Error).message}`,
-    );
-  }
-});
+  ({ browser } = await launchChromium());
+  // Generous: the first run on a machine unpacks the packaged Chromium (about 200 MB) first.
+}, 180_000);
 
 afterAll(async () => {
   await browser?.close();
