@@ -1,8 +1,12 @@
 /**
  * Process entry of `npm start`: `node dist/main.js [--config DIR]` is the serve command
- * (see src/cli/serve.ts), with the same options, checks and exit codes as
- * `mail-autoconfig serve`.
+ * (src/cli/serve.ts), with the same options, checks and exit codes as
+ * `mail-autoconfig serve`, without loading the admin commands.
  */
-import { runProcess } from './cli/index';
+import { runProcess } from './cli/process';
+import { serveCommand } from './cli/serve';
 
-if (require.main === module) void runProcess(['serve', ...process.argv.slice(2)]);
+if (require.main === module) {
+  const argv = process.argv.slice(2);
+  void runProcess((io) => serveCommand(argv, io));
+}

@@ -8,8 +8,9 @@
 import { CHECK_USAGE, checkCommand } from './check';
 import { EXPORT_USAGE, IMPORT_USAGE, exportCommand, importCommand } from './convert';
 import { DNS_USAGE, dnsCommand } from './dns';
-import { EXIT, processIo, usageError, type CliIo } from './io';
+import { EXIT, usageError, type CliIo } from './io';
 import { PROBE_USAGE, probeCommand } from './probe';
+import { runProcess } from './process';
 import { SERVE_USAGE, serveCommand } from './serve';
 import { versionCommand } from './version';
 
@@ -67,23 +68,7 @@ function help(topics: readonly string[], io: CliIo): number {
   return EXIT.ok;
 }
 
-/** The process entry of the `mail-autoconfig` binary and of `npm start` (src/main.ts). */
-export async function runProcess(argv: readonly string[]): Promise<void> {
-  let code: number;
-  try {
-    code = await runCommand(argv, processIo);
-  } catch (error) {
-    process.stderr.write(`mail-autoconfig: ${(error as Error).stack ?? String(error)}\n`);
-    code = EXIT.failure;
-  }
-  if (code === EXIT.ok) {
-    // A finished admin command ends by itself; a started server keeps the process alive.
-    process.exitCode = code;
-    return;
-  }
-  // A server that failed half-way through starting may hold file watchers or a listener
-  // open, so a failure ends the process here, once what was written has been flushed.
-  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+if (require.main === module) {
+  const argv = process.argv.slice(2);
+  void runProcess((io) => runCommand(argv, io));
 }
-
-if (require.main === module) void runProcess(process.argv.slice(2));

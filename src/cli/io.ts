@@ -87,13 +87,14 @@ function describeParseError(error: NodeJS.ErrnoException, optionNames: readonly 
   return error.message.split('\n')[0] ?? String(error);
 }
 
-/** The option a typo most likely meant: at most two edits away from what was typed. */
+/** The option a typo most likely meant: one edit per three letters of the option away, two at most. */
 function closestOption(typed: string, optionNames: readonly string[]): string | undefined {
   const name = typed.replace(/^-+/, '').split('=')[0] ?? '';
   let best: { name: string; distance: number } | undefined;
   for (const candidate of optionNames) {
     const distance = editDistance(name, candidate);
-    if (distance <= 2 && (best === undefined || distance < best.distance)) best = { name: candidate, distance };
+    const allowed = Math.min(2, Math.floor(candidate.length / 3));
+    if (distance <= allowed && (best === undefined || distance < best.distance)) best = { name: candidate, distance };
   }
   return best?.name;
 }
