@@ -12,17 +12,21 @@ COPY src ./src
 RUN npm run build
 
 FROM node:${NODE_VERSION}-bookworm-slim
+# MAIL_AUTOCONFIG_ALLOW_EXAMPLES=false: the server refuses to start on the example
+# providers shipped in the repository's config/ (marked "# mail-autoconfig: shipped
+# example"), should a copy of them be mounted; set it to true only to try them out.
 ENV NODE_ENV=production \
     MAIL_AUTOCONFIG_CONFIG=/etc/mail-autoconfig \
+    MAIL_AUTOCONFIG_ALLOW_EXAMPLES=false \
     HOST=0.0.0.0 \
     PORT=8080
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev && npm cache clean --force
 COPY --from=build /app/dist ./dist
-# The shipped example configuration, so the image starts as is; mount your own over it
-# (providers/*.yaml and an optional settings.yaml), read-only.
-COPY config /etc/mail-autoconfig
+# The image carries no configuration (the example providers stay out: .dockerignore).
+# Mount yours here, read-only: providers/*.yaml (or .yml, .json, ISPDB .xml) and an
+# optional settings.yaml. Without it the server exits 1 naming the missing directory.
 VOLUME ["/etc/mail-autoconfig"]
 # The node image's unprivileged user, by number so Kubernetes' runAsNonRoot can verify it.
 USER 1000:1000

@@ -76,7 +76,10 @@ export async function startServer(settings: Settings, initial: LoadedConfig, log
     server.once('error', reject);
     server.listen(settings.port, settings.host, () => resolve());
   });
-  logger.info({ address: server.address(), providers: initial.registry.providers.length, domains: initial.registry.domainCount }, 'listening');
+  logger.info(
+    { address: server.address(), configDir: settings.configDir, providers: initial.registry.providers.length, domains: initial.registry.domainCount },
+    'listening',
+  );
   let metricsServer: Server | undefined;
   if (settings.metricsEnabled && settings.metricsPort !== undefined) {
     metricsServer = createServer(timeouts, createMetricsApp(metrics));

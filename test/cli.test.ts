@@ -40,7 +40,17 @@ describe('every command', () => {
     for (const command of ['serve', 'check', 'dns', 'probe']) expect(stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
   });
 
-  test.each([['frobnicate'], ['check', '--no-such-option'], ['dns'], ['dns', 'example.net', 'extra']])('%s … is a usage error (exit 2)', async (...argv) => {
+  test.each([
+    ['frobnicate'],
+    ['check', '--no-such-option'],
+    ['check', 'extra'],
+    ['serve', '--confg', 'x'],
+    ['serve', 'extra'],
+    ['--version', 'extra'],
+    ['help', 'frobnicate'],
+    ['dns'],
+    ['dns', 'example.net', 'extra'],
+  ])('%s … is a usage error (exit 2)', async (...argv) => {
     const { code, stderr } = await run(argv);
     expect(code).toBe(2);
     expect(stderr).toContain('usage: mail-autoconfig');

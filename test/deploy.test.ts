@@ -11,6 +11,7 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import { parseProviderFile } from '../src/config/load-providers';
 import { loadSettings } from '../src/config/settings';
+import { examplesPolicy, isExampleProvider } from '../src/cli/examples';
 import { REPO_ROOT, SHIPPED_CONFIG } from './support/app';
 
 const K8S_DIR = path.join(REPO_ROOT, 'deploy', 'kubernetes');
@@ -234,6 +235,14 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     expect(providers.data['example.yaml']).toBe(read('config', 'providers', 'example.yaml'));
   });
 
+  test('applied unchanged, the template ConfigMap is refused: its example is marked, and the pod refuses examples', () => {
+    const providers = only(configMap, 'ConfigMap');
+    expect(isExampleProvider(providers.data['example.yaml']!)).toBe(true);
+    // The Deployment says so itself, whatever image it runs, and agrees with the image.
+    expect(examplesPolicy(env)).toBe('refuse');
+    expect(examplesPolicy(dockerEnv(dockerfileStages().at(-1)!))).toBe('refuse');
+  });
+
   test('the optional signing Secret, once uncommented, mounts where the signing settings point', async () => {
     expect(theContainer.env.some(({ name }) => name.startsWith('MAIL_AUTOCONFIG_SIGNING'))).toBe(false);
     // What an admin does: uncomment the lines of the block (comments that are YAML).
@@ -316,6 +325,13 @@ describe('Dockerfile', () => {
     expect(entrypoint).toEqual(['node', packageJson.bin['mail-autoconfig']]);
   });
 
+  test('carries no example providers and refuses any mounted in', () => {
+    const copied = stages.flat().filter((line) => line.startsWith('COPY ') && !line.includes('--from='));
+    for (const line of copied) expect(line.split(/\s+/)).not.toContain('config');
+    expect(read('.dockerignore').split('\n')).toContain('config');
+    expect(examplesPolicy(dockerEnv(finalStage))).toBe('refuse');
+  });
+
   test('everything it copies exists and is not excluded by .dockerignore', () => {
     const ignored = read('.dockerignore')
       .split('\n')
@@ -340,7 +356,11 @@ describe('docker-compose.yml and the Caddyfile', () => {
 
   test('the server is reachable only through Caddy, with its config read-only at /etc/mail-autoconfig', async () => {
     expect(server.ports).toBeUndefined();
-    expect(server.volumes).toContain('./config:/etc/mail-autoconfig:ro');
+    // The admin's own directory, not the repository's config/ with the shipped examples.
+    const configMount = (server.volumes as string[]).find((volume) => volume.endsWith(':/etc/mail-autoconfig:ro'))!;
+    expect(configMount).toBeDefined();
+    expect(path.resolve(REPO_ROOT, configMount.split(':')[0]!)).not.toBe(SHIPPED_CONFIG);
+    expect(read('docker-compose.yml')).toContain(`${configMount.split(':')[0]}/providers/`);
     expect(server.read_only).toBe(true);
     const settings = await loadSettings(SHIPPED_CONFIG, server.environment);
     expect(settings.trustProxy).not.toBe(false);

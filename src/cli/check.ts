@@ -5,7 +5,7 @@
  */
 import { formatProblem } from '../config/errors';
 import { providerWarnings } from '../config/warnings';
-import { EXIT, loadConfigurationFor, parseCommandArgs, usageError, type CliIo } from './io';
+import { EXIT, loadConfigurationFor, parseCommandArgs, type CliIo } from './io';
 
 export const CHECK_USAGE = `usage: mail-autoconfig check [--config DIR] [--strict]
 
@@ -21,12 +21,12 @@ Exit status: 0 valid, 1 invalid (or warnings with --strict), 2 wrong usage.
 `;
 
 export async function checkCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const parsed = parseCommandArgs(args, { strict: { type: 'boolean' } }, CHECK_USAGE, io);
+  const parsed = parseCommandArgs(args, { usage: CHECK_USAGE, options: { strict: { type: 'boolean' } } }, io);
   if (typeof parsed === 'number') return parsed;
-  if (parsed.positionals.length > 0) return usageError(`unexpected argument ${JSON.stringify(parsed.positionals[0])}`, CHECK_USAGE, io);
 
-  const registry = await loadConfigurationFor(parsed.configDir, io);
-  if (typeof registry === 'number') return registry;
+  const configuration = await loadConfigurationFor(parsed.configDir, io);
+  if (typeof configuration === 'number') return configuration;
+  const { registry } = configuration;
   let warningCount = 0;
   for (const provider of registry.providers) {
     io.stdout(`${provider.file}: ${provider.definition.id} (${provider.definition.domains.join(', ')})\n`);

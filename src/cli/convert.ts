@@ -42,7 +42,7 @@ async function convert(
   read: (file: string, text: string) => LoadedProvider | { problems: ConfigProblem[] },
   render: (definition: ProviderDefinition, file: string) => string,
 ): Promise<number> {
-  const parsed = parseCommandArgs(args, {}, usage, io);
+  const parsed = parseCommandArgs(args, { usage, positionals: true }, io);
   if (typeof parsed === 'number') return parsed;
   const [file, ...extra] = parsed.positionals;
   if (file === undefined || extra.length > 0) return usageError('expects exactly one FILE', usage, io);

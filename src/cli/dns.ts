@@ -25,7 +25,11 @@ Example: mail-autoconfig dns example.net --target autoconfig.hoster.example
 `;
 
 export async function dnsCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const parsed = parseCommandArgs(args, { target: { type: 'string' }, ttl: { type: 'string' }, json: { type: 'boolean' } }, DNS_USAGE, io);
+  const parsed = parseCommandArgs(
+    args,
+    { usage: DNS_USAGE, options: { target: { type: 'string' }, ttl: { type: 'string' }, json: { type: 'boolean' } }, positionals: true },
+    io,
+  );
   if (typeof parsed === 'number') return parsed;
   const [domainArgument, ...extra] = parsed.positionals;
   if (domainArgument === undefined) return usageError('which domain? (mail-autoconfig dns <domain>)', DNS_USAGE, io);

@@ -1,28 +1,21 @@
 #!/usr/bin/env node
 /**
- * `mail-autoconfig <command>`: `serve` (the default) runs the server; the admin commands
- * (`check`, `dns`, `probe`, `import`, `export`) each live in their own module and are
- * listed here once.
+ * `mail-autoconfig [command] [options]`: `serve` (the default) runs the server; the admin
+ * commands (`check`, `dns`, `probe`, `import`, `export`) each live in their own module and
+ * are listed here once. Anything it does not understand is refused with the usage and
+ * exit 2, so a typo never starts a server on a default it did not mean.
  */
-import { serve } from '../main';
 import { CHECK_USAGE, checkCommand } from './check';
 import { EXPORT_USAGE, IMPORT_USAGE, exportCommand, importCommand } from './convert';
 import { DNS_USAGE, dnsCommand } from './dns';
-import { EXIT, processIo, type CliIo } from './io';
+import { EXIT, usageError, type CliIo } from './io';
 import { PROBE_USAGE, probeCommand } from './probe';
+import { runProcess } from './process';
+import { SERVE_USAGE, serveCommand } from './serve';
+import { versionCommand } from './version';
 
-const SERVE_USAGE = `usage: mail-autoconfig serve [--config DIR]
-
-Runs the server. Settings come from DIR/settings.yaml, then the environment (PORT, HOST,
-TRUST_PROXY, METRICS_ENABLED, METRICS_PORT, LOG_EMAIL_ADDRESSES, LOG_LEVEL,
-MAIL_AUTOCONFIG_BODY_LIMIT). SIGHUP reloads the configuration; SIGTERM stops gracefully.
-
-  --config DIR   configuration directory (default: $MAIL_AUTOCONFIG_CONFIG or ./config)
-  -h, --help     show this help
-`;
-
-const COMMANDS: Record<string, { summary: string; usage: string; run?: (args: readonly string[], io: CliIo) => Promise<number> }> = {
-  serve: { summary: 'run the server (the default command)', usage: SERVE_USAGE },
+const COMMANDS: Record<string, { summary: string; usage: string; run: (args: readonly string[], io: CliIo) => Promise<number> }> = {
+  serve: { summary: 'run the server (the default command)', usage: SERVE_USAGE, run: serveCommand },
   check: { summary: 'validate the configuration, print what it hosts and warnings', usage: CHECK_USAGE, run: checkCommand },
   dns: { summary: 'print the DNS records to publish for a hosted domain', usage: DNS_USAGE, run: dnsCommand },
   probe: { summary: "connect to a domain's mail servers and report TLS, certificates, greetings", usage: PROBE_USAGE, run: probeCommand },
@@ -36,38 +29,46 @@ ${Object.entries(COMMANDS)
   .map(([name, command]) => `  ${name.padEnd(7)} ${command.summary}`)
   .join('\n')}
 
+Without a command, or with options only (mail-autoconfig --config DIR), it serves.
 Every command takes --config DIR and --help: mail-autoconfig <command> --help
+
+  -h, --help     show this help (also: mail-autoconfig help [command])
+  -V, --version  print the version
+
+Exit status: 0 success, 1 the command failed (invalid configuration, a failed probe, a
+port in use), 2 wrong usage (unknown command or option, missing argument).
 `;
 
-/** Runs an admin command and returns its exit status; `serve` is started by main() instead. */
+/**
+ * Runs the command line (without the node and script arguments) and returns its exit
+ * status. `serve` returns 0 once it listens and keeps the process running.
+ */
 export async function runCommand(argv: readonly string[], io: CliIo): Promise<number> {
-  const [name, ...args] = argv;
-  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+  const [first, ...rest] = argv;
+  if (first === '--version' || first === '-V') {
+    return rest.length === 0 ? versionCommand(io) : usageError(`${first} takes no arguments`, USAGE, io);
+  }
+  if (first === '--help' || first === '-h' || first === 'help') return help(rest, io);
+  // No command, or options only (`mail-autoconfig --config /etc/x`), means serve.
+  if (first === undefined || first.startsWith('-')) return serveCommand(argv, io);
+  const command = COMMANDS[first];
+  if (!command) return usageError(`unknown command ${JSON.stringify(first)}`, USAGE, io);
+  return command.run(rest, io);
+}
+
+/** `help` alone is the overview; `help <command>` is that command's usage. */
+function help(topics: readonly string[], io: CliIo): number {
+  if (topics.length === 0) {
     io.stdout(USAGE);
     return EXIT.ok;
   }
-  const command = COMMANDS[name];
-  if (!command) {
-    io.stderr(`mail-autoconfig: unknown command ${JSON.stringify(name)}\n\n${USAGE}`);
-    return EXIT.usage;
-  }
-  if (args.includes('--help') || args.includes('-h') || !command.run) {
-    io.stdout(command.usage);
-    return EXIT.ok;
-  }
-  return command.run(args, io);
-}
-
-async function main(argv: readonly string[]): Promise<void> {
-  // No command, or only options (`mail-autoconfig --config /etc/x`), means serve.
-  const [name, ...rest] = argv[0] === undefined || (argv[0].startsWith('-') && !['--help', '-h'].includes(argv[0])) ? ['serve', ...argv] : argv;
-  if (name === 'serve' && !rest.includes('--help') && !rest.includes('-h')) return serve(rest, process.env);
-  process.exitCode = await runCommand([name ?? 'help', ...rest], processIo);
+  const command = topics.length === 1 ? COMMANDS[topics[0]!] : undefined;
+  if (!command) return usageError(`no help for ${JSON.stringify(topics.join(' '))}`, USAGE, io);
+  io.stdout(command.usage);
+  return EXIT.ok;
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).catch((error: unknown) => {
-    process.stderr.write(`mail-autoconfig: ${(error as Error).stack ?? String(error)}\n`);
-    process.exit(1);
-  });
+  const argv = process.argv.slice(2);
+  void runProcess((io) => runCommand(argv, io));
 }

@@ -35,12 +35,15 @@ export async function probeCommand(args: readonly string[], io: CliIo): Promise<
   const parsed = parseCommandArgs(
     args,
     {
-      timeout: { type: 'string' },
-      ca: { type: 'string', multiple: true },
-      'connect-to': { type: 'string', multiple: true },
-      json: { type: 'boolean' },
+      usage: PROBE_USAGE,
+      options: {
+        timeout: { type: 'string' },
+        ca: { type: 'string', multiple: true },
+        'connect-to': { type: 'string', multiple: true },
+        json: { type: 'boolean' },
+      },
+      positionals: true,
     },
-    PROBE_USAGE,
     io,
   );
   if (typeof parsed === 'number') return parsed;

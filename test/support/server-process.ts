@@ -4,7 +4,7 @@
  * listening port from its log. For tests of signals, which only a real process receives.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -20,16 +20,28 @@ export interface ServerProcess {
 }
 
 export interface Build {
+  /** `npm start`'s entry. */
   readonly mainJs: string;
+  /** The `mail-autoconfig` binary. */
+  readonly cliJs: string;
   remove(): Promise<void>;
 }
 
-/** Compiles src/ with the project's build settings into a temporary directory. */
+/**
+ * Compiles src/ with the project's build settings into a temporary package: dist/ next to
+ * a copy of package.json, as in a checkout and in the image (the CLI reads its version there).
+ */
 export async function buildServer(): Promise<Build> {
-  const outDir = await mkdtemp(path.join(tmpdir(), 'mail-autoconfig-build-'));
+  const packageDir = await mkdtemp(path.join(tmpdir(), 'mail-autoconfig-build-'));
+  const outDir = path.join(packageDir, 'dist');
   const tsc = path.join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
   await promisify(execFile)(process.execPath, [tsc, '-p', path.join(REPO_ROOT, 'tsconfig.build.json'), '--outDir', outDir], { cwd: REPO_ROOT });
-  return { mainJs: path.join(outDir, 'main.js'), remove: () => rm(outDir, { recursive: true, force: true }) };
+  await copyFile(path.join(REPO_ROOT, 'package.json'), path.join(packageDir, 'package.json'));
+  return {
+    mainJs: path.join(outDir, 'main.js'),
+    cliJs: path.join(outDir, 'cli', 'index.js'),
+    remove: () => rm(packageDir, { recursive: true, force: true }),
+  };
 }
 
 /** The environment of a server process: loopback, a free port, and our node_modules. */
