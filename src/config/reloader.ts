@@ -19,9 +19,31 @@ export interface ReloadError {
   readonly problems: readonly ConfigProblem[];
 }
 
-/** What /healthz reports about reloading. */
+/** The state of reloading, for /healthz (which publishes only counts, see healthReport). */
 export interface ReloadStatus {
   readonly lastReloadError?: ReloadError;
+}
+
+/** What the public /healthz says. */
+export interface HealthReport {
+  /** `degraded` after a failed reload: the last good configuration is still served. */
+  readonly status: 'ok' | 'degraded';
+  readonly providers: number;
+  readonly domains: number;
+  /** How many problems the failed reload found; what they are is in the log. */
+  readonly reloadProblems?: number;
+}
+
+/**
+ * The public health answer: counts only. Problems quote paths, errno texts and what a
+ * file held (a provider linked to /etc/shadow put its lines there), so they go to the log.
+ */
+export function healthReport(registry: Registry, status: ReloadStatus = {}): HealthReport {
+  const { providers, domainCount: domains } = registry;
+  const failed = status.lastReloadError;
+  return failed
+    ? { status: 'degraded', providers: providers.length, domains, reloadProblems: failed.problems.length }
+    : { status: 'ok', providers: providers.length, domains };
 }
 
 export interface ConfigReloaderOptions {
