@@ -10,7 +10,7 @@ import { loadSigningIdentity, type SigningIdentity } from './signing';
 import { Registry, type RegistryOptions } from '../registry';
 
 export async function loadRegistry(configDir: string, options: RegistryOptions = {}, limits?: ConfigFileLimits): Promise<Registry> {
-  return new Registry(await loadProviders(configDir, limits), options);
+  return Registry.build(await loadProviders(configDir, limits), options);
 }
 
 /**
