@@ -3,6 +3,7 @@
  * read-only; documents that depend only on the provider are rendered here, at load, so
  * requests only look them up.
  */
+import { setImmediate as yieldToRequests } from 'node:timers/promises';
 import type { LoadedProvider } from './config/load-providers';
 import { setupPageDocumentation } from './formats/html';
 import { renderMozillaAutoconfig } from './formats/mozilla';
@@ -17,19 +18,40 @@ export interface RegistryOptions {
   readonly publicBaseUrl?: string;
 }
 
+function setupPageLinks(options: RegistryOptions) {
+  return options.publicBaseUrl === undefined ? [] : [setupPageDocumentation(options.publicBaseUrl)];
+}
+
 export class Registry {
   private readonly byDomain = new Map<string, HostedProvider>();
   readonly providers: readonly HostedProvider[];
 
-  constructor(loaded: readonly LoadedProvider[], options: RegistryOptions = {}) {
-    const setupPage = options.publicBaseUrl === undefined ? [] : [setupPageDocumentation(options.publicBaseUrl)];
-    this.providers = loaded.map((provider) => ({
+  /**
+   * `rendered` holds each provider's Mozilla document when they were rendered already
+   * (Registry.build); otherwise they are rendered here.
+   */
+  constructor(loaded: readonly LoadedProvider[], options: RegistryOptions = {}, rendered?: readonly string[]) {
+    this.providers = loaded.map((provider, index) => ({
       ...provider,
-      mozillaAutoconfigXml: renderMozillaAutoconfig(provider.definition, setupPage),
+      mozillaAutoconfigXml: rendered?.[index] ?? renderMozillaAutoconfig(provider.definition, setupPageLinks(options)),
     }));
     for (const provider of this.providers) {
       for (const domain of provider.definition.domains) this.byDomain.set(domain, provider);
     }
+  }
+
+  /**
+   * A registry as the constructor makes it, with waiting requests answered between one
+   * provider's document and the next: a reload of a hoster's providers renders documents
+   * listing hundreds of thousands of domains, which in one go held every request up.
+   */
+  static async build(loaded: readonly LoadedProvider[], options: RegistryOptions = {}): Promise<Registry> {
+    const rendered: string[] = [];
+    for (const provider of loaded) {
+      rendered.push(renderMozillaAutoconfig(provider.definition, setupPageLinks(options)));
+      await yieldToRequests();
+    }
+    return new Registry(loaded, options, rendered);
   }
 
   get domainCount(): number {

@@ -228,7 +228,9 @@ describe('a reload re-reads the signing material', () => {
       expect(await running.reload()).toBe(false);
       expect(await profile()).toMatch(/CN ?= ?profiles\.example\.net/);
       const health = (await download(running.server, '/healthz').expect(200)).body.toString('utf8');
-      expect(JSON.parse(health).lastReloadError.problems).toEqual([
+      expect(JSON.parse(health)).toEqual({ status: 'degraded', providers: expect.any(Number), domains: expect.any(Number), reloadProblems: 1 });
+      const failed = JSON.parse(lines.find((line) => line.includes('configuration reload failed'))!);
+      expect(failed.problems).toEqual([
         { file: path.join(configDir, 'signer.key'), field: '', message: expect.stringMatching(/^not an unencrypted PEM private key/) },
       ]);
     } finally {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
 import { ConfigError } from '../src/config/errors';
+import { DEFAULT_CONFIG_FILE_LIMITS } from '../src/config/config-files';
 import { loadRegistry } from '../src/config/load';
 import { defaultSettings } from '../src/config/settings';
 import { createApp } from '../src/http/app';
@@ -35,7 +36,10 @@ const loadable = ['current', 'historical', 'unmerged-pr'].flatMap((folder) =>
 const directories: string[] = [];
 afterAll(() => directories.forEach((directory) => rmSync(directory, { recursive: true, force: true })));
 
-/** A config directory whose providers/ links to the given sample files (never copies them). */
+// The samples stay where they are, outside the config directory: allowed as the setting allows it.
+const LINKS_ALLOWED = { ...DEFAULT_CONFIG_FILE_LIMITS, allowFilesOutsideConfigDir: true };
+
+/** A config directory whose providers/ links to the given sample files (never copies them; read with LINKS_ALLOWED). */
 function configWith(names: readonly string[]): string {
   const directory = mkdtempSync(path.join(tmpdir(), 'ispdb-all-'));
   directories.push(directory);
@@ -46,7 +50,7 @@ function configWith(names: readonly string[]): string {
 
 test('a domain listed by two files is a config error naming both files', async () => {
   const directory = configWith(loadable);
-  const error = await loadRegistry(directory).then(
+  const error = await loadRegistry(directory, {}, LINKS_ALLOWED).then(
     () => undefined,
     (caught: unknown) => caught,
   );
@@ -63,7 +67,7 @@ describe('all samples but the historical outlook.com file, in one server', () =>
 
   beforeAll(async () => {
     const directory = configWith(names);
-    app = createApp({ registry: await loadRegistry(directory), settings: defaultSettings({ configDir: directory }) });
+    app = createApp({ registry: await loadRegistry(directory, {}, LINKS_ALLOWED), settings: defaultSettings({ configDir: directory }) });
   });
 
   test('hosts every provider and several hundred domains', async () => {

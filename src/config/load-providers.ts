@@ -4,12 +4,14 @@
  * validates each against the canonical schema and checks that no domain is claimed twice.
  * Every problem in every file is collected before failing, so one run shows them all.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
+import { setImmediate as yieldToRequests } from 'node:timers/promises';
 import path from 'node:path';
 import { readYaml, YamlSyntaxError } from './read-yaml';
 import { providerSchema, type ProviderDefinition } from '../model/provider';
 import { ConfigError, problemsFromZod, type ConfigProblem } from './errors';
 import { readIspdbProvider } from './ispdb-reader';
+import { DEFAULT_CONFIG_FILE_LIMITS, describeJsonSyntaxError, readProviderFileText, type ConfigFileLimits } from './config-files';
 
 export interface LoadedProvider {
   readonly definition: ProviderDefinition;
@@ -21,7 +23,7 @@ export interface LoadedProvider {
 
 const PROVIDER_FILE = /\.(ya?ml|json|xml)$/i;
 
-export async function loadProviders(configDir: string): Promise<LoadedProvider[]> {
+export async function loadProviders(configDir: string, limits: ConfigFileLimits = DEFAULT_CONFIG_FILE_LIMITS): Promise<LoadedProvider[]> {
   const providersDir = path.join(configDir, 'providers');
   let names: string[];
   try {
@@ -36,12 +38,21 @@ export async function loadProviders(configDir: string): Promise<LoadedProvider[]
   const problems: ConfigProblem[] = [];
   const loaded: LoadedProvider[] = [];
   // Read all at once: one at a time, a hoster's thousand files would wait on a thousand round trips.
-  const texts = await Promise.all(names.map((name) => readFile(path.join(providersDir, name), 'utf8')));
-  names.forEach((name, index) => {
-    const result = parseProviderFile(displayPath(path.join(providersDir, name)), texts[index]!);
+  const files = names.map((name) => ({ file: path.join(providersDir, name), shownAs: displayPath(path.join(providersDir, name)) }));
+  const texts = await Promise.allSettled(files.map(({ file, shownAs }) => readProviderFileText(file, shownAs, configDir, limits)));
+  for (const [index, { shownAs }] of files.entries()) {
+    const text = texts[index]!;
+    if (text.status === 'rejected') {
+      if (!(text.reason instanceof ConfigError)) throw text.reason;
+      problems.push(...text.reason.problems);
+      continue;
+    }
+    const result = parseProviderFile(shownAs, text.value);
     if ('problems' in result) problems.push(...result.problems);
     else loaded.push(result);
-  });
+    // Between files, requests waiting during a reload are answered.
+    await yieldToRequests();
+  }
   problems.push(...findDuplicateDomains(loaded));
   if (problems.length > 0) throw new ConfigError(problems);
   return loaded;
@@ -55,7 +66,7 @@ export function parseProviderFile(file: string, text: string): LoadedProvider | 
     try {
       data = JSON.parse(text);
     } catch (error) {
-      return { problems: [{ file, field: '', message: `JSON syntax error: ${(error as Error).message}` }] };
+      return { problems: [{ file, field: '', message: `JSON syntax error: ${describeJsonSyntaxError(error)}` }] };
     }
   } else {
     try {

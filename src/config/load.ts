@@ -2,14 +2,15 @@
  * Loads everything a server needs from a config directory: settings, a registry and the
  * identity Apple profiles are signed with (if any).
  */
+import type { ConfigFileLimits } from './config-files';
 import { ConfigError } from './errors';
 import { loadProviders } from './load-providers';
 import { loadSettings, type Settings } from './settings';
 import { loadSigningIdentity, type SigningIdentity } from './signing';
 import { Registry, type RegistryOptions } from '../registry';
 
-export async function loadRegistry(configDir: string, options: RegistryOptions = {}): Promise<Registry> {
-  return new Registry(await loadProviders(configDir), options);
+export async function loadRegistry(configDir: string, options: RegistryOptions = {}, limits?: ConfigFileLimits): Promise<Registry> {
+  return Registry.build(await loadProviders(configDir, limits), options);
 }
 
 /**
@@ -25,7 +26,7 @@ export interface LoadedConfig {
 /** Reads both; when either is broken, one ConfigError names the problems of both. */
 export async function loadServedConfig(settings: Settings): Promise<LoadedConfig> {
   const [registry, signing] = await Promise.allSettled([
-    loadRegistry(settings.configDir, { publicBaseUrl: settings.publicBaseUrl }),
+    loadRegistry(settings.configDir, { publicBaseUrl: settings.publicBaseUrl }, settings),
     loadSigningIdentity(settings),
   ]);
   if (registry.status === 'fulfilled' && signing.status === 'fulfilled') return { registry: registry.value, signing: signing.value };

@@ -6,6 +6,7 @@
  * and identity, and is remembered as `lastReloadError` until a later reload succeeds.
  */
 import { watch, type FSWatcher } from 'node:fs';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigError, type ConfigProblem } from './errors';
@@ -19,9 +20,31 @@ export interface ReloadError {
   readonly problems: readonly ConfigProblem[];
 }
 
-/** What /healthz reports about reloading. */
+/** The state of reloading, for /healthz (which publishes only counts, see healthReport). */
 export interface ReloadStatus {
   readonly lastReloadError?: ReloadError;
+}
+
+/** What the public /healthz says. */
+export interface HealthReport {
+  /** `degraded` after a failed reload: the last good configuration is still served. */
+  readonly status: 'ok' | 'degraded';
+  readonly providers: number;
+  readonly domains: number;
+  /** How many problems the failed reload found; what they are is in the log. */
+  readonly reloadProblems?: number;
+}
+
+/**
+ * The public health answer: counts only. Problems quote paths, errno texts and what a
+ * file held (a provider linked to /etc/shadow put its lines there), so they go to the log.
+ */
+export function healthReport(registry: Registry, status: ReloadStatus = {}): HealthReport {
+  const { providers, domainCount: domains } = registry;
+  const failed = status.lastReloadError;
+  return failed
+    ? { status: 'degraded', providers: providers.length, domains, reloadProblems: failed.problems.length }
+    : { status: 'ok', providers: providers.length, domains };
 }
 
 export interface ConfigReloaderOptions {
@@ -42,7 +65,11 @@ export interface ConfigReloaderOptions {
   readonly watchDebounceMs?: number;
   /** Told the result of every reload (metrics count them). */
   readonly onReload?: (succeeded: boolean) => void;
+  /** How often the files' fingerprint is compared, for changes the watches missed. */
+  readonly pollIntervalMs?: number;
 }
+
+const DEFAULT_POLL_INTERVAL_MS = 5_000;
 
 export class ConfigReloader {
   private current: LoadedConfig;
@@ -50,8 +77,16 @@ export class ConfigReloader {
   /** The reload in progress, if any; a request during it schedules exactly one more. */
   private running: Promise<boolean> | undefined;
   private queued: Promise<boolean> | undefined;
+  /** The watch on the config directory's parent, which outlives the directory. */
   private readonly watchers: FSWatcher[] = [];
+  /** The watches re-established before every reload. */
+  private readonly fileWatchers: FSWatcher[] = [];
   private debounceTimer: NodeJS.Timeout | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  /** Schedules a reload after the quiet time; set when watching. */
+  private changed: (() => void) | undefined;
+  /** The fingerprint of the files as the latest reload found them. */
+  private fingerprint: string | undefined;
 
   constructor(private readonly options: ConfigReloaderOptions) {
     this.current = options.initial;
@@ -83,11 +118,18 @@ export class ConfigReloader {
 
   close(): void {
     clearTimeout(this.debounceTimer);
-    for (const watcher of this.watchers.splice(0)) watcher.close();
+    clearInterval(this.pollTimer);
+    this.changed = undefined;
+    for (const watcher of [...this.watchers.splice(0), ...this.fileWatchers.splice(0)]) watcher.close();
   }
 
   private async loadOnce(): Promise<boolean> {
     const { configDir, load, logger } = this.options;
+    if (this.changed) {
+      // Before reading, so a change made while this reload reads is seen by the next.
+      this.watchFiles();
+      this.fingerprint = await this.takeFingerprint();
+    }
     try {
       this.current = await load();
       this.lastError = undefined;
@@ -107,15 +149,37 @@ export class ConfigReloader {
     }
   }
 
+  /**
+   * Watches with fs.watch, non-recursively, on the config directory, its providers/ and
+   * the signing files' directories (re-established before every reload, so a directory
+   * that was deleted and made anew is watched again), plus the config directory's parent,
+   * which sees the directory itself come back. Directory watches see a file replaced by
+   * rename (`mv`, editors, Kubernetes' `..data` swap) every time, where a watch on the
+   * file follows the old inode and goes deaf after the first. As a safety net for events
+   * lost in between (or file systems without them), a fingerprint of the files is
+   * compared every pollIntervalMs. Plain fs.watch rather than a watcher library: these
+   * few directories are all there is to watch, and the fingerprint covers the rest.
+   */
   private watch(debounceMs: number): void {
-    const { configDir, alsoWatch = [] } = this.options;
-    const changed = () => {
+    const { configDir, pollIntervalMs = DEFAULT_POLL_INTERVAL_MS } = this.options;
+    this.changed = () => {
       clearTimeout(this.debounceTimer);
       this.debounceTimer = setTimeout(() => void this.reload(), debounceMs);
     };
-    // Recursive, so providers/ is covered, and so is a directory swapped in by a deployment.
-    this.watchDirectory(configDir, { recursive: true }, changed);
-    // A file inside the config directory is seen twice; the debounce makes that one reload.
+    const name = path.basename(path.resolve(configDir));
+    this.watchDirectory(path.dirname(path.resolve(configDir)), (changedName) => changedName === null || changedName === name, this.watchers);
+    this.watchFiles();
+    void this.takeFingerprint().then((fingerprint) => (this.fingerprint ??= fingerprint));
+    this.pollTimer = setInterval(() => void this.poll(), pollIntervalMs);
+    this.pollTimer.unref();
+  }
+
+  /** (Re)creates the watches on the config directory, providers/ and the signing files' directories. */
+  private watchFiles(): void {
+    if (!this.changed) return;
+    for (const watcher of this.fileWatchers.splice(0)) watcher.close();
+    const { configDir, alsoWatch = [] } = this.options;
+    for (const directory of [configDir, path.join(configDir, 'providers')]) this.watchDirectory(directory, () => true, this.fileWatchers);
     const namesByDirectory = new Map<string, Set<string>>();
     for (const file of alsoWatch) {
       const directory = path.dirname(file);
@@ -125,20 +189,55 @@ export class ConfigReloader {
     // the names Kubernetes' atomic writer swaps in a Secret or ConfigMap volume: its files
     // are links through `..data`, and an update renames `..data_tmp` over `..data`.
     for (const [directory, names] of namesByDirectory) {
-      this.watchDirectory(directory, { recursive: false }, (_event, name) => {
-        if (name === null || names.has(name) || name.startsWith('..')) changed();
-      });
+      this.watchDirectory(directory, (name) => name === null || names.has(name) || name.startsWith('..'), this.fileWatchers);
     }
   }
 
-  private watchDirectory(directory: string, { recursive }: { recursive: boolean }, listener: (event: string, name: string | null) => void): void {
+  private watchDirectory(directory: string, relevant: (name: string | null) => boolean, into: FSWatcher[]): void {
     const { logger } = this.options;
     try {
-      const watcher = watch(directory, { recursive, persistent: false }, listener);
-      watcher.on('error', (error) => logger.warn({ err: error, directory }, 'watching for changes failed; reload with SIGHUP'));
-      this.watchers.push(watcher);
+      const watcher = watch(directory, { persistent: false }, (_event, name) => {
+        if (relevant(name)) this.changed?.();
+      });
+      // A watched directory that is deleted ends its watch; the next reload watches anew.
+      watcher.on('error', () => this.changed?.());
+      into.push(watcher);
     } catch (error) {
-      logger.warn({ err: error, directory }, 'cannot watch for changes; reload with SIGHUP');
+      // A missing directory is expected (deleted, or not made yet); the parent's watch and the fingerprint cover it.
+      logger.debug({ err: error, directory }, 'cannot watch for changes now');
     }
+  }
+
+  private async poll(): Promise<void> {
+    const fingerprint = await this.takeFingerprint();
+    if (this.fingerprint !== undefined && fingerprint !== this.fingerprint) this.changed?.();
+  }
+
+  /**
+   * What the files a reload reads look like: names, link targets, sizes, modification
+   * times and inodes. Stat calls only, so polling costs little even for a thousand files;
+   * every way of changing a file (in place, by rename, by swapping a link) changes one.
+   */
+  private async takeFingerprint(): Promise<string> {
+    const { configDir, alsoWatch = [] } = this.options;
+    const providersDir = path.join(configDir, 'providers');
+    let names: string[] = [];
+    try {
+      names = (await readdir(providersDir)).sort();
+    } catch (error) {
+      names = [`unreadable:${(error as NodeJS.ErrnoException).code ?? ''}`];
+    }
+    const files = [...names.map((name) => path.join(providersDir, name)), ...alsoWatch];
+    const parts = await Promise.all(
+      files.map(async (file) => {
+        try {
+          const [stats, real] = await Promise.all([stat(file), realpath(file)]);
+          return `${file}>${real}:${stats.ino}:${stats.size}:${stats.mtimeMs}`;
+        } catch {
+          return `${file}:missing`;
+        }
+      }),
+    );
+    return parts.join('\n');
   }
 }

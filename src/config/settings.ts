@@ -9,6 +9,7 @@ import { isIP } from 'node:net';
 import { readYaml } from './read-yaml';
 import { z } from 'zod';
 import { ConfigError, problemsFromZod } from './errors';
+import { DEFAULT_CONFIG_FILE_LIMITS } from './config-files';
 
 export const DEFAULT_CONFIG_DIR = './config';
 
@@ -98,6 +99,10 @@ const settingsSchema = z.strictObject({
   /** Reload when a file in the config directory or a signing file changes, after this quiet time. */
   watchConfig: z.boolean().default(true),
   reloadDebounceMs: z.coerce.number().int().min(10).max(60_000).default(500),
+  /** Provider files larger than this are refused (docs/operations.md). */
+  maxProviderFileBytes: z.coerce.number().int().min(1024).max(256 * 1024 * 1024).default(DEFAULT_CONFIG_FILE_LIMITS.maxProviderFileBytes),
+  /** Whether provider files may be links to files outside the config directory. */
+  allowFilesOutsideConfigDir: flag.default(DEFAULT_CONFIG_FILE_LIMITS.allowFilesOutsideConfigDir),
 })
   .superRefine((settings, ctx) => {
     if ((settings.signingCert === undefined) !== (settings.signingKey === undefined)) {

@@ -5,7 +5,7 @@
  * "set up my iPhone" link downloads.
  */
 import { hash } from 'node:crypto';
-import { ADDRESS_PARTS, substitutePlaceholders, substitutesLiterally, type EmailAddress } from '../model/address';
+import { ADDRESS_PARTS, substitutePlaceholders, type EmailAddress } from '../model/address';
 import {
   type AuthenticationMethod,
   type IncomingServer,
@@ -114,10 +114,8 @@ export function renderAppleProfile(provider: ProviderDefinition, address: EmailA
 
 /**
  * renderAppleProfile by splicing (splice-template.ts): the profile differs between
- * addresses only in the address's parts and the identifiers. Addresses for which that
- * does not hold are rendered in full: one that substitutePlaceholders would not put in
- * literally (substitutesLiterally, address.ts), and one whose servers' logins compare
- * otherwise than the template's (the password-prompt key).
+ * addresses only in the address's parts and the identifiers. An address whose servers'
+ * logins compare otherwise than the template's (the password-prompt key) is rendered in full.
  * test/apple-template.property.test.ts checks the result equals renderAppleProfile().
  */
 export function appleProfileRenderer(provider: ProviderDefinition): ((address: EmailAddress) => Buffer) | undefined {
@@ -130,7 +128,7 @@ export function appleProfileRenderer(provider: ProviderDefinition): ((address: E
     return renderProfile(provider, servers, address, marked, templateSameLogin);
   })!;
   return (address) => {
-    if (!substitutesLiterally(address) || sameLogin(servers, address) !== templateSameLogin) {
+    if (sameLogin(servers, address) !== templateSameLogin) {
       return Buffer.from(renderAppleProfile(provider, address)!, 'utf8');
     }
     const { profileUuid, payloadUuid } = profileIds(provider, address);

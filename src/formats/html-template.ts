@@ -18,9 +18,13 @@ export type HtmlValue = SafeHtml | string | number | boolean | null | undefined 
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
+// Controls (but tab, LF and CR), lone surrogates and non-characters are parse errors in
+// HTML; the page echoes what a person typed, so they become U+FFFD there.
+const ESCAPED = /[&<>"']|(?![\t\n\r])[\p{Cc}\p{Cs}\p{Noncharacter_Code_Point}]/gu;
+
 /** Escapes text for element content and for quoted attribute values alike. */
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (character) => ESCAPES[character] ?? character);
+  return text.replace(ESCAPED, (character) => ESCAPES[character] ?? '\uFFFD');
 }
 
 function toMarkup(value: HtmlValue): string {

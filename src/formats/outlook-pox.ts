@@ -6,7 +6,7 @@
  * and with default namespaces only.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { hasPlaceholder, substitutePlaceholders, type EmailAddress } from '../model/address';
+import { fillPlaceholders, substitutePlaceholders, type EmailAddress } from '../model/address';
 import {
   type AuthenticationMethod,
   type IncomingServer,
@@ -194,14 +194,13 @@ export function outlookProtocol(server: MailServer, context: PoxContext, incomin
   const authentication = server.authentication.map((method) => OUTLOOK_AUTHENTICATION[method]).find((known) => known);
   if (!authentication) return undefined;
   const { ssl, encryption } = OUTLOOK_ENCRYPTION[server.socketType];
-  const loginName = substitutePlaceholders(server.username, context.address, context.domain);
   const isSmtp = server.type === 'smtp';
   return {
     Type: server.type.toUpperCase(),
     Server: substitutePlaceholders(server.hostname, context.address, context.domain),
     Port: server.port,
     // Without an address the login name is only known if the template needs none.
-    LoginName: hasPlaceholder(loginName) ? undefined : loginName,
+    LoginName: fillPlaceholders(server.username, context.address, context.domain),
     DomainRequired: 'off',
     SPA: onOff(authentication.spa),
     SSL: onOff(ssl),

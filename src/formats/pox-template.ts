@@ -1,12 +1,11 @@
 /**
  * POX answers by splicing (splice-template.ts). For one provider and hosted domain the
  * settings answer differs between addresses only where the address's parts are
- * substituted; an address that substitutePlaceholders would not put in literally
- * (substitutesLiterally, address.ts) is rendered in full instead. An error answer differs
- * between requests only in its time. test/pox-template.property.test.ts checks the
+ * substituted (substitutePlaceholders, address.ts, puts them in literally, in one pass).
+ * An error answer differs between requests only in its time. test/pox-template.property.test.ts checks the
  * results equal renderPoxSettings() and renderPoxError().
  */
-import { ADDRESS_PARTS, substitutesLiterally, type EmailAddress } from '../model/address';
+import { ADDRESS_PARTS, type EmailAddress } from '../model/address';
 import type { ProviderDefinition } from '../model/provider';
 import { poxErrorTime, renderPoxErrorAt, renderPoxSettings, type PoxErrorDetails } from './outlook-pox';
 import { spliceTemplate } from './splice-template';
@@ -16,9 +15,7 @@ export type PoxSettingsRenderer = (address: EmailAddress) => Buffer;
 
 /** The settings answer of `provider` for addresses at `domain`, or undefined when Outlook can use none of its servers. */
 export function poxSettingsRenderer(provider: ProviderDefinition, domain: string): PoxSettingsRenderer | undefined {
-  const splice = spliceTemplate(ADDRESS_PARTS, (marked) => renderPoxSettings(provider, { address: { ...marked, domainKey: domain }, domain }));
-  if (splice === undefined) return undefined;
-  return (address) => (substitutesLiterally(address) ? splice(address) : Buffer.from(renderPoxSettings(provider, { address, domain })!, 'utf8'));
+  return spliceTemplate(ADDRESS_PARTS, (marked) => renderPoxSettings(provider, { address: { ...marked, domainKey: domain }, domain }));
 }
 
 /** An error answer's bytes (UTF-8) at a time. */

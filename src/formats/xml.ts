@@ -13,7 +13,11 @@ export const TEXT = '#text';
 export type XmlTree = { [name: string]: XmlValue };
 export type XmlValue = string | number | boolean | undefined | XmlTree | XmlValue[];
 
-/** How every document is written: escaped, indented by two spaces, empty elements self-closed. */
+/**
+ * How every document is written: escaped by escapeXmlText (the builder's own entity
+ * replacement is off, so there is one escaping rule), indented by two spaces, empty
+ * elements self-closed.
+ */
 export const BUILDER_OPTIONS = {
   ignoreAttributes: false,
   attributeNamePrefix: ATTRIBUTE,
@@ -21,7 +25,15 @@ export const BUILDER_OPTIONS = {
   format: true,
   indentBy: '  ',
   suppressEmptyNode: true,
+  processEntities: false,
+  tagValueProcessor: escapeBuilderValue,
+  attributeValueProcessor: escapeBuilderValue,
 } as const;
+
+// The builder hands over numbers of plist integers as they are; only text needs escaping.
+function escapeBuilderValue(_name: string, value: unknown): unknown {
+  return typeof value === 'string' ? escapeXmlText(value) : value;
+}
 
 const builder = new XMLBuilder(BUILDER_OPTIONS);
 
@@ -32,19 +44,25 @@ export function renderXml(tree: XmlTree): string {
 
 const PREDEFINED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
-// The builder's escaping of text (fast-xml-parser's default entities): every character
-// with a predefined entity is written as that entity.
+// Every character with a predefined entity is written as that entity (in attribute values
+// too, so quotes are safe there).
 const ENTITY_OF: Record<string, string> = Object.fromEntries(Object.entries(PREDEFINED).map(([name, char]) => [char, `&${name};`]));
-const SPECIAL = /[&<>'"]/;
-const SPECIALS = /[&<>'"]/g;
+// Characters outside XML 1.0's Char production (controls but tab, CR and LF; lone
+// surrogates; U+FFFE and U+FFFF) cannot appear in a document, not even as references.
+// Input validation keeps them out; should one get this far, it becomes U+FFFD rather than
+// a document no client can parse.
+const NEEDS_ESCAPING = /[&<>'"]|[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+const ALL_NEEDING_ESCAPING = new RegExp(NEEDS_ESCAPING.source, 'gu');
+const REPLACEMENT_CHARACTER = '\uFFFD';
 
 /**
- * `text` escaped as renderXml's builder escapes element text, for documents rendered once
- * and completed per request (splice-template.ts).
+ * `text` as every XML document is written: predefined entities for the five special
+ * characters, U+FFFD for characters XML cannot carry. The builder calls it for every text
+ * and attribute value, and splice-template.ts for the values it completes documents with.
  */
 export function escapeXmlText(text: string): string {
   // Values seldom hold any of these; testing first spares the replacement's callbacks.
-  return SPECIAL.test(text) ? text.replace(SPECIALS, (char) => ENTITY_OF[char]!) : text;
+  return NEEDS_ESCAPING.test(text) ? text.replace(ALL_NEEDING_ESCAPING, (char) => ENTITY_OF[char] ?? REPLACEMENT_CHARACTER) : text;
 }
 
 /**

@@ -6,7 +6,7 @@
 import type { RequestListener } from 'node:http';
 import express, { type Express, type RequestHandler } from 'express';
 import pino, { type Logger } from 'pino';
-import type { ReloadStatus } from '../config/reloader';
+import { healthReport, type ReloadStatus } from '../config/reloader';
 import type { Settings } from '../config/settings';
 import type { SigningIdentity } from '../config/signing';
 import type { Registry } from '../registry';
@@ -90,9 +90,8 @@ function assemble({
   app.use(runSteps);
 
   app.get('/healthz', (_req, res) => {
-    const current = currentRegistry();
     // Still 200 after a failed reload: the last good configuration is being served.
-    res.json({ status: 'ok', providers: current.providers.length, domains: current.domainCount, ...status?.() });
+    res.json(healthReport(currentRegistry(), status?.()));
   });
   const servedByApp = ['/healthz'];
   if (settings.metricsEnabled !== false && settings.metricsPort === undefined) {

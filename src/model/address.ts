@@ -2,6 +2,7 @@
  * Email addresses as clients send them, and the placeholders of the Mozilla format
  * (%EMAILADDRESS%, %EMAILLOCALPART%, %EMAILDOMAIN%) that stand for their parts.
  */
+import { domainToUnicode } from 'node:url';
 import { toDomainKey } from './domain';
 
 export interface EmailAddress {
@@ -16,11 +17,27 @@ export interface EmailAddress {
 
 const MAX_LOCAL_PART = 64;
 const MAX_ADDRESS = 320;
-// Characters that cannot appear unquoted in a local part, plus controls and white space.
-// Non-ASCII is allowed (SMTPUTF8 addresses exist); quoted local parts are not supported.
-const FORBIDDEN_IN_LOCAL_PART = /[\s\p{Cc}()<>[\]\\,;:@"]/u;
 
-/** Parses `input` as an address, or returns undefined when it is not a syntactically valid one. */
+// The address grammar of RFC 5321 §4.1.2 with RFC 6531's UTF-8 extension. Non-ASCII is
+// limited to visible characters (letters, marks, digits, punctuation, symbols): no
+// controls, format characters, separators, surrogates or non-characters such as U+FFFF,
+// which no document we write (XML, plist, HTML) could carry.
+const VISIBLE_NON_ASCII = String.raw`(?![\x00-\x7F])[\p{L}\p{M}\p{N}\p{P}\p{S}]`;
+const ATEXT = String.raw`(?:[A-Za-z0-9!#$%&'*+\-/=?^_\x60{|}~]|${VISIBLE_NON_ASCII})`;
+const DOT_ATOM = String.raw`${ATEXT}+(?:\.${ATEXT}+)*`;
+// qtextSMTP (printable ASCII but `"` and `\`) or a quoted pair (`\` and printable ASCII).
+const QUOTED_STRING = String.raw`"(?:[\x20\x21\x23-\x5B\x5D-\x7E]|\\[\x20-\x7E]|${VISIBLE_NON_ASCII})*"`;
+const LOCAL_PART = new RegExp(String.raw`^(?:${DOT_ATOM}|${QUOTED_STRING})$`, 'u');
+// A domain as typed: LDH labels, or an internationalised name in U-labels; an optional
+// final dot (the root) is tolerated, as in DNS.
+const ASCII_DOMAIN = /^[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?$/;
+const UNICODE_DOMAIN = /^[\p{L}\p{M}\p{N}-]+(?:\.[\p{L}\p{M}\p{N}-]+)*\.?$/u;
+
+/**
+ * Parses `input` as an address, or returns undefined when it is not one by the grammar
+ * above. The whole address is checked, since every part of it is copied into documents,
+ * login names and the page: nothing outside the grammar may come through.
+ */
 export function parseEmailAddress(input: string): EmailAddress | undefined {
   const address = input.trim();
   if (address.length === 0 || address.length > MAX_ADDRESS) return undefined;
@@ -28,11 +45,23 @@ export function parseEmailAddress(input: string): EmailAddress | undefined {
   if (at <= 0 || at === address.length - 1) return undefined;
   const localPart = address.slice(0, at);
   const domain = address.slice(at + 1);
-  if (localPart.length > MAX_LOCAL_PART || FORBIDDEN_IN_LOCAL_PART.test(localPart)) return undefined;
-  if (localPart.startsWith('.') || localPart.endsWith('.') || localPart.includes('..')) return undefined;
+  if (localPart.length > MAX_LOCAL_PART || !LOCAL_PART.test(localPart)) return undefined;
+  const domainKey = checkedDomainKey(domain);
+  return domainKey === undefined ? undefined : { address, localPart, domain, domainKey };
+}
+
+/**
+ * The lookup key of an address's domain, when the domain is LDH labels or an IDN whose
+ * A-label form turns back into the same name: domainToASCII alone stops at characters such
+ * as `/` and `?`, maps look-alikes (full-width letters) and would let the rest through.
+ */
+function checkedDomainKey(domain: string): string | undefined {
+  if (ASCII_DOMAIN.test(domain)) return toDomainKey(domain);
+  if (!UNICODE_DOMAIN.test(domain)) return undefined;
   const domainKey = toDomainKey(domain);
-  if (!domainKey) return undefined;
-  return { address, localPart, domain, domainKey };
+  if (domainKey === undefined) return undefined;
+  const typed = domain.replace(/\.$/, '').normalize('NFC').toLowerCase();
+  return domainToUnicode(domainKey) === typed ? domainKey : undefined;
 }
 
 export const PLACEHOLDERS = {
@@ -57,28 +86,39 @@ export function withSamplePlaceholders(text: string, sample: string): string {
   return text.replaceAll(new RegExp(ANY_PLACEHOLDER.source, 'g'), sample);
 }
 
-/**
- * Whether substitutePlaceholders puts the parts of `address` in as they are. It replaces
- * one placeholder after another, so a part holding `%` could be read as a placeholder by a
- * later replacement (`fred%EMAILDOMAIN%@…`); a document spliced from a template
- * (splice-template.ts) equals the rendered one only for addresses where it does not.
- */
-export function substitutesLiterally(address: EmailAddress): boolean {
-  return !address.address.includes('%');
-}
+// Every placeholder, the ones this server fills first: substitution is one pass over this.
+const PART_OF_PLACEHOLDER = new Map<string, (typeof ADDRESS_PARTS)[number]>(ADDRESS_PARTS.map((part) => [PLACEHOLDERS[part], part]));
+const PLACEHOLDER_SCAN = new RegExp(`${Object.values(PLACEHOLDERS).join('|')}|${ANY_PLACEHOLDER.source}`, 'g');
 
 /**
- * Replaces every placeholder in `template` with the parts of `address`. Without an
- * address only %EMAILDOMAIN% can be filled (from `domain`), the rest stay as they are.
+ * `template` with its placeholders replaced by the parts of `address`, in one pass over
+ * the template: a value put in is never read again, so a `%` in a local part (legal in
+ * RFC 5321) such as `x%EMAILDOMAIN%@example.com` comes out as it is. Without an address
+ * only %EMAILDOMAIN% can be filled (from `domain`). `complete` says whether every
+ * placeholder of the template was filled, judged on the template, never on the values.
  */
-export function substitutePlaceholders(template: string, address: EmailAddress | undefined, domain?: string): string {
-  let result = template;
-  if (address) {
-    result = result
-      .replaceAll(PLACEHOLDERS.address, () => address.address)
-      .replaceAll(PLACEHOLDERS.localPart, () => address.localPart);
-  }
+function fill(template: string, address: EmailAddress | undefined, domain: string | undefined): { text: string; complete: boolean } {
+  if (!template.includes('%')) return { text: template, complete: true };
   const domainValue = address?.domain ?? domain;
+  let complete = true;
   // A function replacement, so that `$&` and friends in an address stay literal.
-  return domainValue === undefined ? result : result.replaceAll(PLACEHOLDERS.domain, () => domainValue);
+  const text = template.replace(PLACEHOLDER_SCAN, (placeholder) => {
+    const part = PART_OF_PLACEHOLDER.get(placeholder);
+    const value = part === undefined ? undefined : part === 'domain' ? domainValue : address?.[part];
+    if (value !== undefined) return value;
+    complete = false;
+    return placeholder;
+  });
+  return { text, complete };
+}
+
+/** `template` filled in as far as `address` (or, without one, `domain`) allows; the rest stay as they are. */
+export function substitutePlaceholders(template: string, address: EmailAddress | undefined, domain?: string): string {
+  return fill(template, address, domain).text;
+}
+
+/** `template` filled in, or undefined when it has a placeholder that cannot be filled. */
+export function fillPlaceholders(template: string, address: EmailAddress | undefined, domain?: string): string | undefined {
+  const { text, complete } = fill(template, address, domain);
+  return complete ? text : undefined;
 }
