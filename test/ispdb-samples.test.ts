@@ -178,8 +178,10 @@ describe('Outlook autodiscover carries the same hosts, ports and security as the
     });
     const usable = (server: any) =>
       ['imap', 'pop3', 'smtp'].includes(server.type) && server.authentication.some((method: string) => OUTLOOK_METHODS.includes(method));
-    const incoming = meaning.incoming.filter(usable).map(expectedProtocol);
-    const outgoing = meaning.outgoing.filter(usable).map(expectedProtocol);
+    // One Protocol per Type, the file's first choice (Outlook keeps one server per Type).
+    const firstPerType = (servers: any[]) => servers.filter((server, index) => servers.findIndex((other) => other.type === server.type) === index);
+    const incoming = firstPerType(meaning.incoming.filter(usable)).map(expectedProtocol);
+    const outgoing = firstPerType(meaning.outgoing.filter(usable)).map(expectedProtocol);
 
     const res = await request(app)
       .post('/autodiscover/autodiscover.xml')
@@ -272,8 +274,9 @@ describe('the setup page and the Apple profile carry the same hosts, ports and s
         outgoing: [mail.OutgoingMailServerHostName.toLowerCase(), mail.OutgoingMailServerPortNumber, mail.OutgoingMailServerUseSSL],
       }).toEqual({
         name,
-        incoming: [incoming.hostname, incoming.port, incoming.socketType === 'SSL'],
-        outgoing: [outgoing.hostname, outgoing.port, outgoing.socketType === 'SSL'],
+        // UseSSL is on for SSL and STARTTLS: Mail negotiates STARTTLS with it on.
+        incoming: [incoming.hostname, incoming.port, incoming.socketType !== 'plain'],
+        outgoing: [outgoing.hostname, outgoing.port, outgoing.socketType !== 'plain'],
       });
     });
   }, 60_000);

@@ -107,7 +107,7 @@ describe('GET /.well-known/user-agent-configuration.json', () => {
     });
 
     const registry = await loadRegistry(SHIPPED_CONFIG);
-    const published = paccDigestRecord('example.com', renderPacc(registry.find('example.com')!.provider.definition, 'example.com'));
+    const published = paccDigestRecord('example.com', renderPacc(registry.find('example.com')!.provider.definition, 'example.com')!);
     expect(published.name).toBe('_ua-auto-config.example.com.');
     expect(published.value).toBe(`v=UAAC1; a=sha256; d=${createHash('sha256').update(res.body).digest('base64')}`);
   });

@@ -12,14 +12,18 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { decodeXmlText } from '../formats/xml';
 import { toDomainKey } from '../model/domain';
+import { HTTP_SYSTEM, MX_PURPOSE, SASL_SYSTEM } from '../formats/config-v11';
 import {
   AUTHENTICATION_METHODS,
+  HTTP_AUTHENTICATION_METHODS,
   OTHER_INCOMING_TYPES,
   SOCKET_TYPES,
   providerSchema,
   type AuthenticationMethod,
+  type HttpAuthenticationMethod,
 } from '../model/provider';
 import { formatFieldPath, type ConfigProblem } from './errors';
+import { nameLengthWarnings } from './warnings';
 import type { LoadedProvider } from './load-providers';
 
 /** Provider files are a few kilobytes (the largest ISPDB file is ~15 KB); refuse anything absurd before parsing. */
@@ -172,6 +176,7 @@ function textOf(node: OrderedNode): string {
 type ProviderDraft = Record<string, unknown> & {
   id?: string;
   domains: string[];
+  mxDomains?: string[];
   incoming: Record<string, unknown>[];
   outgoing: Record<string, unknown>[];
   otherIncoming: Record<string, unknown>[];
@@ -222,7 +227,9 @@ class IspdbMapper {
   /** Checks the collected input against the canonical schema; its problems point at the elements they came from. */
   private validate(input: ProviderDraft, provider: Element): IspdbReadResult {
     const parsed = providerSchema.safeParse(input);
-    if (parsed.success) return { definition: parsed.data, file: this.file, warnings: this.warnings };
+    if (parsed.success) {
+      return { definition: parsed.data, file: this.file, warnings: [...this.warnings, ...nameLengthWarnings(parsed.data, this.file)] };
+    }
     return {
       problems: parsed.error.issues.map((issue) => {
         const field = formatFieldPath(issue.path);
@@ -239,7 +246,14 @@ class IspdbMapper {
         const value = this.text(child);
         if (value === undefined) return;
         if (child.attributes.purpose !== undefined) {
-          this.warn(child, `<domain purpose="${child.attributes.purpose}"> (autoconfig 1.2) is not a hosted domain; skipped`);
+          // Autoconfig 1.2: the provider's MX domains, for clients' MX lookup; not hosted domains.
+          if (child.attributes.purpose.trim() !== MX_PURPOSE) {
+            this.warn(child, `<domain purpose="${child.attributes.purpose}"> is not a purpose autoconfig 1.2 defines; skipped`);
+          } else {
+            const key = toDomainKey(value);
+            if (key === undefined) this.warn(child, `${JSON.stringify(value)} is not a domain name; skipped`);
+            else this.push((input.mxDomains ??= []), child, key);
+          }
           return;
         }
         const key = toDomainKey(value);
@@ -319,7 +333,8 @@ class IspdbMapper {
     const isMail = type === 'imap' || type === 'pop3' || type === 'smtp';
     const socketTypes: string[] = [];
     let sawSocketType = false;
-    const authentication: AuthenticationMethod[] = [];
+    const authentication: (AuthenticationMethod | HttpAuthenticationMethod)[] = [];
+    let saslMechanisms: string[] | undefined;
     let sawAuthentication = false;
 
     for (const child of element.children) {
@@ -340,6 +355,17 @@ class IspdbMapper {
         }
         case 'authentication': {
           sawAuthentication = true;
+          const system = child.attributes.system?.trim();
+          if (system === SASL_SYSTEM && isMail) {
+            const mechanism = this.text(child);
+            if (mechanism !== undefined) this.push((saslMechanisms ??= []), child, mechanism);
+            break;
+          }
+          if (system === HTTP_SYSTEM && !isMail) {
+            const method = this.token(child, HTTP_AUTHENTICATION_METHODS);
+            if (method !== undefined && !authentication.includes(method)) authentication.push(method);
+            break;
+          }
           const method = this.authentication(child);
           if (method !== undefined && !authentication.includes(method)) authentication.push(method);
           break;
@@ -381,6 +407,10 @@ class IspdbMapper {
     // A present but unknown value has been reported already, at its own line.
     else if (isMail && !sawSocketType) this.fail(element, 'no <socketType> (SSL, STARTTLS or plain)');
 
+    if (saslMechanisms) {
+      server.saslMechanisms = saslMechanisms;
+      this.remember(server, 'saslMechanisms', element);
+    }
     if (authentication.length > 0) server.authentication = authentication;
     else if (isMail) {
       this.fail(
@@ -390,7 +420,10 @@ class IspdbMapper {
           : 'no <authentication>: Thunderbird drops a server that names none; add e.g. password-cleartext',
       );
     }
-    if (isMail && server.username === undefined) this.warn(element, 'no <username>; %EMAILADDRESS% is assumed');
+    if (isMail && server.username === undefined) {
+      // As Thunderbird does: an outgoing server takes the incoming server's login (model/provider.ts).
+      this.warn(element, `no <username>; ${direction === 'outgoing' ? "the first incoming server's" : '%EMAILADDRESS%'} is assumed`);
+    }
     return server;
   }
 

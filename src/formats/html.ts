@@ -8,14 +8,20 @@
  */
 import { substitutePlaceholders, type EmailAddress } from '../model/address';
 import {
+  AUTHENTICATION_CAPABILITIES,
+  SOCKET_CAPABILITIES,
+  firstExpressible,
+  usesMailboxPassword,
+  type OutlookEncryption,
+} from '../model/client-capabilities';
+import { readableName } from '../model/display-name';
+import {
   type AuthenticationMethod,
   type LocalisedText,
   type MailServer,
   type ProviderDefinition,
-  type SocketType,
 } from '../model/provider';
 import { SafeHtml, html } from './html-template';
-import { OUTLOOK_AUTHENTICATION, OUTLOOK_ENCRYPTION } from './outlook-pox';
 
 export const HTML_CONTENT_TYPE = 'text/html; charset=utf-8';
 /** The stylesheet and icon, relative to the pages (content in setup-assets.ts, served by http/setup-page.ts). */
@@ -26,43 +32,11 @@ export const SETUP_PATH = 'setup';
 export const EMAIL_FIELD = 'email';
 
 // ---------------------------------------------------------------------------------------
-// Plain words: one table per concept, used by the server tables and by every note.
-
-interface SecurityWords {
-  /** What the Security column says. */
-  readonly words: string;
-  /** What other programs call the same option. */
-  readonly otherNames: string;
-  /** Apple Mail's "Use SSL" switch; Apple Mail negotiates STARTTLS itself when it is on. */
-  readonly appleUseSsl: boolean;
-}
-
-export const SECURITY_IN_WORDS: Record<SocketType, SecurityWords> = {
-  SSL: { words: 'SSL/TLS from the start', otherNames: '“SSL”, “SSL/TLS” or “TLS”', appleUseSsl: true },
-  STARTTLS: { words: 'STARTTLS', otherNames: '“STARTTLS” or “TLS”', appleUseSsl: true },
-  plain: { words: 'none', otherNames: '“None”', appleUseSsl: false },
-};
-
-interface AuthenticationWords {
-  readonly words: string;
-  /** Whether the person types a user name and password for this method. */
-  readonly password: boolean;
-}
-
-export const AUTHENTICATION_IN_WORDS: Record<AuthenticationMethod, AuthenticationWords> = {
-  'password-cleartext': { words: 'normal password', password: true },
-  'password-encrypted': { words: 'encrypted password (CRAM-MD5 and similar)', password: true },
-  NTLM: { words: 'NTLM (Windows sign-in)', password: true },
-  GSSAPI: { words: 'Kerberos / GSSAPI (single sign-on)', password: false },
-  'client-IP-address': { words: 'none: the server recognises your network', password: false },
-  'TLS-client-cert': { words: 'TLS client certificate', password: false },
-  OAuth2: { words: 'OAuth2: sign in on the provider’s web page', password: false },
-  none: { words: 'none', password: false },
-  'smtp-after-pop': { words: 'none, but check incoming mail first (SMTP after POP)', password: false },
-};
+// Plain words: the capability table's words (model/client-capabilities.ts), used by the
+// server tables and by every note.
 
 /** Outlook's encryption choice per POX `Encryption` value, named as its dialogs name it. */
-const OUTLOOK_ENCRYPTION_CHOICE: Record<(typeof OUTLOOK_ENCRYPTION)[SocketType]['encryption'], string> = {
+const OUTLOOK_ENCRYPTION_CHOICE: Record<OutlookEncryption, string> = {
   SSL: '“SSL” (“SSL/TLS” in newer versions)',
   TLS: '“TLS” or “Auto” (“STARTTLS” in newer versions)',
   None: '“None”',
@@ -70,9 +44,8 @@ const OUTLOOK_ENCRYPTION_CHOICE: Record<(typeof OUTLOOK_ENCRYPTION)[SocketType][
 
 /** A method in words, with Outlook's SPA switch spelled out for methods that log in. */
 export function authenticationInWords(method: AuthenticationMethod): string {
-  const { words, password } = AUTHENTICATION_IN_WORDS[method];
-  const outlook = OUTLOOK_AUTHENTICATION[method];
-  if (!password || !outlook) return words;
+  const { words, mailboxPassword, outlook } = AUTHENTICATION_CAPABILITIES[method];
+  if (!mailboxPassword || !outlook) return words;
   return `${words}, SPA/secure password authentication ${outlook.spa ? 'on' : 'off'}`;
 }
 
@@ -118,7 +91,7 @@ export function renderSetupPage({ provider, address, appleProfilePath }: SetupPa
     title: `Mail settings for ${address.address}`,
     body: html`
       <h1>Mail settings for <span class="address">${address.address}</span></h1>
-      <p>Provider: ${provider.displayName}. These settings are generated from the live
+      <p>Provider: ${readableName(provider.displayName, address, address.domain)}. These settings are generated from the live
       configuration of this server.</p>
       ${enableSection(provider)}
       ${serverTable('incoming', 'Incoming mail', incoming)}
@@ -257,7 +230,7 @@ function serverTable(id: string, heading: string, rows: readonly ServerRow[]): S
             ${cell('Type', SERVER_TYPE_NAMES[row.server.type])}
             ${cell('Server', html`<code>${row.hostname}</code>`)}
             ${cell('Port', row.server.port)}
-            ${cell('Security', SECURITY_IN_WORDS[row.server.socketType].words)}
+            ${cell('Security', SOCKET_CAPABILITIES[row.server.socketType].words)}
             ${cell('User name', html`<code>${row.username}</code>`)}
             ${cell('Authentication', alternatives(row.server.authentication.map(authenticationInWords)))}
             ${cell('Notes', row.notes.length === 0 ? '–' : row.notes.map((note) => html`<p>${note}</p>
@@ -308,9 +281,7 @@ function thunderbirdNotes(provider: ProviderDefinition): SafeHtml {
 }
 
 function outlookNotes(provider: ProviderDefinition, address: EmailAddress): SafeHtml {
-  const usable = [...provider.incoming, ...provider.outgoing].filter((server) =>
-    server.authentication.some((method) => OUTLOOK_AUTHENTICATION[method]),
-  );
+  const usable = [...provider.incoming, ...provider.outgoing].filter((server) => outlookAuthentication(server) !== undefined);
   if (usable.length === 0) {
     return html`
       <h3>Outlook, Outlook Express and Windows Live Mail</h3>
@@ -349,7 +320,7 @@ interface OutlookChoice {
   readonly hostname: string;
   readonly ports: number[];
   readonly ssl: boolean;
-  readonly encryption: (typeof OUTLOOK_ENCRYPTION)[SocketType]['encryption'];
+  readonly encryption: OutlookEncryption;
   readonly spa: boolean;
 }
 
@@ -360,7 +331,7 @@ function outlookChoices(servers: readonly MailServer[], address: EmailAddress): 
     const choice = {
       type: SERVER_TYPE_NAMES[server.type],
       hostname: substitutePlaceholders(server.hostname, address),
-      ...OUTLOOK_ENCRYPTION[server.socketType],
+      ...SOCKET_CAPABILITIES[server.socketType].outlook,
       spa: outlookAuthentication(server)?.spa ?? false,
     };
     const key = JSON.stringify(choice);
@@ -372,11 +343,11 @@ function outlookChoices(servers: readonly MailServer[], address: EmailAddress): 
 }
 
 function outlookAuthentication(server: MailServer) {
-  return server.authentication.map((method) => OUTLOOK_AUTHENTICATION[method]).find((known) => known);
+  return firstExpressible(server.authentication, 'outlook')?.value;
 }
 
 function appleNotes(provider: ProviderDefinition, address: EmailAddress, appleProfilePath: string | undefined): SafeHtml {
-  const useSsl = [...provider.incoming, ...provider.outgoing].every((server) => SECURITY_IN_WORDS[server.socketType].appleUseSsl);
+  const useSsl = [...provider.incoming, ...provider.outgoing].every((server) => SOCKET_CAPABILITIES[server.socketType].appleUseSsl);
   const manual = html`turn “Use SSL” ${useSsl ? 'on' : 'on only where the Security column is not “none”'}.`;
   if (appleProfilePath === undefined) {
     return html`
@@ -395,16 +366,14 @@ function appleNotes(provider: ProviderDefinition, address: EmailAddress, applePr
 function genericNotes(provider: ProviderDefinition): SafeHtml {
   const servers = [...provider.incoming, ...provider.outgoing];
   const securities = [...new Set(servers.map((server) => server.socketType))];
-  const outgoingNeedsLogin = provider.outgoing.some((server) =>
-    server.authentication.some((method) => AUTHENTICATION_IN_WORDS[method].password),
-  );
+  const outgoingNeedsLogin = provider.outgoing.some((server) => usesMailboxPassword(server.authentication));
   return html`
     <h3>Windows Mail, phone apps, printers, scanners and other programs</h3>
     <ul>
       <li>Enter the values from the tables, using the first server in each table that the program offers.</li>
       ${securities.map(
         (socketType) =>
-          html`<li>“${SECURITY_IN_WORDS[socketType].words}” may be called ${SECURITY_IN_WORDS[socketType].otherNames}.</li>`,
+          html`<li>“${SOCKET_CAPABILITIES[socketType].words}” may be called ${SOCKET_CAPABILITIES[socketType].otherNames}.</li>`,
       )}
       ${outgoingNeedsLogin &&
       html`<li>The outgoing server needs your user name and password: tick “My server requires authentication” or the like.</li>`}

@@ -15,10 +15,11 @@ import { spliceTemplate } from './splice-template';
 export type PoxSettingsRenderer = (address: EmailAddress) => Buffer;
 
 /** The settings answer of `provider` for addresses at `domain`, or undefined when Outlook can use none of its servers. */
-export function poxSettingsRenderer(provider: ProviderDefinition, domain: string): PoxSettingsRenderer | undefined {
-  const splice = spliceTemplate(ADDRESS_PARTS, (marked) => renderPoxSettings(provider, { address: { ...marked, domainKey: domain }, domain }));
+export function poxSettingsRenderer(provider: ProviderDefinition, domain: string, ttlHours?: number): PoxSettingsRenderer | undefined {
+  const splice = spliceTemplate(ADDRESS_PARTS, (marked) => renderPoxSettings(provider, { address: { ...marked, domainKey: domain }, domain, ttlHours }));
   if (splice === undefined) return undefined;
-  return (address) => (substitutesLiterally(address) ? splice(address) : Buffer.from(renderPoxSettings(provider, { address, domain })!, 'utf8'));
+  return (address) =>
+    substitutesLiterally(address) ? splice(address) : Buffer.from(renderPoxSettings(provider, { address, domain, ttlHours })!, 'utf8');
 }
 
 /** An error answer's bytes (UTF-8) at a time. */
