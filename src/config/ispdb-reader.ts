@@ -11,6 +11,7 @@
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { decodeXmlText } from '../formats/xml';
+import { hasPlaceholder } from '../model/address';
 import { toDomainKey } from '../model/domain';
 import { HTTP_SYSTEM, MX_PURPOSE, SASL_SYSTEM } from '../formats/config-v11';
 import {
@@ -208,6 +209,14 @@ class IspdbMapper {
     for (const child of provider.children) this.emailProviderChild(child, input, skippedDomains);
     for (const child of root.children) this.clientConfigChild(child, input);
 
+    const idDomain = toDomainKey(provider.attributes.id?.trim() ?? '');
+    if (input.domains.length === 0 && idDomain !== undefined && skippedDomains.some(hasPlaceholder)) {
+      // A template for any domain (mailcow writes <domain>%EMAILDOMAIN%</domain>), which
+      // Thunderbird accepts; no lookup can match a placeholder, so the id is what is hosted.
+      this.warn(provider, `the only <domain> is a placeholder; the file is served for its id, ${idDomain}`);
+      input.domains.push(idDomain);
+      this.remember(input.domains, 0, provider);
+    }
     if (input.domains.length === 0) {
       const skipped = skippedDomains.length > 0 ? ` (not domain names: ${skippedDomains.map((value) => JSON.stringify(value)).join(', ')})` : '';
       this.fail(provider, `no usable <domain>: the file must name at least one mail domain${skipped}`);

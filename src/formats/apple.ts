@@ -5,7 +5,7 @@
  * "set up my iPhone" link downloads.
  */
 import { hash } from 'node:crypto';
-import { ADDRESS_PARTS, substitutePlaceholders, substitutesLiterally, type EmailAddress } from '../model/address';
+import { ADDRESS_PARTS, hasPlaceholder, substitutePlaceholders, substitutesLiterally, type EmailAddress } from '../model/address';
 import { SOCKET_CAPABILITIES, firstExpressible, type AppleAuthentication } from '../model/client-capabilities';
 import { readableName } from '../model/display-name';
 import { type IncomingServer, type MailServer, type OutgoingServer, type ProviderDefinition } from '../model/provider';
@@ -143,12 +143,12 @@ function renderProfile(
         IncomingMailServerHostName: substitutePlaceholders(incoming.hostname, address),
         IncomingMailServerPortNumber: incoming.port,
         IncomingMailServerUseSSL: useSsl(incoming),
-        IncomingMailServerUsername: substitutePlaceholders(incoming.username, address),
+        IncomingMailServerUsername: knownLogin(incoming, address),
         OutgoingMailServerAuthentication: appleAuthentication(outgoing)!,
         OutgoingMailServerHostName: substitutePlaceholders(outgoing.hostname, address),
         OutgoingMailServerPortNumber: outgoing.port,
         OutgoingMailServerUseSSL: useSsl(outgoing),
-        OutgoingMailServerUsername: substitutePlaceholders(outgoing.username, address),
+        OutgoingMailServerUsername: knownLogin(outgoing, address),
         // One password prompt instead of two, when both servers take the same login.
         OutgoingPasswordSameAsIncomingPassword: oneLogin,
         PayloadDescription: `Mail account ${address.address}`,
@@ -177,6 +177,12 @@ function appleAuthentication(server: MailServer): AppleAuthentication | undefine
 /** Apple's only TLS key, `UseSSL`, as the capability table maps the socket type (on for STARTTLS too). */
 function useSsl(server: IncomingServer | OutgoingServer): boolean {
   return SOCKET_CAPABILITIES[server.socketType].appleUseSsl;
+}
+
+/** The login, or undefined (Mail then asks for it) when it holds a placeholder no address fills, such as %USERNAME%. */
+function knownLogin(server: MailServer, address: EmailAddress): string | undefined {
+  const login = substitutePlaceholders(server.username, address);
+  return hasPlaceholder(login) ? undefined : login;
 }
 
 /** `mail.example.com` → `com.example.mail`: Apple identifiers are reverse-DNS. */

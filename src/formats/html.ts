@@ -85,8 +85,8 @@ export interface SetupPageInput {
 }
 
 export function renderSetupPage({ provider, address, appleProfilePath }: SetupPageInput): string {
-  const incoming = provider.incoming.map((server) => serverRow(server, address));
-  const outgoing = provider.outgoing.map((server) => serverRow(server, address));
+  const incoming = provider.incoming.map((server) => serverRow(server, address, provider.inputFields));
+  const outgoing = provider.outgoing.map((server) => serverRow(server, address, provider.inputFields));
   return page({
     title: `Mail settings for ${address.address}`,
     body: html`
@@ -177,13 +177,25 @@ interface ServerRow {
   readonly notes: readonly string[];
 }
 
-function serverRow(server: MailServer, address: EmailAddress): ServerRow {
+function serverRow(server: MailServer, address: EmailAddress, inputFields: ProviderDefinition['inputFields']): ServerRow {
   return {
     server,
     hostname: substitutePlaceholders(server.hostname, address),
-    username: substitutePlaceholders(server.username, address),
+    username: readableLogin(substitutePlaceholders(server.username, address), inputFields),
     notes: serverNotes(server),
   };
+}
+
+/**
+ * A login with a placeholder the address cannot fill (`%USERNAME%` in some ISPDB files):
+ * the person's own user name at the provider, named by the provider's input field when it
+ * has one, never the raw placeholder.
+ */
+function readableLogin(login: string, inputFields: ProviderDefinition['inputFields']): string {
+  return login.replaceAll(/%([A-Za-z0-9_-]+)%/g, (_, key: string) => {
+    const field = inputFields.find((candidate) => candidate.key.toUpperCase() === key.toUpperCase());
+    return `‹${field?.label ?? 'your user name at the provider'}›`;
+  });
 }
 
 function serverNotes(server: MailServer): string[] {
