@@ -22,6 +22,7 @@ import {
   type ProviderDefinition,
 } from '../model/provider';
 import { SafeHtml, html } from './html-template';
+import { qrCodeSvg } from './qr-svg';
 
 export const HTML_CONTENT_TYPE = 'text/html; charset=utf-8';
 /** The stylesheet and icon, relative to the pages (content in setup-assets.ts, served by http/setup-page.ts). */
@@ -82,9 +83,22 @@ export interface SetupPageInput {
    * has one; the page then offers a "Download profile" link for the address.
    */
   readonly appleProfilePath?: string;
+  /** Whether the visitor's browser runs on an iPhone, iPad or Mac (isAppleDevice): the profile then comes first. */
+  readonly appleDevice?: boolean;
+  /** The page's own absolute URL, to make the profile link absolute for the QR code shown to other visitors. */
+  readonly pageUrl?: string;
 }
 
-export function renderSetupPage({ provider, address, appleProfilePath }: SetupPageInput): string {
+/**
+ * iPhone, iPod, iPad and Mac browsers. iPadOS asks for desktop pages as a Mac
+ * (“Macintosh”), which is right here too: both install profiles.
+ */
+export function isAppleDevice(userAgent: string | undefined): boolean {
+  return /\b(iPhone|iPad|iPod|Macintosh)\b/.test(userAgent ?? '');
+}
+
+export function renderSetupPage({ provider, address, appleProfilePath, appleDevice = false, pageUrl }: SetupPageInput): string {
+  const profileLink = appleProfilePath === undefined ? undefined : profileHref(appleProfilePath, address);
   const incoming = provider.incoming.map((server) => serverRow(server, address, provider.inputFields));
   const outgoing = provider.outgoing.map((server) => serverRow(server, address, provider.inputFields));
   return page({
@@ -93,6 +107,8 @@ export function renderSetupPage({ provider, address, appleProfilePath }: SetupPa
       <h1>Mail settings for <span class="address">${address.address}</span></h1>
       <p>Provider: ${readableName(provider.displayName, address, address.domain)}. These settings are generated from the live
       configuration of this server.</p>
+      ${appleDevice && profileLink !== undefined && profileFirst(profileLink, provider)}
+      ${passwordSection(provider)}
       ${enableSection(provider)}
       ${serverTable('incoming', 'Incoming mail', incoming)}
       ${serverTable('outgoing', 'Outgoing mail', outgoing)}
@@ -100,7 +116,7 @@ export function renderSetupPage({ provider, address, appleProfilePath }: SetupPa
         <h2 id="notes">Notes for your mail program</h2>
         ${thunderbirdNotes(provider)}
         ${outlookNotes(provider, address)}
-        ${appleNotes(provider, address, appleProfilePath)}
+        ${appleNotes(provider, profileLink, appleDevice ? undefined : absoluteUrl(profileLink, pageUrl))}
         ${genericNotes(provider)}
       </section>
       ${helpSection(provider)}
@@ -358,21 +374,83 @@ function outlookAuthentication(server: MailServer) {
   return firstExpressible(server.authentication, 'outlook')?.value;
 }
 
-function appleNotes(provider: ProviderDefinition, address: EmailAddress, appleProfilePath: string | undefined): SafeHtml {
+/** The profile link, relative to the pages like every other link. */
+function profileHref(appleProfilePath: string, address: EmailAddress): string {
+  return `${appleProfilePath.replace(/^\/+/, '')}?emailaddress=${encodeURIComponent(address.address)}`;
+}
+
+function absoluteUrl(link: string | undefined, base: string | undefined): string | undefined {
+  if (link === undefined || base === undefined || !URL.canParse(link, base)) return undefined;
+  return new URL(link, base).href;
+}
+
+/** For visitors on an iPhone, iPad or Mac: the profile, before everything else. */
+function profileFirst(profileLink: string, provider: ProviderDefinition): SafeHtml {
+  return html`
+    <section aria-labelledby="profile-first" class="profile-first">
+      <h2 id="profile-first">Set up Mail on this iPhone, iPad or Mac</h2>
+      <p><a href="${profileLink}" class="profile-button">Download profile</a></p>
+      <p>Then install it: on iPhone and iPad in Settings → “Profile Downloaded”; on a Mac in
+      System Settings → Privacy &amp; Security → Profiles. ${passwordPrompt(provider)}</p>
+    </section>`;
+}
+
+/** What the profile's password prompt wants, in the capability table's terms. */
+function passwordPrompt(provider: ProviderDefinition): string {
+  return needsAppPassword(provider)
+    ? 'When it asks for a password, enter an app password (see “Which password”).'
+    : 'When it asks for a password, enter your mailbox password.';
+}
+
+/** Whether a server admits only OAuth2 (no mailbox password), which programs without OAuth2 meet with an app password. */
+function needsAppPassword(provider: ProviderDefinition): boolean {
+  return [...provider.incoming, ...provider.outgoing].some(
+    (server) => server.authentication.includes('OAuth2') && !usesMailboxPassword(server.authentication),
+  );
+}
+
+function passwordSection(provider: ProviderDefinition): SafeHtml {
+  const servers = [...provider.incoming, ...provider.outgoing];
+  const oauth = servers.some((server) => server.authentication.includes('OAuth2'));
+  return html`
+    <section aria-labelledby="password" class="password">
+      <h2 id="password">Which password</h2>
+      ${
+        !oauth
+          ? html`<p>Use your mailbox password (the one you sign in to webmail with) wherever a program asks for a password.</p>`
+          : needsAppPassword(provider)
+            ? html`<p>This provider signs you in on its own web page (OAuth2). Programs that can do that open the page
+              and need no password here. Programs that cannot (Outlook’s manual setup, Apple Mail with the profile, phone apps,
+              printers) need an <strong>app password</strong>: create one in the security settings of your account at the
+              provider and enter it where they ask for a password; your mailbox password will not work there.</p>`
+            : html`<p>Programs that can sign in on the provider’s web page (OAuth2) open that page and need no password
+              here. Others use your mailbox password; if the provider asks for an app password (for example after you turned on two-step verification),
+              create one in the security settings of your account and use it instead.</p>`
+      }
+    </section>`;
+}
+
+function appleNotes(provider: ProviderDefinition, profileLink: string | undefined, qrTarget: string | undefined): SafeHtml {
   const useSsl = [...provider.incoming, ...provider.outgoing].every((server) => SOCKET_CAPABILITIES[server.socketType].appleUseSsl);
   const manual = html`turn “Use SSL” ${useSsl ? 'on' : 'on only where the Security column is not “none”'}.`;
-  if (appleProfilePath === undefined) {
+  if (profileLink === undefined) {
     return html`
       <h3>Apple Mail (iPhone, iPad, Mac)</h3>
       <p>Add an account with “Other” → “Add Mail Account” and enter your name, address and
       password. If Mail does not find the settings, enter the values from the tables and ${manual}</p>`;
   }
-  const profileUrl = `${appleProfilePath.replace(/^\/+/, '')}?emailaddress=${encodeURIComponent(address.address)}`;
   return html`
     <h3>Apple Mail (iPhone, iPad, Mac)</h3>
-    <p><a href="${profileUrl}" class="profile-link">Download profile</a>: open it in Safari, then install it in
+    <p><a href="${profileLink}" class="profile-link">Download profile</a>: open it in Safari, then install it in
     Settings (iPhone, iPad: “Profile Downloaded”; Mac: System Settings → Privacy &amp; Security → Profiles).
-    It asks for your password. To enter the settings by hand instead, ${manual}</p>`;
+    ${passwordPrompt(provider)} To enter the settings by hand instead, ${manual}</p>
+    ${
+      qrTarget !== undefined &&
+      html`<figure class="qr">
+      ${qrCodeSvg(qrTarget, 'QR code of the profile link')}
+      <figcaption>On an iPhone or iPad, point the camera at this code to download the profile there.</figcaption>
+    </figure>`
+    }`;
 }
 
 function genericNotes(provider: ProviderDefinition): SafeHtml {
