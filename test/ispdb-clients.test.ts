@@ -111,6 +111,17 @@ describe.each(accepted.map((sample) => [sample.name, sample] as const))('%s', (n
       expect(`${document.info.provider.name} ${document.info.provider.shortName ?? ''}`).not.toMatch(PLACEHOLDER);
       // An empty `protocols` is never served: a domain PACC cannot describe is answered 404.
       expect(Object.keys(document.protocols).length).toBeGreaterThan(0);
+      // SMTP is missing only when no submission server is what PACC implies (docs/endpoints.md, PACC):
+      // implicit TLS on 465, the address as login, a password (or OAuth2 with an https issuer).
+      const oauthIssuer = /^https:\/\//.test(provider.definition.oAuth2?.issuer ?? '');
+      const carriable = provider.definition.outgoing.filter(
+        (server) =>
+          server.socketType === 'SSL' &&
+          server.port === 465 &&
+          server.username === '%EMAILADDRESS%' &&
+          server.authentication.some((method) => method === 'password-cleartext' || method === 'password-encrypted' || (method === 'OAuth2' && oauthIssuer)),
+      );
+      expect({ smtp: document.protocols.smtp !== undefined }).toEqual({ smtp: carriable.length > 0 });
     } else {
       expect(pacc.status).toBe(404);
     }
