@@ -24,7 +24,6 @@ import {
   type HttpAuthenticationMethod,
 } from '../model/provider';
 import { formatFieldPath, type ConfigProblem } from './errors';
-import { nameLengthWarnings } from './warnings';
 import type { LoadedProvider } from './load-providers';
 
 /** Provider files are a few kilobytes (the largest ISPDB file is ~15 KB); refuse anything absurd before parsing. */
@@ -236,9 +235,7 @@ class IspdbMapper {
   /** Checks the collected input against the canonical schema; its problems point at the elements they came from. */
   private validate(input: ProviderDraft, provider: Element): IspdbReadResult {
     const parsed = providerSchema.safeParse(input);
-    if (parsed.success) {
-      return { definition: parsed.data, file: this.file, warnings: [...this.warnings, ...nameLengthWarnings(parsed.data, this.file)] };
-    }
+    if (parsed.success) return { definition: parsed.data, file: this.file, warnings: this.warnings };
     return {
       problems: parsed.error.issues.map((issue) => {
         const field = formatFieldPath(issue.path);
