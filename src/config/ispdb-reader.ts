@@ -13,7 +13,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { decodeXmlText } from '../formats/xml';
 import { hasPlaceholder } from '../model/address';
 import { toDomainKey } from '../model/domain';
-import { HTTP_SYSTEM, MX_PURPOSE, SASL_SYSTEM } from '../formats/config-v11';
+import { HTTP_SYSTEM, MX_PURPOSE, POP3_FIELDS, SASL_SYSTEM } from '../formats/config-v11';
 import {
   AUTHENTICATION_METHODS,
   HTTP_AUTHENTICATION_METHODS,
@@ -464,20 +464,14 @@ class IspdbMapper {
   private pop3(element: Element): Record<string, unknown> {
     const options: Record<string, unknown> = {};
     for (const child of element.children) {
-      switch (child.name) {
-        case 'leaveMessagesOnServer':
-        case 'downloadOnBiff':
-          this.single(options, child, child.name, this.boolean(child));
-          break;
-        case 'daysToLeaveMessagesOnServer':
-          this.single(options, child, child.name, this.integer(child));
-          break;
-        case 'checkInterval':
-          if (child.attributes.minutes === undefined) this.warn(child, '<checkInterval> without minutes="..." ignored');
-          else this.single(options, child, 'checkIntervalMinutes', this.integer(child, this.attribute(child, 'minutes')));
-          break;
-        default:
-          this.warn(child, `unknown element <${child.name}> ignored`);
+      const known = POP3_FIELDS.find((candidate) => candidate.element === child.name);
+      if (known === undefined) {
+        this.warn(child, `unknown element <${child.name}> ignored`);
+      } else if (known.attribute !== undefined && child.attributes[known.attribute] === undefined) {
+        this.warn(child, `<${known.element}> without ${known.attribute}="..." ignored`);
+      } else {
+        const raw = known.attribute === undefined ? this.text(child) : this.attribute(child, known.attribute);
+        this.single(options, child, known.field, known.kind === 'boolean' ? this.boolean(child, raw) : this.integer(child, raw));
       }
     }
     return options;
@@ -578,8 +572,7 @@ class IspdbMapper {
     return Number(raw);
   }
 
-  private boolean(element: Element): boolean | undefined {
-    const raw = this.text(element);
+  private boolean(element: Element, raw = this.text(element)): boolean | undefined {
     if (raw === undefined) return undefined;
     if (/^true$/i.test(raw)) return true;
     if (/^false$/i.test(raw)) return false;

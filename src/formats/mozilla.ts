@@ -23,7 +23,7 @@ import {
   type IncomingServer,
   type ProviderDefinition,
 } from '../model/provider';
-import { HTTP_SYSTEM, MX_PURPOSE, SASL_SYSTEM } from './config-v11';
+import { HTTP_SYSTEM, MX_PURPOSE, POP3_FIELDS, SASL_SYSTEM } from './config-v11';
 import { ATTRIBUTE, TEXT, renderXml, type XmlTree, type XmlValue } from './xml';
 
 export const MOZILLA_CONTENT_TYPE = 'text/xml; charset=utf-8';
@@ -121,12 +121,14 @@ function incomingServer(server: IncomingServer): XmlTree {
   const pop3 = server.type === 'pop3' ? server.pop3 : undefined;
   return {
     ...serverFields(server),
-    pop3: pop3 && {
-      leaveMessagesOnServer: pop3.leaveMessagesOnServer,
-      downloadOnBiff: pop3.downloadOnBiff,
-      daysToLeaveMessagesOnServer: pop3.daysToLeaveMessagesOnServer,
-      checkInterval: pop3.checkIntervalMinutes === undefined ? undefined : { [`${ATTRIBUTE}minutes`]: pop3.checkIntervalMinutes },
-    },
+    pop3:
+      pop3 &&
+      Object.fromEntries(
+        POP3_FIELDS.map(({ element, field, attribute }) => {
+          const value = pop3[field];
+          return [element, attribute === undefined || value === undefined ? value : { [`${ATTRIBUTE}${attribute}`]: value }];
+        }),
+      ),
     useGlobalPreferredServer: server.useGlobalPreferredServer,
   };
 }
