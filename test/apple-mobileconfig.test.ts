@@ -73,7 +73,7 @@ describe('profile content', () => {
     expect(res.body.toString('utf8')).toBe(readFileSync(golden, 'utf8'));
   });
 
-  test('hotmail: POP3, and STARTTLS submission served with UseSSL false', async () => {
+  test('hotmail: POP3, and STARTTLS submission served with UseSSL true (Mail negotiates STARTTLS)', async () => {
     const res = await download(await shippedApp(), '/mobileconfig?emailaddress=jane%40live.de').expect(200);
     expect(res.headers['content-disposition']).toBe('attachment; filename="live.de.mobileconfig"');
     const mail = expectValidMailProfile(parsePlist(res.body));
@@ -84,7 +84,7 @@ describe('profile content', () => {
       IncomingMailServerUseSSL: true,
       OutgoingMailServerHostName: 'smtp.live.com',
       OutgoingMailServerPortNumber: 587,
-      OutgoingMailServerUseSSL: false,
+      OutgoingMailServerUseSSL: true,
       EmailAccountDescription: 'Hotmail',
     });
   });
@@ -228,7 +228,7 @@ describe('mapping rules', () => {
       EmailAccountType: 'EmailTypePOP',
       IncomingMailServerHostName: 'pop.mapping.example',
       IncomingMailServerPortNumber: 1995,
-      IncomingMailServerUseSSL: false,
+      IncomingMailServerUseSSL: true,
       IncomingMailServerUsername: 'fred',
       IncomingMailServerAuthentication: 'EmailAuthCRAMMD5',
       OutgoingMailServerAuthentication: 'EmailAuthNone',

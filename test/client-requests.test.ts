@@ -52,8 +52,8 @@ function expectPoxSettings(response: ReplayResponse, expected: AnswerOf<'pox-set
   expect(protocols.map((p) => `${p.Type} ${p.Server}:${p.Port} ${p.Encryption}`)).toEqual([
     'IMAP imap.example.com:993 SSL',
     'POP3 pop.example.com:995 SSL',
+    // One Protocol per Type: the definition's first SMTP choice only.
     'SMTP smtp.example.com:465 SSL',
-    'SMTP smtp.example.com:587 TLS',
   ]);
   for (const protocol of protocols) {
     expect(protocol.LoginName).toBe(expected.loginName ?? undefined);

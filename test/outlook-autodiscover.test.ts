@@ -5,10 +5,10 @@
  */
 import request from 'supertest';
 import { parseProviderFile } from '../src/config/load-providers';
-import { defaultSettings } from '../src/config/settings';
+import { defaultSettings, loadSettings } from '../src/config/settings';
 import { createApp } from '../src/http/app';
 import { Registry } from '../src/registry';
-import { shippedApp } from './support/app';
+import { SHIPPED_CONFIG, shippedApp } from './support/app';
 import { poxError, poxProtocols, readAsOutlook, readPoxAsThunderbird } from './support/client-rules';
 
 const OUTLOOK_SCHEMA = 'http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a';
@@ -33,21 +33,30 @@ const post = (body: string | Buffer, path = '/autodiscover/autodiscover.xml') =>
   request(app).post(path).set('Content-Type', 'text/xml; charset=utf-8').send(body);
 
 describe('settings for the shipped Hotmail/MSN definition', () => {
-  test('POP3 995 SSL and SMTP 587/25 STARTTLS, SPA off, authentication on, the real address as login', async () => {
+  test('POP3 995 SSL and SMTP 587 STARTTLS (the first choice only), SPA off, authentication on, the real address as login, TTL 1', async () => {
     const res = await post(poxBody('jane@hotmail.com')).expect(200);
     expect(res.headers['content-type']).toBe('text/xml; charset=utf-8');
     const protocols = poxProtocols(res.text);
+    // The definition lists SMTP 587 and then 25: Outlook keeps one server per Type, so only 587 is sent.
     expect(protocols).toEqual([
-      { Type: 'POP3', Server: 'pop3.live.com', Port: '995', LoginName: 'jane@hotmail.com', DomainRequired: 'off', SPA: 'off', SSL: 'on', Encryption: 'SSL', AuthRequired: 'on' },
-      { Type: 'SMTP', Server: 'smtp.live.com', Port: '587', LoginName: 'jane@hotmail.com', DomainRequired: 'off', SPA: 'off', SSL: 'on', Encryption: 'TLS', AuthRequired: 'on', UsePOPAuth: 'on', SMTPLast: 'off' },
-      { Type: 'SMTP', Server: 'smtp.live.com', Port: '25', LoginName: 'jane@hotmail.com', DomainRequired: 'off', SPA: 'off', SSL: 'on', Encryption: 'TLS', AuthRequired: 'on', UsePOPAuth: 'on', SMTPLast: 'off' },
+      { Type: 'POP3', Server: 'pop3.live.com', Port: '995', LoginName: 'jane@hotmail.com', DomainRequired: 'off', SPA: 'off', SSL: 'on', Encryption: 'SSL', AuthRequired: 'on', TTL: '1' },
+      { Type: 'SMTP', Server: 'smtp.live.com', Port: '587', LoginName: 'jane@hotmail.com', DomainRequired: 'off', SPA: 'off', SSL: 'on', Encryption: 'TLS', AuthRequired: 'on', UsePOPAuth: 'on', SMTPLast: 'off', TTL: '1' },
     ]);
     // Thunderbird derives the same security from these answers as the definition says.
     expect(protocols.map((p) => readPoxAsThunderbird(p))).toEqual([
       { socketType: 'SSL', authentication: 'password-cleartext' },
       { socketType: 'STARTTLS', authentication: 'password-cleartext' },
-      { socketType: 'STARTTLS', authentication: 'password-cleartext' },
     ]);
+  });
+
+  test('the TTL comes from the autodiscoverTtlHours setting (MAIL_AUTOCONFIG_AUTODISCOVER_TTL_HOURS)', async () => {
+    const settings = await loadSettings(SHIPPED_CONFIG, { MAIL_AUTOCONFIG_AUTODISCOVER_TTL_HOURS: '24' });
+    expect(settings.autodiscoverTtlHours).toBe(24);
+    const day = await shippedApp({ autodiscoverTtlHours: settings.autodiscoverTtlHours });
+    const posted = poxProtocols((await request(day).post('/autodiscover/autodiscover.xml').send(poxBody('jane@hotmail.com')).expect(200)).text);
+    const got = poxProtocols((await request(day).get('/autodiscover/autodiscover.xml').set('Host', 'autodiscover.live.com').expect(200)).text);
+    expect([...posted, ...got].map((protocol) => protocol.TTL)).toEqual(['24', '24', '24', '24']);
+    await expect(loadSettings(SHIPPED_CONFIG, { MAIL_AUTOCONFIG_AUTODISCOVER_TTL_HOURS: 'soon' })).rejects.toThrow(/autodiscoverTtlHours/);
   });
 
   test('placeholders in login names and host names are filled from the address', async () => {
@@ -69,7 +78,8 @@ describe('the socketType and authentication mapping, one case each', () => {
     ['SSL', 'password-cleartext', { SSL: 'on', Encryption: 'SSL', SPA: 'off', AuthRequired: 'on' }],
     ['STARTTLS', 'password-cleartext', { SSL: 'on', Encryption: 'TLS', SPA: 'off', AuthRequired: 'on' }],
     ['plain', 'password-cleartext', { SSL: 'off', Encryption: 'None', SPA: 'off', AuthRequired: 'on' }],
-    ['SSL', 'password-encrypted', { SPA: 'on', AuthRequired: 'on' }],
+    // SPA is NTLM to Outlook: on for NTLM only, never for CRAM-MD5 servers.
+    ['SSL', 'password-encrypted', { SPA: 'off', AuthRequired: 'on' }],
     ['SSL', 'NTLM', { SPA: 'on', AuthRequired: 'on' }],
     ['SSL', '[OAuth2, password-cleartext]', { SPA: 'off', AuthRequired: 'on' }],
     ['SSL', '[GSSAPI, NTLM]', { SPA: 'on', AuthRequired: 'on' }],
@@ -145,14 +155,14 @@ describe('requests as clients write them', () => {
   test('whatever the Content-Type, even a form type', async () => {
     for (const type of ['application/x-www-form-urlencoded', 'application/json', 'text/plain']) {
       const res = await request(app).post('/autodiscover/autodiscover.xml').set('Content-Type', type).send(poxBody('fred@example.com'));
-      expect(poxProtocols(res.text)).toHaveLength(4);
+      expect(poxProtocols(res.text)).toHaveLength(3);
     }
   });
 
   test('GET answers for the Host domain without login names', async () => {
     const res = await request(app).get('/Autodiscover/Autodiscover.xml').set('Host', 'autodiscover.live.com').expect(200);
     const protocols = poxProtocols(res.text);
-    expect(protocols.map((p) => p.Server)).toEqual(['pop3.live.com', 'smtp.live.com', 'smtp.live.com']);
+    expect(protocols.map((p) => p.Server)).toEqual(['pop3.live.com', 'smtp.live.com']);
     for (const protocol of protocols) expect(protocol.LoginName).toBeUndefined();
   });
 
@@ -214,7 +224,7 @@ describe('POX errors: HTTP 200 with the error in the body', () => {
       .post('/autodiscover/autodiscover.xml')
       .send(`${poxBody('fred@example.com')}<!--${'x'.repeat(9000)}-->`)
       .expect(200);
-    expect(poxProtocols(larger.text)).toHaveLength(4);
+    expect(poxProtocols(larger.text)).toHaveLength(3);
   });
 
   test('other methods: 405 with Allow', async () => {

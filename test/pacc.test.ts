@@ -10,7 +10,7 @@ import request from 'supertest';
 import { z } from 'zod';
 import { loadRegistry } from '../src/config/load';
 import { parseProviderFile } from '../src/config/load-providers';
-import { paccDigestRecord } from '../src/formats/dns';
+import { dnsRecords, paccDigestRecord } from '../src/formats/dns';
 import { paccDigest, renderPacc } from '../src/formats/pacc';
 import type { ProviderInput } from '../src/model/provider';
 import { appWithProviders, binaryBody, SHIPPED_CONFIG, shippedApp } from './support/formats';
@@ -107,7 +107,7 @@ describe('GET /.well-known/user-agent-configuration.json', () => {
     });
 
     const registry = await loadRegistry(SHIPPED_CONFIG);
-    const published = paccDigestRecord('example.com', renderPacc(registry.find('example.com')!.provider.definition, 'example.com'));
+    const published = paccDigestRecord('example.com', renderPacc(registry.find('example.com')!.provider.definition, 'example.com')!);
     expect(published.name).toBe('_ua-auto-config.example.com.');
     expect(published.value).toBe(`v=UAAC1; a=sha256; d=${createHash('sha256').update(res.body).digest('base64')}`);
   });
@@ -145,6 +145,43 @@ describe('GET /.well-known/user-agent-configuration.json', () => {
     expect(missing.text).toMatch(/No configuration/);
     await request(app).post(PATH).set('Host', 'ua-auto-config.example.com').expect(405);
   });
+});
+
+test('a domain whose servers PACC cannot describe: 404 with the unknown-domain body, never empty protocols, and no DNS record', async () => {
+  const app = appWithProviders([
+    {
+      id: 'starttls.example',
+      displayName: '%EMAILDOMAIN%',
+      domains: ['starttls.example'],
+      incoming: [{ type: 'imap', hostname: 'imap.starttls.example', socketType: 'STARTTLS' }],
+      outgoing: [{ type: 'smtp', hostname: 'smtp.starttls.example', socketType: 'STARTTLS' }],
+    },
+  ]);
+  const answer = await request(app).get(PATH).set('Host', 'ua-auto-config.starttls.example').expect(404);
+  const unknown = await request(app).get(PATH).set('Host', 'ua-auto-config.unknown.example').expect(404);
+  expect([answer.headers['content-type'], answer.text]).toEqual([unknown.headers['content-type'], unknown.text]);
+  const parsed = parseProviderFile('starttls.json', JSON.stringify({ id: 'starttls.example', domains: ['starttls.example'], incoming: [{ type: 'imap', hostname: 'imap.starttls.example', socketType: 'STARTTLS' }], outgoing: [{ type: 'smtp', hostname: 'smtp.starttls.example', socketType: 'STARTTLS' }] }));
+  if ('problems' in parsed) throw new Error(JSON.stringify(parsed.problems));
+  expect(renderPacc(parsed.definition, 'starttls.example')).toBeUndefined();
+  // No document, so no digest to publish: a TXT record would point at nothing.
+  const names = dnsRecords(parsed.definition, 'starttls.example', { target: 'config.example.net' }).map((record) => record.name);
+  expect(names).toContain('ua-auto-config.starttls.example.');
+  expect(names).not.toContain('_ua-auto-config.starttls.example.');
+});
+
+test('the provider’s name: %EMAILDOMAIN% filled per domain, and a short name over 20 characters left out', async () => {
+  const app = appWithProviders([
+    {
+      id: 'names.example',
+      displayName: '%EMAILDOMAIN%',
+      displayShortName: 'A short name far too long',
+      domains: ['names.example'],
+      incoming: [{ type: 'imap', hostname: 'imap.names.example', socketType: 'SSL' }],
+      outgoing: [{ type: 'smtp', hostname: 'smtp.names.example', socketType: 'SSL' }],
+    },
+  ]);
+  const document = paccSchema.parse(JSON.parse((await fetchPacc(app, 'ua-auto-config.names.example').expect(200)).body.toString('utf8')));
+  expect(document.info.provider).toEqual({ name: 'names.example' });
 });
 
 describe('what PACC can and cannot say', () => {

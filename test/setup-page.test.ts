@@ -188,7 +188,7 @@ describe('GET /setup?email=: the settings', () => {
     const [imap] = tableRows($, 'incoming');
     expect(imap).toMatchObject({ Server: 'mail.plain.example', Port: '143', Security: 'STARTTLS', 'User name': 'ann@plain.example' });
     expect(imap?.Authentication).toBe(
-      'OAuth2: sign in on the provider’s web page or else: encrypted password (CRAM-MD5 and similar), SPA/secure password authentication on',
+      'OAuth2: sign in on the provider’s web page or else: encrypted password (CRAM-MD5 and similar), SPA/secure password authentication off',
     );
     const [smtp] = tableRows($, 'outgoing');
     expect(smtp).toMatchObject({ Port: '25', Security: 'none', Authentication: 'none: the server recognises your network' });

@@ -11,13 +11,17 @@
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { decodeXmlText } from '../formats/xml';
+import { hasPlaceholder } from '../model/address';
 import { toDomainKey } from '../model/domain';
+import { HTTP_SYSTEM, MX_PURPOSE, POP3_FIELDS, SASL_SYSTEM } from '../formats/config-v11';
 import {
   AUTHENTICATION_METHODS,
+  HTTP_AUTHENTICATION_METHODS,
   OTHER_INCOMING_TYPES,
   SOCKET_TYPES,
   providerSchema,
   type AuthenticationMethod,
+  type HttpAuthenticationMethod,
 } from '../model/provider';
 import { formatFieldPath, type ConfigProblem } from './errors';
 import type { LoadedProvider } from './load-providers';
@@ -172,6 +176,7 @@ function textOf(node: OrderedNode): string {
 type ProviderDraft = Record<string, unknown> & {
   id?: string;
   domains: string[];
+  mxDomains?: string[];
   incoming: Record<string, unknown>[];
   outgoing: Record<string, unknown>[];
   otherIncoming: Record<string, unknown>[];
@@ -203,6 +208,14 @@ class IspdbMapper {
     for (const child of provider.children) this.emailProviderChild(child, input, skippedDomains);
     for (const child of root.children) this.clientConfigChild(child, input);
 
+    const idDomain = toDomainKey(provider.attributes.id?.trim() ?? '');
+    if (input.domains.length === 0 && idDomain !== undefined && skippedDomains.some(hasPlaceholder)) {
+      // A template for any domain (mailcow writes <domain>%EMAILDOMAIN%</domain>), which
+      // Thunderbird accepts; no lookup can match a placeholder, so the id is what is hosted.
+      this.warn(provider, `the only <domain> is a placeholder; the file is served for its id, ${idDomain}`);
+      input.domains.push(idDomain);
+      this.remember(input.domains, 0, provider);
+    }
     if (input.domains.length === 0) {
       const skipped = skippedDomains.length > 0 ? ` (not domain names: ${skippedDomains.map((value) => JSON.stringify(value)).join(', ')})` : '';
       this.fail(provider, `no usable <domain>: the file must name at least one mail domain${skipped}`);
@@ -239,7 +252,14 @@ class IspdbMapper {
         const value = this.text(child);
         if (value === undefined) return;
         if (child.attributes.purpose !== undefined) {
-          this.warn(child, `<domain purpose="${child.attributes.purpose}"> (autoconfig 1.2) is not a hosted domain; skipped`);
+          // Autoconfig 1.2: the provider's MX domains, for clients' MX lookup; not hosted domains.
+          if (child.attributes.purpose.trim() !== MX_PURPOSE) {
+            this.warn(child, `<domain purpose="${child.attributes.purpose}"> is not a purpose autoconfig 1.2 defines; skipped`);
+          } else {
+            const key = toDomainKey(value);
+            if (key === undefined) this.warn(child, `${JSON.stringify(value)} is not a domain name; skipped`);
+            else this.push((input.mxDomains ??= []), child, key);
+          }
           return;
         }
         const key = toDomainKey(value);
@@ -319,7 +339,8 @@ class IspdbMapper {
     const isMail = type === 'imap' || type === 'pop3' || type === 'smtp';
     const socketTypes: string[] = [];
     let sawSocketType = false;
-    const authentication: AuthenticationMethod[] = [];
+    const authentication: (AuthenticationMethod | HttpAuthenticationMethod)[] = [];
+    let saslMechanisms: string[] | undefined;
     let sawAuthentication = false;
 
     for (const child of element.children) {
@@ -340,6 +361,17 @@ class IspdbMapper {
         }
         case 'authentication': {
           sawAuthentication = true;
+          const system = child.attributes.system?.trim();
+          if (system === SASL_SYSTEM && isMail) {
+            const mechanism = this.text(child);
+            if (mechanism !== undefined) this.push((saslMechanisms ??= []), child, mechanism);
+            break;
+          }
+          if (system === HTTP_SYSTEM && !isMail) {
+            const method = this.token(child, HTTP_AUTHENTICATION_METHODS);
+            if (method !== undefined && !authentication.includes(method)) authentication.push(method);
+            break;
+          }
           const method = this.authentication(child);
           if (method !== undefined && !authentication.includes(method)) authentication.push(method);
           break;
@@ -381,6 +413,10 @@ class IspdbMapper {
     // A present but unknown value has been reported already, at its own line.
     else if (isMail && !sawSocketType) this.fail(element, 'no <socketType> (SSL, STARTTLS or plain)');
 
+    if (saslMechanisms) {
+      server.saslMechanisms = saslMechanisms;
+      this.remember(server, 'saslMechanisms', element);
+    }
     if (authentication.length > 0) server.authentication = authentication;
     else if (isMail) {
       this.fail(
@@ -390,7 +426,10 @@ class IspdbMapper {
           : 'no <authentication>: Thunderbird drops a server that names none; add e.g. password-cleartext',
       );
     }
-    if (isMail && server.username === undefined) this.warn(element, 'no <username>; %EMAILADDRESS% is assumed');
+    if (isMail && server.username === undefined) {
+      // As Thunderbird does: an outgoing server takes the incoming server's login (model/provider.ts).
+      this.warn(element, `no <username>; ${direction === 'outgoing' ? "the first incoming server's" : '%EMAILADDRESS%'} is assumed`);
+    }
     return server;
   }
 
@@ -425,20 +464,14 @@ class IspdbMapper {
   private pop3(element: Element): Record<string, unknown> {
     const options: Record<string, unknown> = {};
     for (const child of element.children) {
-      switch (child.name) {
-        case 'leaveMessagesOnServer':
-        case 'downloadOnBiff':
-          this.single(options, child, child.name, this.boolean(child));
-          break;
-        case 'daysToLeaveMessagesOnServer':
-          this.single(options, child, child.name, this.integer(child));
-          break;
-        case 'checkInterval':
-          if (child.attributes.minutes === undefined) this.warn(child, '<checkInterval> without minutes="..." ignored');
-          else this.single(options, child, 'checkIntervalMinutes', this.integer(child, this.attribute(child, 'minutes')));
-          break;
-        default:
-          this.warn(child, `unknown element <${child.name}> ignored`);
+      const known = POP3_FIELDS.find((candidate) => candidate.element === child.name);
+      if (known === undefined) {
+        this.warn(child, `unknown element <${child.name}> ignored`);
+      } else if (known.attribute !== undefined && child.attributes[known.attribute] === undefined) {
+        this.warn(child, `<${known.element}> without ${known.attribute}="..." ignored`);
+      } else {
+        const raw = known.attribute === undefined ? this.text(child) : this.attribute(child, known.attribute);
+        this.single(options, child, known.field, known.kind === 'boolean' ? this.boolean(child, raw) : this.integer(child, raw));
       }
     }
     return options;
@@ -539,8 +572,7 @@ class IspdbMapper {
     return Number(raw);
   }
 
-  private boolean(element: Element): boolean | undefined {
-    const raw = this.text(element);
+  private boolean(element: Element, raw = this.text(element)): boolean | undefined {
     if (raw === undefined) return undefined;
     if (/^true$/i.test(raw)) return true;
     if (/^false$/i.test(raw)) return false;

@@ -51,6 +51,8 @@ const settingsSchema = z.strictObject({
    * redirect to https (Outlook's "HTTP redirect" discovery step, protocols.md §3.1).
    */
   autodiscoverHttpsRedirect: z.boolean().default(true),
+  /** Hours Outlook may keep autodiscover settings before asking again (POX `<TTL>`); 0: never again. */
+  autodiscoverTtlHours: z.coerce.number().int().min(0).max(8760).default(1),
   /**
    * Where people reach the setup page (`https://setup.example.org/` or a path behind a
    * proxy). When set, autoconfig documents list it under <documentation>. Stored with a
@@ -134,6 +136,7 @@ const ENVIRONMENT: Record<string, keyof SettingsInput> = {
   MAIL_AUTOCONFIG_SIGNING_CHAIN: 'signingChain',
   MAIL_AUTOCONFIG_RATE_LIMIT: 'rateLimitRequests',
   MAIL_AUTOCONFIG_SHUTDOWN_GRACE_MS: 'shutdownGraceMs',
+  MAIL_AUTOCONFIG_AUTODISCOVER_TTL_HOURS: 'autodiscoverTtlHours',
 };
 
 const FILE_SETTINGS = ['signingCert', 'signingKey', 'signingChain'] as const;

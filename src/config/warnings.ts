@@ -4,12 +4,34 @@
  * `mail-autoconfig check` prints them; they never stop the server.
  */
 import type { ConfigProblem } from './errors';
+import { usesMailboxPassword } from '../model/client-capabilities';
 import type { MailServer, ProviderDefinition } from '../model/provider';
 
-const PASSWORD_METHODS = new Set(['password-cleartext', 'password-encrypted']);
+/**
+ * The autoconfig draft's guidelines for the provider's names: SHOULD and MUST lengths.
+ * Thunderbird accepts any length, so a longer name only earns a warning; PACC, which
+ * enforces the MUST, gets a shortened name or none (formats/pacc.ts).
+ */
+export const NAME_LENGTHS = {
+  displayName: { should: 30, must: 60 },
+  displayShortName: { should: 12, must: 20 },
+} as const;
+
+/** Warnings for provider names longer than the draft's guidelines. */
+export function nameLengthWarnings(definition: Pick<ProviderDefinition, 'displayName' | 'displayShortName'>, file: string): ConfigProblem[] {
+  return (Object.keys(NAME_LENGTHS) as (keyof typeof NAME_LENGTHS)[]).flatMap((field) => {
+    const value = definition[field];
+    if (value === undefined) return [];
+    const length = [...value].length;
+    const { should, must } = NAME_LENGTHS[field];
+    if (length <= should) return [];
+    const limit = length > must ? `at most ${must} (PACC clients get it shortened or not at all)` : `at most ${should}`;
+    return [{ file, field, message: `${field} has ${length} characters; the autoconfig draft asks for ${limit}` }];
+  });
+}
 
 export function providerWarnings(definition: ProviderDefinition, file: string): ConfigProblem[] {
-  const warnings: ConfigProblem[] = [];
+  const warnings: ConfigProblem[] = nameLengthWarnings(definition, file);
   const warn = (field: string, message: string) => warnings.push({ file, field, message });
   const lists = [
     ['incoming', definition.incoming],
@@ -24,7 +46,7 @@ export function providerWarnings(definition: ProviderDefinition, file: string): 
         warn(field, `${where} is unencrypted (socketType plain): passwords and mail cross the network in clear`);
       }
       const methods = server.authentication;
-      if (methods.includes('OAuth2') && !methods.some((method) => PASSWORD_METHODS.has(method))) {
+      if (methods.includes('OAuth2') && !usesMailboxPassword(methods)) {
         warn(
           field,
           `${where} offers OAuth2 without a password fallback: Thunderbird drops the server unless its host is built in (protocols.md G6); add password-cleartext after OAuth2`,

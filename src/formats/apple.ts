@@ -5,14 +5,10 @@
  * "set up my iPhone" link downloads.
  */
 import { hash } from 'node:crypto';
-import { ADDRESS_PARTS, substitutePlaceholders, type EmailAddress } from '../model/address';
-import {
-  type AuthenticationMethod,
-  type IncomingServer,
-  type MailServer,
-  type OutgoingServer,
-  type ProviderDefinition,
-} from '../model/provider';
+import { ADDRESS_PARTS, fillPlaceholders, substitutePlaceholders, type EmailAddress } from '../model/address';
+import { SOCKET_CAPABILITIES, firstExpressible, type AppleAuthentication } from '../model/client-capabilities';
+import { readableName } from '../model/display-name';
+import { type IncomingServer, type MailServer, type OutgoingServer, type ProviderDefinition } from '../model/provider';
 import { renderPlist } from './plist';
 import { spliceTemplate } from './splice-template';
 
@@ -24,21 +20,6 @@ export function mobileconfigFileName(domainKey: string): string {
 }
 
 const ACCOUNT_TYPE: Record<IncomingServer['type'], string> = { imap: 'EmailTypeIMAP', pop3: 'EmailTypePOP' };
-
-/**
- * config-v1.1 methods → Apple's authentication values (APPLE com.apple.mail.managed).
- * Servers that admit by address or after a POP login ask Apple Mail for nothing, hence
- * EmailAuthNone. OAuth2, GSSAPI and client certificates have no profile key: servers
- * offering only those are skipped.
- */
-const APPLE_AUTHENTICATION: Partial<Record<AuthenticationMethod, string>> = {
-  'password-cleartext': 'EmailAuthPassword',
-  'password-encrypted': 'EmailAuthCRAMMD5',
-  NTLM: 'EmailAuthNTLM',
-  none: 'EmailAuthNone',
-  'client-IP-address': 'EmailAuthNone',
-  'smtp-after-pop': 'EmailAuthNone',
-};
 
 /**
  * Fixed namespace for profile UUIDs: UUIDv5 of `urn:mail-autoconfig:apple-profile` in the
@@ -147,27 +128,29 @@ function renderProfile(
   oneLogin: boolean,
 ): string {
   const profileIdentifier = `${reverseDomain(provider.id)}.mail-autoconfig.${profileUuid}`;
+  const name = readableName(provider.displayName, address, address.domain);
+  const shortName = provider.displayShortName === undefined ? name : readableName(provider.displayShortName, address, address.domain);
 
   return renderPlist({
     PayloadContent: [
       {
-        EmailAccountDescription: provider.displayShortName ?? provider.displayName,
+        EmailAccountDescription: shortName,
         EmailAccountType: ACCOUNT_TYPE[incoming.type],
         EmailAddress: address.address,
         IncomingMailServerAuthentication: appleAuthentication(incoming)!,
         IncomingMailServerHostName: substitutePlaceholders(incoming.hostname, address),
         IncomingMailServerPortNumber: incoming.port,
-        IncomingMailServerUseSSL: usesImplicitTls(incoming),
-        IncomingMailServerUsername: substitutePlaceholders(incoming.username, address),
+        IncomingMailServerUseSSL: useSsl(incoming),
+        IncomingMailServerUsername: knownLogin(incoming, address),
         OutgoingMailServerAuthentication: appleAuthentication(outgoing)!,
         OutgoingMailServerHostName: substitutePlaceholders(outgoing.hostname, address),
         OutgoingMailServerPortNumber: outgoing.port,
-        OutgoingMailServerUseSSL: usesImplicitTls(outgoing),
-        OutgoingMailServerUsername: substitutePlaceholders(outgoing.username, address),
+        OutgoingMailServerUseSSL: useSsl(outgoing),
+        OutgoingMailServerUsername: knownLogin(outgoing, address),
         // One password prompt instead of two, when both servers take the same login.
         OutgoingPasswordSameAsIncomingPassword: oneLogin,
         PayloadDescription: `Mail account ${address.address}`,
-        PayloadDisplayName: provider.displayName,
+        PayloadDisplayName: name,
         PayloadIdentifier: `${profileIdentifier}.mail`,
         PayloadType: 'com.apple.mail.managed',
         PayloadUUID: payloadUuid,
@@ -175,30 +158,28 @@ function renderProfile(
       },
     ],
     PayloadDescription: `Mail settings for ${address.address}`,
-    PayloadDisplayName: provider.displayName,
+    PayloadDisplayName: name,
     PayloadIdentifier: profileIdentifier,
-    PayloadOrganization: provider.displayName,
+    PayloadOrganization: name,
     PayloadType: 'Configuration',
     PayloadUUID: profileUuid,
     PayloadVersion: 1,
   });
 }
 
-function appleAuthentication(server: MailServer): string | undefined {
-  return server.authentication.map((method) => APPLE_AUTHENTICATION[method]).find((value) => value !== undefined);
+/** The first of the server's methods a profile can name (model/client-capabilities.ts); OAuth2, GSSAPI and certificates cannot. */
+function appleAuthentication(server: MailServer): AppleAuthentication | undefined {
+  return firstExpressible(server.authentication, 'apple')?.value;
 }
 
-/**
- * UseSSL is Apple's only TLS key and has no STARTTLS variant (protocols.md §4.2, G29).
- * It is true only for implicit TLS, as MOX chose (`http/mobileconfig.go`): whether Apple
- * Mail meets `true` on a STARTTLS port with STARTTLS or with a TLS handshake the server
- * does not expect is unverified, and the second breaks the account outright. `false` on a
- * STARTTLS server keeps the account working; whether Apple Mail then upgrades on its own
- * is unverified too, which is why providers should list implicit-TLS servers first
- * (RFC 8314): the first usable server is the one chosen.
- */
-function usesImplicitTls(server: IncomingServer | OutgoingServer): boolean {
-  return server.socketType === 'SSL';
+/** Apple's only TLS key, `UseSSL`, as the capability table maps the socket type (on for STARTTLS too). */
+function useSsl(server: IncomingServer | OutgoingServer): boolean {
+  return SOCKET_CAPABILITIES[server.socketType].appleUseSsl;
+}
+
+/** The login, or undefined (Mail then asks for it) when it holds a placeholder no address fills, such as %USERNAME%. */
+function knownLogin(server: MailServer, address: EmailAddress): string | undefined {
+  return fillPlaceholders(server.username, address);
 }
 
 /** `mail.example.com` → `com.example.mail`: Apple identifiers are reverse-DNS. */

@@ -68,8 +68,10 @@ export function dnsRecords(definition: ProviderDefinition, domain: string, { tar
     port: AUTODISCOVER_SRV_PORT,
     target: family === 0 ? absolute(target) : absolute(`autodiscover.${domain}`),
   });
-  // PACC clients read the document only if its SHA-256 matches this record.
-  records.push(paccDigestRecord(domain, renderPacc(definition, domain), ttl));
+  // PACC clients read the document only if its SHA-256 matches this record; a domain
+  // whose servers PACC cannot describe is served no document, so it gets no record.
+  const pacc = renderPacc(definition, domain);
+  if (pacc !== undefined) records.push(paccDigestRecord(domain, pacc, ttl));
 
   for (const service of MAIL_SERVICES) {
     const name = absolute(`${service.label}._tcp.${domain}`);

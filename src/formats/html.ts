@@ -8,14 +8,21 @@
  */
 import { substitutePlaceholders, type EmailAddress } from '../model/address';
 import {
+  AUTHENTICATION_CAPABILITIES,
+  SOCKET_CAPABILITIES,
+  firstExpressible,
+  usesMailboxPassword,
+  type OutlookEncryption,
+} from '../model/client-capabilities';
+import { readableName } from '../model/display-name';
+import {
   type AuthenticationMethod,
   type LocalisedText,
   type MailServer,
   type ProviderDefinition,
-  type SocketType,
 } from '../model/provider';
 import { SafeHtml, html } from './html-template';
-import { OUTLOOK_AUTHENTICATION, OUTLOOK_ENCRYPTION } from './outlook-pox';
+import { qrCodeSvg } from './qr-svg';
 
 export const HTML_CONTENT_TYPE = 'text/html; charset=utf-8';
 /** The stylesheet and icon, relative to the pages (content in setup-assets.ts, served by http/setup-page.ts). */
@@ -26,43 +33,11 @@ export const SETUP_PATH = 'setup';
 export const EMAIL_FIELD = 'email';
 
 // ---------------------------------------------------------------------------------------
-// Plain words: one table per concept, used by the server tables and by every note.
-
-interface SecurityWords {
-  /** What the Security column says. */
-  readonly words: string;
-  /** What other programs call the same option. */
-  readonly otherNames: string;
-  /** Apple Mail's "Use SSL" switch; Apple Mail negotiates STARTTLS itself when it is on. */
-  readonly appleUseSsl: boolean;
-}
-
-export const SECURITY_IN_WORDS: Record<SocketType, SecurityWords> = {
-  SSL: { words: 'SSL/TLS from the start', otherNames: '“SSL”, “SSL/TLS” or “TLS”', appleUseSsl: true },
-  STARTTLS: { words: 'STARTTLS', otherNames: '“STARTTLS” or “TLS”', appleUseSsl: true },
-  plain: { words: 'none', otherNames: '“None”', appleUseSsl: false },
-};
-
-interface AuthenticationWords {
-  readonly words: string;
-  /** Whether the person types a user name and password for this method. */
-  readonly password: boolean;
-}
-
-export const AUTHENTICATION_IN_WORDS: Record<AuthenticationMethod, AuthenticationWords> = {
-  'password-cleartext': { words: 'normal password', password: true },
-  'password-encrypted': { words: 'encrypted password (CRAM-MD5 and similar)', password: true },
-  NTLM: { words: 'NTLM (Windows sign-in)', password: true },
-  GSSAPI: { words: 'Kerberos / GSSAPI (single sign-on)', password: false },
-  'client-IP-address': { words: 'none: the server recognises your network', password: false },
-  'TLS-client-cert': { words: 'TLS client certificate', password: false },
-  OAuth2: { words: 'OAuth2: sign in on the provider’s web page', password: false },
-  none: { words: 'none', password: false },
-  'smtp-after-pop': { words: 'none, but check incoming mail first (SMTP after POP)', password: false },
-};
+// Plain words: the capability table's words (model/client-capabilities.ts), used by the
+// server tables and by every note.
 
 /** Outlook's encryption choice per POX `Encryption` value, named as its dialogs name it. */
-const OUTLOOK_ENCRYPTION_CHOICE: Record<(typeof OUTLOOK_ENCRYPTION)[SocketType]['encryption'], string> = {
+const OUTLOOK_ENCRYPTION_CHOICE: Record<OutlookEncryption, string> = {
   SSL: '“SSL” (“SSL/TLS” in newer versions)',
   TLS: '“TLS” or “Auto” (“STARTTLS” in newer versions)',
   None: '“None”',
@@ -70,9 +45,8 @@ const OUTLOOK_ENCRYPTION_CHOICE: Record<(typeof OUTLOOK_ENCRYPTION)[SocketType][
 
 /** A method in words, with Outlook's SPA switch spelled out for methods that log in. */
 export function authenticationInWords(method: AuthenticationMethod): string {
-  const { words, password } = AUTHENTICATION_IN_WORDS[method];
-  const outlook = OUTLOOK_AUTHENTICATION[method];
-  if (!password || !outlook) return words;
+  const { words, mailboxPassword, outlook } = AUTHENTICATION_CAPABILITIES[method];
+  if (!mailboxPassword || !outlook) return words;
   return `${words}, SPA/secure password authentication ${outlook.spa ? 'on' : 'off'}`;
 }
 
@@ -109,17 +83,32 @@ export interface SetupPageInput {
    * has one; the page then offers a "Download profile" link for the address.
    */
   readonly appleProfilePath?: string;
+  /** Whether the visitor's browser runs on an iPhone, iPad or Mac (isAppleDevice): the profile then comes first. */
+  readonly appleDevice?: boolean;
+  /** The page's own absolute URL, to make the profile link absolute for the QR code shown to other visitors. */
+  readonly pageUrl?: string;
 }
 
-export function renderSetupPage({ provider, address, appleProfilePath }: SetupPageInput): string {
-  const incoming = provider.incoming.map((server) => serverRow(server, address));
-  const outgoing = provider.outgoing.map((server) => serverRow(server, address));
+/**
+ * iPhone, iPod, iPad and Mac browsers. iPadOS asks for desktop pages as a Mac
+ * (“Macintosh”), which is right here too: both install profiles.
+ */
+export function isAppleDevice(userAgent: string | undefined): boolean {
+  return /\b(iPhone|iPad|iPod|Macintosh)\b/.test(userAgent ?? '');
+}
+
+export function renderSetupPage({ provider, address, appleProfilePath, appleDevice = false, pageUrl }: SetupPageInput): string {
+  const profileLink = appleProfilePath === undefined ? undefined : profileHref(appleProfilePath, address);
+  const incoming = provider.incoming.map((server) => serverRow(server, address, provider.inputFields));
+  const outgoing = provider.outgoing.map((server) => serverRow(server, address, provider.inputFields));
   return page({
     title: `Mail settings for ${address.address}`,
     body: html`
       <h1>Mail settings for <span class="address">${address.address}</span></h1>
-      <p>Provider: ${provider.displayName}. These settings are generated from the live
+      <p>Provider: ${readableName(provider.displayName, address, address.domain)}. These settings are generated from the live
       configuration of this server.</p>
+      ${appleDevice && profileLink !== undefined && profileFirst(profileLink, provider)}
+      ${passwordSection(provider)}
       ${enableSection(provider)}
       ${serverTable('incoming', 'Incoming mail', incoming)}
       ${serverTable('outgoing', 'Outgoing mail', outgoing)}
@@ -127,7 +116,7 @@ export function renderSetupPage({ provider, address, appleProfilePath }: SetupPa
         <h2 id="notes">Notes for your mail program</h2>
         ${thunderbirdNotes(provider)}
         ${outlookNotes(provider, address)}
-        ${appleNotes(provider, address, appleProfilePath)}
+        ${appleNotes(provider, profileLink, appleDevice ? undefined : absoluteUrl(profileLink, pageUrl))}
         ${genericNotes(provider)}
       </section>
       ${helpSection(provider)}
@@ -204,13 +193,25 @@ interface ServerRow {
   readonly notes: readonly string[];
 }
 
-function serverRow(server: MailServer, address: EmailAddress): ServerRow {
+function serverRow(server: MailServer, address: EmailAddress, inputFields: ProviderDefinition['inputFields']): ServerRow {
   return {
     server,
     hostname: substitutePlaceholders(server.hostname, address),
-    username: substitutePlaceholders(server.username, address),
+    username: readableLogin(substitutePlaceholders(server.username, address), inputFields),
     notes: serverNotes(server),
   };
+}
+
+/**
+ * A login with a placeholder the address cannot fill (`%USERNAME%` in some ISPDB files):
+ * the person's own user name at the provider, named by the provider's input field when it
+ * has one, never the raw placeholder.
+ */
+function readableLogin(login: string, inputFields: ProviderDefinition['inputFields']): string {
+  return login.replaceAll(/%([A-Za-z0-9_-]+)%/g, (_, key: string) => {
+    const field = inputFields.find((candidate) => candidate.key.toUpperCase() === key.toUpperCase());
+    return `‹${field?.label ?? 'your user name at the provider'}›`;
+  });
 }
 
 function serverNotes(server: MailServer): string[] {
@@ -257,7 +258,7 @@ function serverTable(id: string, heading: string, rows: readonly ServerRow[]): S
             ${cell('Type', SERVER_TYPE_NAMES[row.server.type])}
             ${cell('Server', html`<code>${row.hostname}</code>`)}
             ${cell('Port', row.server.port)}
-            ${cell('Security', SECURITY_IN_WORDS[row.server.socketType].words)}
+            ${cell('Security', SOCKET_CAPABILITIES[row.server.socketType].words)}
             ${cell('User name', html`<code>${row.username}</code>`)}
             ${cell('Authentication', alternatives(row.server.authentication.map(authenticationInWords)))}
             ${cell('Notes', row.notes.length === 0 ? '–' : row.notes.map((note) => html`<p>${note}</p>
@@ -308,9 +309,7 @@ function thunderbirdNotes(provider: ProviderDefinition): SafeHtml {
 }
 
 function outlookNotes(provider: ProviderDefinition, address: EmailAddress): SafeHtml {
-  const usable = [...provider.incoming, ...provider.outgoing].filter((server) =>
-    server.authentication.some((method) => OUTLOOK_AUTHENTICATION[method]),
-  );
+  const usable = [...provider.incoming, ...provider.outgoing].filter((server) => outlookAuthentication(server) !== undefined);
   if (usable.length === 0) {
     return html`
       <h3>Outlook, Outlook Express and Windows Live Mail</h3>
@@ -349,7 +348,7 @@ interface OutlookChoice {
   readonly hostname: string;
   readonly ports: number[];
   readonly ssl: boolean;
-  readonly encryption: (typeof OUTLOOK_ENCRYPTION)[SocketType]['encryption'];
+  readonly encryption: OutlookEncryption;
   readonly spa: boolean;
 }
 
@@ -360,7 +359,7 @@ function outlookChoices(servers: readonly MailServer[], address: EmailAddress): 
     const choice = {
       type: SERVER_TYPE_NAMES[server.type],
       hostname: substitutePlaceholders(server.hostname, address),
-      ...OUTLOOK_ENCRYPTION[server.socketType],
+      ...SOCKET_CAPABILITIES[server.socketType].outlook,
       spa: outlookAuthentication(server)?.spa ?? false,
     };
     const key = JSON.stringify(choice);
@@ -372,39 +371,99 @@ function outlookChoices(servers: readonly MailServer[], address: EmailAddress): 
 }
 
 function outlookAuthentication(server: MailServer) {
-  return server.authentication.map((method) => OUTLOOK_AUTHENTICATION[method]).find((known) => known);
+  return firstExpressible(server.authentication, 'outlook')?.value;
 }
 
-function appleNotes(provider: ProviderDefinition, address: EmailAddress, appleProfilePath: string | undefined): SafeHtml {
-  const useSsl = [...provider.incoming, ...provider.outgoing].every((server) => SECURITY_IN_WORDS[server.socketType].appleUseSsl);
+/** The profile link, relative to the pages like every other link. */
+function profileHref(appleProfilePath: string, address: EmailAddress): string {
+  return `${appleProfilePath.replace(/^\/+/, '')}?emailaddress=${encodeURIComponent(address.address)}`;
+}
+
+function absoluteUrl(link: string | undefined, base: string | undefined): string | undefined {
+  if (link === undefined || base === undefined || !URL.canParse(link, base)) return undefined;
+  return new URL(link, base).href;
+}
+
+/** For visitors on an iPhone, iPad or Mac: the profile, before everything else. */
+function profileFirst(profileLink: string, provider: ProviderDefinition): SafeHtml {
+  return html`
+    <section aria-labelledby="profile-first" class="profile-first">
+      <h2 id="profile-first">Set up Mail on this iPhone, iPad or Mac</h2>
+      <p><a href="${profileLink}" class="profile-button">Download profile</a></p>
+      <p>Then install it: on iPhone and iPad in Settings → “Profile Downloaded”; on a Mac in
+      System Settings → Privacy &amp; Security → Profiles. ${passwordPrompt(provider)}</p>
+    </section>`;
+}
+
+/** What the profile's password prompt wants, in the capability table's terms. */
+function passwordPrompt(provider: ProviderDefinition): string {
+  return needsAppPassword(provider)
+    ? 'When it asks for a password, enter an app password (see “Which password”).'
+    : 'When it asks for a password, enter your mailbox password.';
+}
+
+/** Whether a server admits only OAuth2 (no mailbox password), which programs without OAuth2 meet with an app password. */
+function needsAppPassword(provider: ProviderDefinition): boolean {
+  return [...provider.incoming, ...provider.outgoing].some(
+    (server) => server.authentication.includes('OAuth2') && !usesMailboxPassword(server.authentication),
+  );
+}
+
+function passwordSection(provider: ProviderDefinition): SafeHtml {
+  const servers = [...provider.incoming, ...provider.outgoing];
+  const oauth = servers.some((server) => server.authentication.includes('OAuth2'));
+  return html`
+    <section aria-labelledby="password" class="password">
+      <h2 id="password">Which password</h2>
+      ${
+        !oauth
+          ? html`<p>Use your mailbox password (the one you sign in to webmail with) wherever a program asks for a password.</p>`
+          : needsAppPassword(provider)
+            ? html`<p>This provider signs you in on its own web page (OAuth2). Programs that can do that open the page
+              and need no password here. Programs that cannot (Outlook’s manual setup, Apple Mail with the profile, phone apps,
+              printers) need an <strong>app password</strong>: create one in the security settings of your account at the
+              provider and enter it where they ask for a password; your mailbox password will not work there.</p>`
+            : html`<p>Programs that can sign in on the provider’s web page (OAuth2) open that page and need no password
+              here. Others use your mailbox password; if the provider asks for an app password (for example after you turned on two-step verification),
+              create one in the security settings of your account and use it instead.</p>`
+      }
+    </section>`;
+}
+
+function appleNotes(provider: ProviderDefinition, profileLink: string | undefined, qrTarget: string | undefined): SafeHtml {
+  const useSsl = [...provider.incoming, ...provider.outgoing].every((server) => SOCKET_CAPABILITIES[server.socketType].appleUseSsl);
   const manual = html`turn “Use SSL” ${useSsl ? 'on' : 'on only where the Security column is not “none”'}.`;
-  if (appleProfilePath === undefined) {
+  if (profileLink === undefined) {
     return html`
       <h3>Apple Mail (iPhone, iPad, Mac)</h3>
       <p>Add an account with “Other” → “Add Mail Account” and enter your name, address and
       password. If Mail does not find the settings, enter the values from the tables and ${manual}</p>`;
   }
-  const profileUrl = `${appleProfilePath.replace(/^\/+/, '')}?emailaddress=${encodeURIComponent(address.address)}`;
   return html`
     <h3>Apple Mail (iPhone, iPad, Mac)</h3>
-    <p><a href="${profileUrl}" class="profile-link">Download profile</a>: open it in Safari, then install it in
+    <p><a href="${profileLink}" class="profile-link">Download profile</a>: open it in Safari, then install it in
     Settings (iPhone, iPad: “Profile Downloaded”; Mac: System Settings → Privacy &amp; Security → Profiles).
-    It asks for your password. To enter the settings by hand instead, ${manual}</p>`;
+    ${passwordPrompt(provider)} To enter the settings by hand instead, ${manual}</p>
+    ${
+      qrTarget !== undefined &&
+      html`<figure class="qr">
+      ${qrCodeSvg(qrTarget, 'QR code of the profile link')}
+      <figcaption>On an iPhone or iPad, point the camera at this code to download the profile there.</figcaption>
+    </figure>`
+    }`;
 }
 
 function genericNotes(provider: ProviderDefinition): SafeHtml {
   const servers = [...provider.incoming, ...provider.outgoing];
   const securities = [...new Set(servers.map((server) => server.socketType))];
-  const outgoingNeedsLogin = provider.outgoing.some((server) =>
-    server.authentication.some((method) => AUTHENTICATION_IN_WORDS[method].password),
-  );
+  const outgoingNeedsLogin = provider.outgoing.some((server) => usesMailboxPassword(server.authentication));
   return html`
     <h3>Windows Mail, phone apps, printers, scanners and other programs</h3>
     <ul>
       <li>Enter the values from the tables, using the first server in each table that the program offers.</li>
       ${securities.map(
         (socketType) =>
-          html`<li>“${SECURITY_IN_WORDS[socketType].words}” may be called ${SECURITY_IN_WORDS[socketType].otherNames}.</li>`,
+          html`<li>“${SOCKET_CAPABILITIES[socketType].words}” may be called ${SOCKET_CAPABILITIES[socketType].otherNames}.</li>`,
       )}
       ${outgoingNeedsLogin &&
       html`<li>The outgoing server needs your user name and password: tick “My server requires authentication” or the like.</li>`}

@@ -23,6 +23,7 @@ import {
   type IncomingServer,
   type ProviderDefinition,
 } from '../model/provider';
+import { HTTP_SYSTEM, MX_PURPOSE, POP3_FIELDS, SASL_SYSTEM } from './config-v11';
 import { ATTRIBUTE, TEXT, renderXml, type XmlTree, type XmlValue } from './xml';
 
 export const MOZILLA_CONTENT_TYPE = 'text/xml; charset=utf-8';
@@ -36,7 +37,7 @@ export function renderMozillaAutoconfig(provider: ProviderDefinition, extraDocum
         [`${ATTRIBUTE}id`]: provider.id,
         domain: [
           ...provider.domains,
-          ...(provider.mxDomains ?? []).map((domain) => ({ [`${ATTRIBUTE}purpose`]: 'mx', [TEXT]: domain })),
+          ...(provider.mxDomains ?? []).map((domain) => ({ [`${ATTRIBUTE}purpose`]: MX_PURPOSE, [TEXT]: domain })),
         ],
         displayName: provider.displayName,
         displayShortName: provider.displayShortName,
@@ -95,8 +96,8 @@ const isHttpAuthentication = (method: string) => (HTTP_AUTHENTICATION_METHODS as
 /** `<authentication>` elements: 1.2 SASL mechanisms first, then the methods, HTTP ones with `system="http"`. */
 function authenticationElements(methods: readonly string[] = [], saslMechanisms: readonly string[] = []): XmlValue[] {
   return [
-    ...saslMechanisms.map((mechanism) => systemAuthentication('sasl', mechanism)),
-    ...methods.map((method) => (isHttpAuthentication(method) ? systemAuthentication('http', method) : method)),
+    ...saslMechanisms.map((mechanism) => systemAuthentication(SASL_SYSTEM, mechanism)),
+    ...methods.map((method) => (isHttpAuthentication(method) ? systemAuthentication(HTTP_SYSTEM, method) : method)),
   ];
 }
 
@@ -120,12 +121,14 @@ function incomingServer(server: IncomingServer): XmlTree {
   const pop3 = server.type === 'pop3' ? server.pop3 : undefined;
   return {
     ...serverFields(server),
-    pop3: pop3 && {
-      leaveMessagesOnServer: pop3.leaveMessagesOnServer,
-      downloadOnBiff: pop3.downloadOnBiff,
-      daysToLeaveMessagesOnServer: pop3.daysToLeaveMessagesOnServer,
-      checkInterval: pop3.checkIntervalMinutes === undefined ? undefined : { [`${ATTRIBUTE}minutes`]: pop3.checkIntervalMinutes },
-    },
+    pop3:
+      pop3 &&
+      Object.fromEntries(
+        POP3_FIELDS.map(({ element, field, attribute }) => {
+          const value = pop3[field];
+          return [element, attribute === undefined || value === undefined ? value : { [`${ATTRIBUTE}${attribute}`]: value }];
+        }),
+      ),
     useGlobalPreferredServer: server.useGlobalPreferredServer,
   };
 }

@@ -7,14 +7,8 @@
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { fillPlaceholders, substitutePlaceholders, type EmailAddress } from '../model/address';
-import {
-  type AuthenticationMethod,
-  type IncomingServer,
-  type MailServer,
-  type OutgoingServer,
-  type ProviderDefinition,
-  type SocketType,
-} from '../model/provider';
+import { SOCKET_CAPABILITIES, firstExpressible } from '../model/client-capabilities';
+import { type IncomingServer, type MailServer, type OutgoingServer, type ProviderDefinition } from '../model/provider';
 import { scanPoxRequest } from './pox-request-scanner';
 import { ATTRIBUTE, decodeXmlText, renderXml, type XmlTree } from './xml';
 
@@ -152,48 +146,25 @@ function responseNamespaceFor(schema: string): string {
 // ---------------------------------------------------------------------------------------
 // Responses
 
-/** How Outlook is told about one authentication method (protocols.md §3.4). */
-interface OutlookAuthentication {
-  readonly spa: boolean;
-  readonly authRequired: boolean;
-  readonly smtpAfterPop: boolean;
-}
-
-/**
- * The config-v1.1 methods Outlook can express, mapped once. SPA is Outlook's name for
- * NTLM-style secure password authentication; OAuth2, GSSAPI and client certificates
- * cannot be described in POX, so servers offering only those are left out.
- */
-export const OUTLOOK_AUTHENTICATION: Partial<Record<AuthenticationMethod, OutlookAuthentication>> = {
-  'password-cleartext': { spa: false, authRequired: true, smtpAfterPop: false },
-  'password-encrypted': { spa: true, authRequired: true, smtpAfterPop: false },
-  NTLM: { spa: true, authRequired: true, smtpAfterPop: false },
-  none: { spa: false, authRequired: false, smtpAfterPop: false },
-  'client-IP-address': { spa: false, authRequired: false, smtpAfterPop: false },
-  'smtp-after-pop': { spa: false, authRequired: false, smtpAfterPop: true },
-};
-
-/** socketType → Outlook's SSL flag and Encryption value (protocols.md G24). */
-export const OUTLOOK_ENCRYPTION: Record<SocketType, { ssl: boolean; encryption: 'SSL' | 'TLS' | 'None' }> = {
-  SSL: { ssl: true, encryption: 'SSL' },
-  STARTTLS: { ssl: true, encryption: 'TLS' },
-  plain: { ssl: false, encryption: 'None' },
-};
-
 const onOff = (flag: boolean) => (flag ? 'on' : 'off');
+
+/** MS-OXDSCLI: how long (hours) Outlook may keep the settings before asking again; 1 when absent. */
+export const DEFAULT_TTL_HOURS = 1;
 
 export interface PoxContext {
   /** The address from the request; absent for GET requests, which carry no body. */
   readonly address?: EmailAddress;
   /** The hosted domain the request was matched to, for %EMAILDOMAIN% without an address. */
   readonly domain: string;
+  /** The `<TTL>` of every Protocol (autodiscoverTtlHours setting). */
+  readonly ttlHours?: number;
 }
 
 /** The Protocol element for one server, or undefined when Outlook cannot use it. */
 export function outlookProtocol(server: MailServer, context: PoxContext, incomingUsername?: string): XmlTree | undefined {
-  const authentication = server.authentication.map((method) => OUTLOOK_AUTHENTICATION[method]).find((known) => known);
+  const authentication = firstExpressible(server.authentication, 'outlook')?.value;
   if (!authentication) return undefined;
-  const { ssl, encryption } = OUTLOOK_ENCRYPTION[server.socketType];
+  const { ssl, encryption } = SOCKET_CAPABILITIES[server.socketType].outlook;
   const isSmtp = server.type === 'smtp';
   return {
     Type: server.type.toUpperCase(),
@@ -208,19 +179,29 @@ export function outlookProtocol(server: MailServer, context: PoxContext, incomin
     AuthRequired: onOff(authentication.authRequired),
     UsePOPAuth: isSmtp ? onOff(authentication.authRequired && server.username === incomingUsername) : undefined,
     SMTPLast: isSmtp ? onOff(authentication.smtpAfterPop) : undefined,
+    TTL: context.ttlHours ?? DEFAULT_TTL_HOURS,
   };
 }
 
-/** The settings answer: one Protocol per usable server, incoming first, in preference order. */
+/**
+ * The servers Outlook is told about: per Type the provider's first choice that Outlook can
+ * log in to. Outlook keeps one server per Type, so a second Protocol of the same Type
+ * (SMTP 587, then 25) would only make it pick one by its own rules.
+ */
+export function outlookServers<T extends MailServer>(servers: readonly T[]): T[] {
+  const chosen = new Map<string, T>();
+  for (const server of servers) {
+    if (!chosen.has(server.type) && firstExpressible(server.authentication, 'outlook')) chosen.set(server.type, server);
+  }
+  return [...chosen.values()];
+}
+
+/** The settings answer: one Protocol per Type, incoming first, in preference order. */
 export function renderPoxSettings(provider: ProviderDefinition, context: PoxContext): string | undefined {
-  const incoming = provider.incoming
-    .map((server: IncomingServer) => ({ server, protocol: outlookProtocol(server, context) }))
-    .filter((entry) => entry.protocol);
-  const primaryIncomingUsername = incoming[0]?.server.username;
-  const outgoing = provider.outgoing
-    .map((server: OutgoingServer) => outlookProtocol(server, context, primaryIncomingUsername))
-    .filter((protocol) => protocol);
+  const incoming = outlookServers<IncomingServer>(provider.incoming);
+  const outgoing = outlookServers<OutgoingServer>(provider.outgoing);
   if (incoming.length === 0 || outgoing.length === 0) return undefined;
+  const primaryIncomingUsername = incoming[0]?.username;
   return renderXml({
     Autodiscover: {
       [`${ATTRIBUTE}xmlns`]: NAMESPACES.response,
@@ -229,7 +210,10 @@ export function renderPoxSettings(provider: ProviderDefinition, context: PoxCont
         Account: {
           AccountType: 'email',
           Action: 'settings',
-          Protocol: [...incoming.map((entry) => entry.protocol), ...outgoing],
+          Protocol: [
+            ...incoming.map((server) => outlookProtocol(server, context)),
+            ...outgoing.map((server) => outlookProtocol(server, context, primaryIncomingUsername)),
+          ],
         },
       },
     },

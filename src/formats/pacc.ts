@@ -9,35 +9,38 @@
  */
 import { createHash } from 'node:crypto';
 import { PLACEHOLDERS, hasPlaceholder, substitutePlaceholders } from '../model/address';
-import {
-  DEFAULT_PORTS,
-  type AuthenticationMethod,
-  type MailServer,
-  type ProviderDefinition,
-} from '../model/provider';
+import { AUTHENTICATION_CAPABILITIES, SOCKET_CAPABILITIES } from '../model/client-capabilities';
+import { readableName } from '../model/display-name';
+import { DEFAULT_PORTS, type MailServer, type ProviderDefinition } from '../model/provider';
 
 export const PACC_PATH = '/.well-known/user-agent-configuration.json';
 export const PACC_CONTENT_TYPE = 'application/json; charset=utf-8';
 /** The host clients ask: PACC's own name in front of the email domain. */
 export const PACC_HOST_PREFIX = 'ua-auto-config.';
 
-const PASSWORD_METHODS: readonly AuthenticationMethod[] = ['password-cleartext', 'password-encrypted'];
+/** The draft's limits on the provider's names (MUST ≤60 and ≤20 characters). */
+const MAX_NAME = 60;
+const MAX_SHORT_NAME = 20;
 
 /**
  * The document for `domain`, as the exact bytes to serve and to hash: compact JSON whose
  * member order is fixed by construction, so the published digest stays valid until the
- * definition changes.
+ * definition changes. Undefined when PACC can carry none of the provider's servers: a
+ * document with empty `protocols` would tell a client there is nothing to connect to.
  */
-export function renderPacc(provider: ProviderDefinition, domain: string): string {
+export function renderPacc(provider: ProviderDefinition, domain: string): string | undefined {
   const issuer = oauthIssuer(provider);
-  const usable = (server: MailServer) => usableServer(server, domain, issuer !== undefined);
+  const usable = (server: MailServer) => paccRefusal(server, domain, issuer !== undefined) === undefined;
   const imap = provider.incoming.find((server) => server.type === 'imap' && usable(server));
   const pop3 = provider.incoming.find((server) => server.type === 'pop3' && usable(server));
   const smtp = provider.outgoing.find(usable);
   const jmap = provider.otherIncoming.find((server) => server.type === 'jmap' && server.url?.startsWith('https://'));
+  if (!imap && !pop3 && !smtp && !jmap) return undefined;
   const listed = [imap, pop3, smtp].filter((server) => server !== undefined);
   const documentation = provider.documentation[0]?.url;
   const { logo, contact } = provider;
+  const name = readableName(provider.displayName, undefined, domain);
+  const shortName = provider.displayShortName === undefined ? undefined : readableName(provider.displayShortName, undefined, domain);
 
   return JSON.stringify({
     protocols: {
@@ -48,12 +51,13 @@ export function renderPacc(provider: ProviderDefinition, domain: string): string
     },
     authentication: {
       'oauth-public': issuer && { issuer },
-      password: listed.some((server) => server.authentication.some((method) => PASSWORD_METHODS.includes(method))),
+      password: listed.some((server) => server.authentication.some((method) => AUTHENTICATION_CAPABILITIES[method].pacc === 'password')),
     },
     info: {
       provider: {
-        name: provider.displayName,
-        shortName: provider.displayShortName,
+        name: [...name].slice(0, MAX_NAME).join(''),
+        // Optional, so left out rather than cut when it is longer than the draft allows.
+        shortName: shortName !== undefined && [...shortName].length <= MAX_SHORT_NAME ? shortName : undefined,
         logo: logo.length === 0 ? undefined : logo.map(({ url, contentType, width, height }) => ({ url, 'content-type': contentType, width, height })),
       },
       help:
@@ -65,18 +69,22 @@ export function renderPacc(provider: ProviderDefinition, domain: string): string
 }
 
 /**
- * Whether a client that knows only the host name would reach this server correctly:
- * implicit TLS, the default port, the address as login, a host name that depends on the
- * domain at most, and a way in that PACC can announce.
+ * Why a client that knows only the host name would not reach this server correctly, or
+ * undefined when it would. PACC says nothing but the host: the client assumes implicit TLS
+ * on the default port (993, 995, 465), the address as login, and a way in the document
+ * announces (a password, or OAuth2 with an issuer).
  */
-function usableServer(server: MailServer, domain: string, oauthAnnounced: boolean): boolean {
-  return (
-    server.socketType === 'SSL' &&
-    server.port === DEFAULT_PORTS[server.type].SSL &&
-    server.username === PLACEHOLDERS.address &&
-    !hasPlaceholder(substitutePlaceholders(server.hostname, undefined, domain)) &&
-    server.authentication.some((method) => PASSWORD_METHODS.includes(method) || (oauthAnnounced && method === 'OAuth2'))
-  );
+export function paccRefusal(server: MailServer, domain: string, oauthAnnounced: boolean): string | undefined {
+  if (!SOCKET_CAPABILITIES[server.socketType].pacc) return `${server.socketType}: PACC clients use implicit TLS only`;
+  const defaultPort = DEFAULT_PORTS[server.type].SSL;
+  if (server.port !== defaultPort) return `port ${server.port}: PACC clients use ${defaultPort}`;
+  if (server.username !== PLACEHOLDERS.address) return `login ${server.username}: PACC clients log in with the address`;
+  if (hasPlaceholder(substitutePlaceholders(server.hostname, undefined, domain))) return `host ${server.hostname} depends on the address`;
+  const announced = server.authentication.some((method) => {
+    const pacc = AUTHENTICATION_CAPABILITIES[method].pacc;
+    return pacc === 'password' || (pacc === 'oauth-public' && oauthAnnounced);
+  });
+  return announced ? undefined : `authentication ${server.authentication.join(', ')}: not a password, nor OAuth2 with an https issuer`;
 }
 
 /**

@@ -14,8 +14,8 @@ import { spliceTemplate } from './splice-template';
 export type PoxSettingsRenderer = (address: EmailAddress) => Buffer;
 
 /** The settings answer of `provider` for addresses at `domain`, or undefined when Outlook can use none of its servers. */
-export function poxSettingsRenderer(provider: ProviderDefinition, domain: string): PoxSettingsRenderer | undefined {
-  return spliceTemplate(ADDRESS_PARTS, (marked) => renderPoxSettings(provider, { address: { ...marked, domainKey: domain }, domain }));
+export function poxSettingsRenderer(provider: ProviderDefinition, domain: string, ttlHours?: number): PoxSettingsRenderer | undefined {
+  return spliceTemplate(ADDRESS_PARTS, (marked) => renderPoxSettings(provider, { address: { ...marked, domainKey: domain }, domain, ttlHours }));
 }
 
 /** An error answer's bytes (UTF-8) at a time. */

@@ -67,6 +67,20 @@ button {
   cursor: pointer;
 }
 
+.profile-first { padding: 0.5rem 1rem 1rem; background: var(--shade); border-left: 4px solid var(--link); }
+.profile-button {
+  display: inline-block;
+  padding: 0.75rem 1.5rem;
+  font-size: 1.2rem;
+  font-weight: 600;
+  color: #fff;
+  background: var(--link);
+  border-radius: 6px;
+  text-decoration: none;
+}
+.qr { margin: 0.5rem 0; }
+.qr-code { display: block; width: 12rem; height: 12rem; }
+
 .before { padding: 0.5rem 1rem; background: var(--shade); border-left: 4px solid var(--link); }
 
 table.servers { width: 100%; border-collapse: collapse; margin: 0.5rem 0; }

@@ -28,7 +28,7 @@ import { rateLimiter, type RateLimitOptions } from './rate-limit';
 export interface AppOptions {
   readonly registry: Registry | (() => Registry);
   readonly settings: Pick<Settings, 'bodyLimitBytes' | 'trustProxy' | 'autodiscoverHttpsRedirect'> &
-    Partial<Pick<Settings, 'metricsEnabled' | 'metricsPort' | 'logEmailAddresses'>>;
+    Partial<Pick<Settings, 'metricsEnabled' | 'metricsPort' | 'logEmailAddresses' | 'autodiscoverTtlHours'>>;
   readonly logger?: Logger;
   /** Signs Apple profiles when given (the running server's changes on reload); they are served unsigned otherwise. */
   readonly signing?: SigningIdentity | (() => SigningIdentity | undefined);
@@ -106,6 +106,7 @@ function assemble({
       registry: currentRegistry,
       bodyLimitBytes: settings.bodyLimitBytes,
       httpsRedirect: settings.autodiscoverHttpsRedirect,
+      ttlHours: settings.autodiscoverTtlHours,
     }),
   );
 
@@ -125,6 +126,7 @@ function assemble({
         registry: currentRegistry,
         bodyLimitBytes: settings.bodyLimitBytes,
         httpsRedirect: settings.autodiscoverHttpsRedirect,
+        ttlHours: settings.autodiscoverTtlHours,
       }),
     },
     steps,

@@ -18,6 +18,7 @@ import {
   type AutodiscoverV2Error,
 } from '../formats/autodiscover-v2';
 import {
+  DEFAULT_TTL_HOURS,
   NAMESPACES,
   POX_CONTENT_TYPE,
   POX_ERRORS,
@@ -26,9 +27,9 @@ import {
   renderPoxSettings,
   type PoxError,
 } from '../formats/outlook-pox';
-import { poxErrorRenderer, poxSettingsRenderer, type PoxErrorRenderer } from '../formats/pox-template';
+import { poxErrorRenderer, poxSettingsRenderer, type PoxErrorRenderer, type PoxSettingsRenderer } from '../formats/pox-template';
 import { rememberRecent } from '../recent-results';
-import { perProviderAndDomain, type Registry } from '../registry';
+import { perProviderAndDomain, type HostedProvider, type Registry } from '../registry';
 import { PreparedBody, sendAnswer, type Answer } from './answer';
 import type { Outcome } from './observe';
 import { bodyTooLarge, GET_AND_HEAD, otherMethods } from './errors';
@@ -39,6 +40,8 @@ export interface OutlookAutodiscoverOptions {
   readonly registry: () => Registry;
   readonly bodyLimitBytes: number;
   readonly httpsRedirect: boolean;
+  /** `<TTL>` of the settings answers (autodiscoverTtlHours setting). */
+  readonly ttlHours?: number;
 }
 
 /** MSDOC: the error Id identifies the server; a stable hash of its name, computed once. */
@@ -68,7 +71,7 @@ export function outlookAutodiscoverRouter(options: OutlookAutodiscoverOptions): 
 const EMPTY = Buffer.alloc(0);
 
 /** One handler per endpoint, shared by the Express router and the lean path (lean-path.ts). */
-export function outlookAutodiscoverHandlers({ registry, httpsRedirect }: OutlookAutodiscoverOptions) {
+export function outlookAutodiscoverHandlers({ registry, httpsRedirect, ttlHours = DEFAULT_TTL_HOURS }: OutlookAutodiscoverOptions) {
   /** POST with the raw body, however it was read. */
   const poxPost = (request: RequestView, body: Buffer): Answer => {
     if (httpsRedirect && request.arrivedOverPlainHttp) {
@@ -82,7 +85,7 @@ export function outlookAutodiscoverHandlers({ registry, httpsRedirect }: Outlook
     if (!address) return poxError(POX_ERRORS.invalidRequest);
     const found = registry().find(address.domainKey, hostDomain(request, 'autodiscover.'));
     if (!found) return poxError(POX_ERRORS.unknownAddress, NAMESPACES.response, address);
-    const render = settingsRenderer(found.provider, found.domain);
+    const render = settingsRenderer(found.provider, found.domain, ttlHours);
     if (render === undefined) return poxError(POX_ERRORS.noConfiguration, NAMESPACES.response, address);
     const settings = render(address);
     return { status: 200, contentType: POX_CONTENT_TYPE, body: settings, facts: { address } };
@@ -97,7 +100,7 @@ export function outlookAutodiscoverHandlers({ registry, httpsRedirect }: Outlook
     }
     const found = registry().find(hostDomain(request, 'autodiscover.'));
     if (!found) return poxError(POX_ERRORS.invalidRequest);
-    const settings = renderPoxSettings(found.provider.definition, { domain: found.domain });
+    const settings = renderPoxSettings(found.provider.definition, { domain: found.domain, ttlHours });
     if (settings === undefined) return poxError(POX_ERRORS.noConfiguration);
     return { status: 200, contentType: POX_CONTENT_TYPE, body: settings };
   };
@@ -123,10 +126,15 @@ export function outlookAutodiscoverHandlers({ registry, httpsRedirect }: Outlook
 }
 
 /**
- * Each provider's answer per hosted domain, split for splicing (pox-template.ts); undefined
- * when Outlook can use none of the servers.
+ * Each provider's answer per hosted domain and TTL (a setting, so one per app at most),
+ * split for splicing (pox-template.ts); undefined when Outlook can use none of the servers.
  */
-const settingsRenderer = perProviderAndDomain((provider, domain) => poxSettingsRenderer(provider.definition, domain));
+const renderersByTtl = perProviderAndDomain(() => new Map<number, PoxSettingsRenderer | undefined>());
+function settingsRenderer(provider: HostedProvider, domain: string, ttlHours: number): PoxSettingsRenderer | undefined {
+  const renderers = renderersByTtl(provider, domain);
+  if (!renderers.has(ttlHours)) renderers.set(ttlHours, poxSettingsRenderer(provider.definition, domain, ttlHours));
+  return renderers.get(ttlHours);
+}
 
 /** How each POX error counts in logs and metrics: they are all sent with HTTP 200 (G21). */
 const POX_ERROR_OUTCOMES: Record<PoxError['code'], Outcome> = {

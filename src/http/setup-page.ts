@@ -12,6 +12,7 @@ import {
   ICON_PATH,
   SETUP_PATH,
   STYLESHEET_PATH,
+  isAppleDevice,
   renderSetupForm,
   renderSetupPage,
   renderUnknownDomainPage,
@@ -86,7 +87,10 @@ export function setupPageRouter({ registry, appleProfilePath }: SetupPageOptions
     if (!address) return sendPage(res, 400, renderSetupForm({ value: input, error: MESSAGES.invalid }));
     const found = registry().find(address.domainKey);
     if (!found) return sendPage(res, 404, renderUnknownDomainPage(address));
-    sendPage(res, 200, renderSetupPage({ provider: found.provider.definition, address, appleProfilePath }));
+    // The User-Agent only orders the page (profile first on Apple devices); the URL makes the QR code's link absolute.
+    const appleDevice = isAppleDevice(req.get('user-agent'));
+    const pageUrl = `${req.protocol}://${req.host}${req.originalUrl}`;
+    sendPage(res, 200, renderSetupPage({ provider: found.provider.definition, address, appleProfilePath, appleDevice, pageUrl }));
   });
 
   router.all(['/', `/${SETUP_PATH}`, `/${STYLESHEET_PATH}`, `/${ICON_PATH}`], otherMethods(GET_AND_HEAD));

@@ -38,6 +38,7 @@ export const OTHER_INCOMING_TYPES = ['jmap', 'ews', 'activeSync', 'graph', 'exch
 
 /** HTTP authentication for URL-based servers (1.2 `<authentication system="http">`). */
 export const HTTP_AUTHENTICATION_METHODS = ['Basic', 'Digest'] as const;
+export type HttpAuthenticationMethod = (typeof HTTP_AUTHENTICATION_METHODS)[number];
 
 /** The port a server listens on when the definition does not say (IANA assignments, RFC 8314). */
 export const DEFAULT_PORTS: Record<ServerType, Record<SocketType, number>> = {
@@ -115,7 +116,11 @@ const pop3Options = z.strictObject({
   checkIntervalMinutes: z.number().int().min(1).optional(),
 });
 
-const username = z.string().trim().min(1).default(PLACEHOLDERS.address);
+/**
+ * The login; when left out, the address for incoming servers and the first incoming
+ * server's login for outgoing ones (Thunderbird copies the incoming user name too).
+ */
+const username = z.string().trim().min(1).optional();
 
 /** RFC 4422 §3.1 mechanism names: upper-case letters, digits, hyphen, underscore; 1..20 characters. */
 const saslMechanism = z.string().regex(/^[A-Z0-9_-]{1,20}$/, 'must be a SASL mechanism name such as SCRAM-SHA-256');
@@ -198,8 +203,9 @@ export const providerSchema = z
     id: z.string().trim().refine((value) => toDomainKey(value) !== undefined, {
       message: 'must be hostname-shaped (usually the primary domain)',
     }),
-    displayName: z.string().trim().min(1).max(60).optional(),
-    displayShortName: z.string().trim().min(1).max(20).optional(),
+    // No upper limit: Thunderbird has none; lengths above the draft's guideline are warnings (config/warnings.ts).
+    displayName: z.string().trim().min(1).optional(),
+    displayShortName: z.string().trim().min(1).optional(),
     domains: z.array(domainName).min(1, 'must list at least one domain'),
     /** The provider's MX domains (autoconfig 1.2 `<domain purpose="mx">`), for clients' MX lookup. */
     mxDomains: z.array(domainName).min(1).optional(),
@@ -246,17 +252,23 @@ export const providerSchema = z
       .optional(),
     clientConfigUpdate: url.optional(),
   })
-  .transform((provider) => ({
-    ...provider,
-    id: toDomainKey(provider.id) ?? provider.id,
-    displayName: provider.displayName ?? provider.id,
-    domains: [...new Set(provider.domains)],
-    incoming: provider.incoming.map(withDefaultPort),
-    outgoing: provider.outgoing.map(withDefaultPort),
-  }));
+  .transform((provider) => {
+    const incoming = provider.incoming.map((server) => withDefaults(server, PLACEHOLDERS.address));
+    return {
+      ...provider,
+      id: toDomainKey(provider.id) ?? provider.id,
+      displayName: provider.displayName ?? provider.id,
+      domains: [...new Set(provider.domains)],
+      incoming,
+      outgoing: provider.outgoing.map((server) => withDefaults(server, incoming[0]?.username ?? PLACEHOLDERS.address)),
+    };
+  });
 
-function withDefaultPort<T extends { type: ServerType; socketType: SocketType; port?: number }>(server: T): T & { port: number } {
-  return { ...server, port: server.port ?? DEFAULT_PORTS[server.type][server.socketType] };
+function withDefaults<T extends { type: ServerType; socketType: SocketType; port?: number; username?: string }>(
+  server: T,
+  defaultUsername: string,
+): T & { port: number; username: string } {
+  return { ...server, port: server.port ?? DEFAULT_PORTS[server.type][server.socketType], username: server.username ?? defaultUsername };
 }
 
 /** What a provider file says, before defaults. */

@@ -30,7 +30,8 @@ const AUTHENTICATION_SPELLINGS: Record<string, string> = { plain: 'password-clea
  * What a config-v1.1 document means to a client, independent of how it is written:
  * values trimmed; domains lower-cased, deduplicated and sorted (their order is
  * meaningless, protocols.md §1.2); deprecated auth spellings replaced; a missing
- * <username> read as %EMAILADDRESS% (our documented default); <enable> and <inputField>
+ * incoming <username> read as %EMAILADDRESS% (our documented default), a missing outgoing
+ * one as the first incoming server's (Thunderbird's rule); <enable> and <inputField>
  * taken from either level; the non-standard <instruction url> under <emailProvider> read as
  * documentation; elements outside the schema ignored. Server order, auth order and text
  * order are kept: they carry preference.
@@ -51,12 +52,22 @@ export function clientConfigMeaning(xml: string): Record<string, unknown> {
     list?.map((entry) => ({ lang: typeof entry === 'object' ? entry['@lang'] : undefined, text: text(entry) }));
   const ref = (value: any) => value && { id: value['@id'], name: value['@name'] };
 
+  // Thunderbird gives an outgoing server without <username> the incoming server's login;
+  // an incoming one without it gets our documented default, %EMAILADDRESS%.
+  const firstIncoming = (provider.incomingServer ?? []).find((raw: any) => ['imap', 'pop3'].includes(raw['@type'].trim()));
+  const defaultIncomingUsername = '%EMAILADDRESS%';
+  const defaultOutgoingUsername = (firstIncoming && text(firstIncoming.username)) ?? defaultIncomingUsername;
   const server = (raw: any) => ({
     type: raw['@type'].trim(),
     hostname: text(raw.hostname)?.toLowerCase(),
     port: int(raw.port),
     socketType: text(raw.socketType?.[0]),
-    username: raw.username === undefined && ['imap', 'pop3', 'smtp'].includes(raw['@type'].trim()) ? '%EMAILADDRESS%' : text(raw.username),
+    username:
+      raw.username === undefined && ['imap', 'pop3', 'smtp'].includes(raw['@type'].trim())
+        ? raw['@type'].trim() === 'smtp'
+          ? defaultOutgoingUsername
+          : defaultIncomingUsername
+        : text(raw.username),
     authentication: raw.authentication?.map((entry: unknown) => {
       const value = text(entry) ?? '';
       return AUTHENTICATION_SPELLINGS[value] ?? value;

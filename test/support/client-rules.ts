@@ -67,7 +67,9 @@ export function readAsThunderbird(xml: string): {
     return { type: server['@type'], hostname: server.hostname, port, socketType: server.socketType, authentication, username: server.username };
   };
   const incoming = (provider.incomingServer ?? []).map((s: any) => read(s, TB_INCOMING_TYPES, TB_INCOMING_AUTH)).filter(Boolean);
-  const outgoing = (provider.outgoingServer ?? []).map((s: any) => read(s, new Set(['smtp']), TB_OUTGOING_AUTH)).filter(Boolean);
+  // An outgoing server without <username> takes the incoming server's login (AccountConfig).
+  const withLogin = (s: any) => (s.username === undefined && incoming[0] ? { ...s, username: incoming[0].username } : s);
+  const outgoing = (provider.outgoingServer ?? []).map((s: any) => read(withLogin(s), new Set(['smtp']), TB_OUTGOING_AUTH)).filter(Boolean);
   if (incoming.length === 0 || outgoing.length === 0) throw new Error(`no usable incoming or outgoing server (G3); dropped: ${dropped.join(', ')}`);
   return { id, domains, incoming, outgoing, dropped };
 }
