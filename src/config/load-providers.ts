@@ -6,9 +6,11 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { readYaml, YamlSyntaxError } from './read-yaml';
+import { readYaml, YamlSyntaxError, type Locate, type ReadFile, type SourcePosition } from './read-yaml';
+import { readJson, JsonSyntaxError } from './read-json';
 import { providerSchema, type ProviderDefinition } from '../model/provider';
-import { ConfigError, problemsFromZod, type ConfigProblem } from './errors';
+import { toDomainKey } from '../model/domain';
+import { at, ConfigError, formatPlace, problemsFromZod, type ConfigProblem } from './errors';
 import { readIspdbProvider } from './ispdb-reader';
 
 export interface LoadedProvider {
@@ -35,59 +37,102 @@ export async function loadProviders(configDir: string): Promise<LoadedProvider[]
 
   const problems: ConfigProblem[] = [];
   const loaded: LoadedProvider[] = [];
+  const texts = new Map<LoadedProvider, string>();
   // Read all at once: one at a time, a hoster's thousand files would wait on a thousand round trips.
-  const texts = await Promise.all(names.map((name) => readFile(path.join(providersDir, name), 'utf8')));
+  const contents = await Promise.all(names.map((name) => readFile(path.join(providersDir, name), 'utf8')));
   names.forEach((name, index) => {
-    const result = parseProviderFile(displayPath(path.join(providersDir, name)), texts[index]!);
-    if ('problems' in result) problems.push(...result.problems);
-    else loaded.push(result);
+    const result = parseProviderFile(displayPath(path.join(providersDir, name)), contents[index]!);
+    if ('problems' in result) {
+      problems.push(...result.problems);
+    } else {
+      loaded.push(result);
+      texts.set(result, contents[index]!);
+    }
   });
-  problems.push(...findDuplicateDomains(loaded));
+  problems.push(...findDuplicateDomains(loaded, (provider) => texts.get(provider)!));
   if (problems.length > 0) throw new ConfigError(problems);
   return loaded;
 }
 
+/** Where unknown provider fields send the admin. */
+const PROVIDER_REFERENCE = '"Provider files" in docs/configuration.md';
+
 /** Parses and validates one provider file's text. Pure, so tests can feed it strings. */
 export function parseProviderFile(file: string, text: string): LoadedProvider | { problems: ConfigProblem[] } {
   if (/\.xml$/i.test(file)) return readIspdbProvider(file, text);
-  let data: unknown;
-  if (/\.json$/i.test(file)) {
-    try {
-      data = JSON.parse(text);
-    } catch (error) {
-      return { problems: [{ file, field: '', message: `JSON syntax error: ${(error as Error).message}` }] };
-    }
-  } else {
-    try {
-      data = readYaml(text);
-    } catch (error) {
-      if (!(error instanceof YamlSyntaxError)) throw error;
-      return { problems: [{ file, field: '', message: error.message }] };
-    }
+  let read: ReadFile;
+  try {
+    read = /\.json$/i.test(file) ? readJson(text) : readYaml(text);
+  } catch (error) {
+    if (!(error instanceof YamlSyntaxError || error instanceof JsonSyntaxError)) throw error;
+    const language = error instanceof JsonSyntaxError ? 'JSON' : 'YAML';
+    return { problems: [{ file, ...at(error.position), field: '', message: `${language} syntax error: ${error.reason}` }] };
   }
-  const parsed = providerSchema.safeParse(data);
-  if (!parsed.success) return { problems: problemsFromZod(file, parsed.error) };
+  const parsed = providerSchema.safeParse(read.data);
+  if (!parsed.success) {
+    return {
+      problems: problemsFromZod(parsed.error, { file, locate: read.locate, input: read.data, schema: providerSchema, keyWord: 'field', reference: PROVIDER_REFERENCE }),
+    };
+  }
+  // The schema merges a domain listed twice; in a file an admin wrote, that is a slip worth showing.
+  const writtenDomains = (read.data as { domains: unknown[] }).domains;
+  if (writtenDomains.length !== parsed.data.domains.length) return { problems: domainsListedTwice(file, writtenDomains, read.locate) };
   return { definition: parsed.data, file };
 }
 
-function findDuplicateDomains(providers: readonly LoadedProvider[]): ConfigProblem[] {
+function domainsListedTwice(file: string, written: readonly unknown[], locate: Locate): ConfigProblem[] {
+  const firstIndex = new Map<string, number>();
+  const problems: ConfigProblem[] = [];
+  written.forEach((domain, index) => {
+    const key = toDomainKey(String(domain)) ?? String(domain);
+    const first = firstIndex.get(key);
+    if (first === undefined) {
+      firstIndex.set(key, index);
+      return;
+    }
+    const firstLine = locate(['domains', first])?.line;
+    problems.push({
+      file,
+      ...at(locate(['domains', index])),
+      field: `domains[${index}]`,
+      message: `domain ${key} is listed twice (first as domains[${first}]${firstLine === undefined ? '' : ` on line ${firstLine}`}): remove one`,
+    });
+  });
+  return problems;
+}
+
+/** A domain claimed by two providers: where each file lists it, so the admin can remove one. */
+function findDuplicateDomains(providers: readonly LoadedProvider[], textOf: (provider: LoadedProvider) => string): ConfigProblem[] {
   const owner = new Map<string, LoadedProvider>();
   const problems: ConfigProblem[] = [];
   for (const provider of providers) {
     for (const domain of provider.definition.domains) {
       const first = owner.get(domain);
-      if (first) {
-        problems.push({
-          file: provider.file,
-          field: 'domains',
-          message: `domain ${domain} is already claimed by ${first.file} (provider ${first.definition.id})`,
-        });
-      } else {
+      if (!first) {
         owner.set(domain, provider);
+        continue;
       }
+      const here = whereDomainIs(provider, textOf(provider), domain);
+      const there = whereDomainIs(first, textOf(first), domain);
+      problems.push({
+        file: provider.file,
+        ...at(here.position),
+        field: here.field,
+        message: `domain ${domain} is already claimed by ${formatPlace({ file: first.file, ...at(there.position) })} (provider ${first.definition.id}); a domain belongs to one provider: remove it from one of the two files`,
+      });
     }
   }
   return problems;
+}
+
+/** Where a file lists a domain, found again in its text: only needed for an error, so nothing is kept for it while loading. */
+function whereDomainIs(provider: LoadedProvider, text: string, domain: string): { field: string; position?: SourcePosition } {
+  if (/\.xml$/i.test(provider.file)) return { field: 'domains' };
+  const read = /\.json$/i.test(provider.file) ? readJson(text) : readYaml(text);
+  const written = (read.data as { domains?: unknown[] }).domains ?? [];
+  const index = written.findIndex((entry) => toDomainKey(String(entry)) === domain);
+  if (index === -1) return { field: 'domains' };
+  return { field: `domains[${index}]`, position: read.locate(['domains', index]) };
 }
 
 function displayPath(absoluteOrRelative: string): string {

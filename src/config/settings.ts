@@ -6,9 +6,9 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isIP } from 'node:net';
-import { readYaml } from './read-yaml';
+import { readYaml, YamlSyntaxError, type Locate } from './read-yaml';
 import { z } from 'zod';
-import { ConfigError, problemsFromZod } from './errors';
+import { at, ConfigError, problemsFromZod } from './errors';
 
 export const DEFAULT_CONFIG_DIR = './config';
 
@@ -139,13 +139,19 @@ export function defaultSettings(overrides: Partial<SettingsInput> & { configDir?
   return { ...settingsSchema.parse(rest), configDir };
 }
 
+/** Where unknown settings send the admin. */
+const SETTINGS_REFERENCE = '"Server settings" in docs/configuration.md';
+
 export async function loadSettings(configDir: string, env: NodeJS.ProcessEnv): Promise<Settings> {
   const file = path.join(configDir, 'settings.yaml');
   let fromFile: Record<string, unknown> = {};
+  let locate: Locate | undefined;
   try {
-    const parsed: unknown = readYaml(await readFile(file, 'utf8'));
-    fromFile = (parsed ?? {}) as Record<string, unknown>;
+    const read = readYaml(await readFile(file, 'utf8'));
+    fromFile = (read.data ?? {}) as Record<string, unknown>;
+    locate = read.locate;
   } catch (error) {
+    if (error instanceof YamlSyntaxError) throw new ConfigError([{ file, ...at(error.position), field: '', message: `YAML syntax error: ${error.reason}` }]);
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
       throw new ConfigError([{ file, field: '', message: (error as Error).message.split('\n')[0] ?? 'unreadable' }]);
     }
@@ -154,12 +160,24 @@ export async function loadSettings(configDir: string, env: NodeJS.ProcessEnv): P
     if (typeof fromFile[key] === 'string') fromFile[key] = path.resolve(configDir, fromFile[key]);
   }
   const fromEnv: Record<string, unknown> = {};
+  const variableOf = new Map<string, string>();
   for (const [variable, key] of Object.entries(ENVIRONMENT)) {
     const value = env[variable];
-    if (value !== undefined && value !== '') fromEnv[key] = key === 'trustProxy' ? parseTrustProxy(value) : value;
+    if (value !== undefined && value !== '') {
+      fromEnv[key] = key === 'trustProxy' ? parseTrustProxy(value) : value;
+      variableOf.set(key, variable);
+    }
   }
-  const result = settingsSchema.safeParse({ ...fromFile, ...fromEnv });
-  if (!result.success) throw new ConfigError(problemsFromZod(`${file} (or environment)`, result.error));
+  const input = { ...fromFile, ...fromEnv };
+  const result = settingsSchema.safeParse(input);
+  if (!result.success) {
+    // A value from the environment wins over the file, so its problem is the variable's.
+    const source = (fieldPath: readonly PropertyKey[]) => {
+      const variable = variableOf.get(String(fieldPath[0]));
+      return variable === undefined ? { file, locate } : { file: `environment variable ${variable}` };
+    };
+    throw new ConfigError(problemsFromZod(result.error, { file: source, input, schema: settingsSchema, keyWord: 'setting', reference: SETTINGS_REFERENCE }));
+  }
   return { ...result.data, configDir };
 }
 
