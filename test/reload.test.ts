@@ -59,7 +59,7 @@ test.each(Object.entries(BROKEN_PROVIDERS))(
     expect(Date.parse(lastReloadError.time)).not.toBeNaN();
     expect(lastReloadError.problems.length).toBeGreaterThan(0);
     for (const problem of lastReloadError.problems) {
-      expect(problem).toEqual({ file: expect.stringMatching(/providers\/provider\.yaml$/), field: expect.any(String), message: expect.any(String) });
+      expect(problem).toEqual({ file: expect.stringMatching(/providers\/provider\.yaml$/), line: expect.any(Number), column: expect.any(Number), field: expect.any(String), message: expect.any(String) });
     }
 
     // A good reload clears the error.
