@@ -151,6 +151,11 @@ describe('settings.yaml', () => {
     ]);
   });
 
+  test('a settings.yaml that is a list, not settings, is refused', async () => {
+    const dir = await configDir({ 'providers/acme.yaml': ACME, 'settings.yaml': '# server\n- port: 8080\n' });
+    expect((await refusal(dir)).loaded).toEqual([`${settings(dir)}:2:1: must be a mapping of settings (name: value), not a single value or a list`]);
+  });
+
   test('a YAML syntax error in settings.yaml has its line and column', async () => {
     const dir = await configDir({ 'providers/acme.yaml': ACME, 'settings.yaml': 'port: 8080\n\tlogLevel: debug\n' });
     expect((await refusal(dir)).loaded).toEqual([`${settings(dir)}:2:1: YAML syntax error: Tabs are not allowed as indentation; indent with spaces: YAML does not allow tabs there`]);

@@ -4,8 +4,7 @@
  * line and column, since every JSON text is also YAML that the `yaml` package can locate
  * fields in.
  */
-import { LineCounter, parseDocument } from 'yaml';
-import { offsetOf, type ReadFile, type SourcePosition } from './read-yaml';
+import { locatorFor, type Locate, type ReadFile, type SourcePosition } from './read-yaml';
 
 export class JsonSyntaxError extends Error {
   constructor(
@@ -25,16 +24,9 @@ export function readJson(text: string): ReadFile {
     const offset = syntaxErrorOffset(text);
     throw new JsonSyntaxError(offset === undefined ? undefined : positionAt(text, offset), withoutExcerpt((error as Error).message));
   }
-  return {
-    data,
-    locate: (path) => {
-      const lineCounter = new LineCounter();
-      const offset = offsetOf(parseDocument(text, { lineCounter, prettyErrors: false }), path);
-      if (offset === undefined) return undefined;
-      const { line, col } = lineCounter.linePos(offset);
-      return { line, column: col };
-    },
-  };
+  // Parsed again only when a problem needs a position: loading a valid file costs JSON.parse alone.
+  let locate: Locate | undefined;
+  return { data, locate: (path) => (locate ??= locatorFor(text))(path) };
 }
 
 // V8 quotes a piece of the file in some messages (`Unexpected token 'x', "{"id": x, "s"... is not valid JSON`).

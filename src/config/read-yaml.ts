@@ -53,14 +53,7 @@ const MAX_REASON = 160;
 
 /** Reads one YAML file; throws YamlSyntaxError naming the line and column and a likely fix. */
 export function readYaml(text: string): ReadFile {
-  const lineCounter = new LineCounter();
-  // prettyErrors off: its messages quote the offending line, and ours never quote a file.
-  const document = parseDocument(text, { schema: 'core', lineCounter, prettyErrors: false, uniqueKeys: true });
-  const at = (offset: number | undefined): SourcePosition | undefined => {
-    if (offset === undefined) return undefined;
-    const { line, col } = lineCounter.linePos(offset);
-    return { line, column: col };
-  };
+  const { document, at } = parsePositioned(text);
   const [error] = document.errors;
   if (error) {
     const hint = SYNTAX_HINTS[error.code];
@@ -72,9 +65,27 @@ export function readYaml(text: string): ReadFile {
     data = document.toJS();
   } catch (failure) {
     if (!(failure instanceof ReferenceError)) throw failure;
-    throw new YamlSyntaxError(at(firstAliasOffset(document)), `${failure.message.slice(0, MAX_REASON)}`);
+    throw new YamlSyntaxError(at(firstAliasOffset(document)), failure.message.slice(0, MAX_REASON));
   }
   return { data, locate: (path) => at(offsetOf(document, path)) };
+}
+
+/** Where fields are in a text already known to be valid YAML (a JSON file is one). */
+export function locatorFor(text: string): Locate {
+  const { document, at } = parsePositioned(text);
+  return (path) => at(offsetOf(document, path));
+}
+
+function parsePositioned(text: string): { document: Document; at: (offset: number | undefined) => SourcePosition | undefined } {
+  const lineCounter = new LineCounter();
+  // prettyErrors off: its messages quote the offending line, and ours never quote a file.
+  const document = parseDocument(text, { schema: 'core', lineCounter, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number | undefined): SourcePosition | undefined => {
+    if (offset === undefined) return undefined;
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
+  return { document, at };
 }
 
 function firstAliasOffset(document: Document): number | undefined {
@@ -93,7 +104,7 @@ function firstAliasOffset(document: Document): number | undefined {
  * when it is written, else the entry that should hold it (for a missing field), so the
  * line shown is always one the admin can go to.
  */
-export function offsetOf(document: Document, path: readonly PropertyKey[]): number | undefined {
+function offsetOf(document: Document, path: readonly PropertyKey[]): number | undefined {
   let node: unknown = document.contents;
   let offset = nodeStart(node);
   for (const step of path) {

@@ -47,7 +47,7 @@ const settingsSchema = z.strictObject({
     .default(false),
   /**
    * Answer autodiscover requests that a trusted proxy says arrived over plain http with a
-   * redirect to https (Outlook's "HTTP redirect" discovery step, protocols.md §3.1).
+   * redirect to https (Outlook's "HTTP redirect" discovery step, docs/endpoints.md).
    */
   autodiscoverHttpsRedirect: z.boolean().default(true),
   /**
@@ -70,7 +70,7 @@ const settingsSchema = z.strictObject({
   logEmailAddresses: flag.default(false),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /**
-   * PEM files for signing Apple profiles (protocols.md §4.5): the certificate (a file with
+   * PEM files for signing Apple profiles (docs/endpoints.md): the certificate (a file with
    * the whole chain after it is fine), its unencrypted private key, and optionally the
    * intermediates. Without them profiles are served unsigned. Relative paths in
    * settings.yaml are relative to the config directory.
@@ -148,9 +148,13 @@ export async function loadSettings(configDir: string, env: NodeJS.ProcessEnv): P
   let locate: Locate | undefined;
   try {
     const read = readYaml(await readFile(file, 'utf8'));
-    fromFile = (read.data ?? {}) as Record<string, unknown>;
     locate = read.locate;
+    if (read.data !== null && (typeof read.data !== 'object' || Array.isArray(read.data))) {
+      throw new ConfigError([{ file, ...at(locate([])), field: '', message: 'must be a mapping of settings (name: value), not a single value or a list' }]);
+    }
+    fromFile = (read.data ?? {}) as Record<string, unknown>;
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     if (error instanceof YamlSyntaxError) throw new ConfigError([{ file, ...at(error.position), field: '', message: `YAML syntax error: ${error.reason}` }]);
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
       throw new ConfigError([{ file, field: '', message: (error as Error).message.split('\n')[0] ?? 'unreadable' }]);

@@ -27,7 +27,7 @@ export function providerWarnings(definition: ProviderDefinition, file: string): 
       if (methods.includes('OAuth2') && !methods.some((method) => PASSWORD_METHODS.has(method))) {
         warn(
           field,
-          `${where} offers OAuth2 without a password fallback: Thunderbird drops the server unless its host is built in (protocols.md G6); add password-cleartext after OAuth2`,
+          `${where} offers OAuth2 without a password fallback: Thunderbird drops the server unless its host is built in; add password-cleartext after OAuth2`,
         );
       }
       if (methods.includes('OAuth2') && !definition.oAuth2) {
