@@ -127,12 +127,22 @@ function findDuplicateDomains(providers: readonly LoadedProvider[], textOf: (pro
 
 /** Where a file lists a domain, found again in its text: only needed for an error, so nothing is kept for it while loading. */
 function whereDomainIs(provider: LoadedProvider, text: string, domain: string): { field: string; position?: SourcePosition } {
-  if (/\.xml$/i.test(provider.file)) return { field: 'domains' };
+  if (/\.xml$/i.test(provider.file)) return { field: 'domains', position: ispdbDomainPosition(text, domain) };
   const read = /\.json$/i.test(provider.file) ? readJson(text) : readYaml(text);
   const written = (read.data as { domains?: unknown[] }).domains ?? [];
   const index = written.findIndex((entry) => toDomainKey(String(entry)) === domain);
   if (index === -1) return { field: 'domains' };
   return { field: `domains[${index}]`, position: read.locate(['domains', index]) };
+}
+
+/** The `<domain>` element (not an MX one) naming `domain` in an ISPDB file. */
+function ispdbDomainPosition(text: string, domain: string): SourcePosition | undefined {
+  for (const match of text.matchAll(/<domain>\s*([^<]*?)\s*<\/domain>/g)) {
+    if (toDomainKey(match[1]!) !== domain) continue;
+    const before = text.slice(0, match.index);
+    return { line: before.split('\n').length, column: match.index - before.lastIndexOf('\n') };
+  }
+  return undefined;
 }
 
 function displayPath(absoluteOrRelative: string): string {

@@ -1,7 +1,7 @@
 /**
  * Server settings (not provider data): where to listen, limits, proxy trust. They come
  * from an optional `settings.yaml` in the config directory, overridden by environment
- * variables, overridden by command-line flags. Validated like provider files.
+ * variables. Validated like provider files, with the same file:line:column messages.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
