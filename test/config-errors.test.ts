@@ -100,6 +100,25 @@ describe('the six common mistakes, as the server and `check` report them', () =>
     expect(checked).toEqual(loaded);
   });
 
+  test("a file that repeats another's domains gets ten lines and a count, not one line per domain", async () => {
+    const many = Array.from({ length: 2_000 }, (_, index) => `  - d${index}.acme.example`).join('\n');
+    const withMany = ACME.replace('  - acme-mail.example', many);
+    const dir = await configDir({ 'providers/acme.yaml': withMany, 'providers/copy.yaml': withMany.replace('id: acme.example', 'id: copy.example').replace('  - acme.example\n', '') });
+    const { loaded } = await refusal(dir);
+    expect(loaded).toHaveLength(11);
+    expect(loaded[0]).toBe(
+      `${file(dir, 'copy.yaml')}:3:5: domains[0]: domain d0.acme.example is already claimed by ${file(dir)}:4:5 (provider acme.example); a domain belongs to one provider: remove it from one of the two files`,
+    );
+    expect(loaded[10]).toBe(`${file(dir, 'copy.yaml')}: domains: and 1990 more domains already claimed by ${file(dir)} (provider acme.example)`);
+
+
+    const pasted = await configDir({ 'providers/acme.yaml': ACME.replace('  - acme-mail.example', `${many}\n${many}`) });
+    const twice = (await refusal(pasted)).loaded;
+    expect(twice).toHaveLength(11);
+    expect(twice[0]).toBe(`${file(pasted)}:2004:5: domains[2001]: domain d0.acme.example is listed twice (first as domains[1] on line 4): remove one`);
+    expect(twice[10]).toBe(`${file(pasted)}: domains: and 1990 more domains listed twice`);
+  });
+
   test('a JSON provider file gets lines and columns too, and stays strict JSON', async () => {
     const json = JSON.stringify(
       { id: 'json.example', domains: ['json.example'], incoming: [{ type: 'imap', hostnme: 'imap.json.example', socketType: 'SSL' }], outgoing: [{ hostname: 'smtp.json.example', socketType: 'STARTTLS' }] },

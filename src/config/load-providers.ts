@@ -80,14 +80,25 @@ export function parseProviderFile(file: string, text: string): LoadedProvider | 
   return { definition: parsed.data, file };
 }
 
+/**
+ * How many repeats of one kind a file gets a line each for: a file pasted twice would
+ * otherwise print one line per domain, thousands in the log and on /healthz.
+ */
+const MAX_REPEATS_LISTED = 10;
+
 function domainsListedTwice(file: string, written: readonly unknown[], locate: Locate): ConfigProblem[] {
   const firstIndex = new Map<string, number>();
   const problems: ConfigProblem[] = [];
+  let unlisted = 0;
   written.forEach((domain, index) => {
     const key = toDomainKey(String(domain)) ?? String(domain);
     const first = firstIndex.get(key);
     if (first === undefined) {
       firstIndex.set(key, index);
+      return;
+    }
+    if (problems.length === MAX_REPEATS_LISTED) {
+      unlisted += 1;
       return;
     }
     const firstLine = locate(['domains', first])?.line;
@@ -98,6 +109,7 @@ function domainsListedTwice(file: string, written: readonly unknown[], locate: L
       message: `domain ${key} is listed twice (first as domains[${first}]${firstLine === undefined ? '' : ` on line ${firstLine}`}): remove one`,
     });
   });
+  if (unlisted > 0) problems.push({ file, field: 'domains', message: `and ${unlisted} more domains listed twice` });
   return problems;
 }
 
@@ -105,6 +117,9 @@ function domainsListedTwice(file: string, written: readonly unknown[], locate: L
 function findDuplicateDomains(providers: readonly LoadedProvider[], textOf: (provider: LoadedProvider) => string): ConfigProblem[] {
   const owner = new Map<string, LoadedProvider>();
   const problems: ConfigProblem[] = [];
+  const places = new Map<LoadedProvider, DomainPlaces>();
+  const placesIn = (provider: LoadedProvider) => places.get(provider) ?? places.set(provider, domainPlaces(provider, textOf(provider))).get(provider)!;
+  const repeats = new Map<string, { listed: number; unlisted: number; file: string; other: LoadedProvider }>();
   for (const provider of providers) {
     for (const domain of provider.definition.domains) {
       const first = owner.get(domain);
@@ -112,8 +127,15 @@ function findDuplicateDomains(providers: readonly LoadedProvider[], textOf: (pro
         owner.set(domain, provider);
         continue;
       }
-      const here = whereDomainIs(provider, textOf(provider), domain);
-      const there = whereDomainIs(first, textOf(first), domain);
+      const pair = `${provider.file}\0${first.file}`;
+      const count = repeats.get(pair) ?? repeats.set(pair, { listed: 0, unlisted: 0, file: provider.file, other: first }).get(pair)!;
+      if (count.listed === MAX_REPEATS_LISTED) {
+        count.unlisted += 1;
+        continue;
+      }
+      count.listed += 1;
+      const here = placesIn(provider)(domain);
+      const there = placesIn(first)(domain);
       problems.push({
         file: provider.file,
         ...at(here.position),
@@ -122,27 +144,52 @@ function findDuplicateDomains(providers: readonly LoadedProvider[], textOf: (pro
       });
     }
   }
+  for (const { unlisted, file, other } of repeats.values()) {
+    if (unlisted > 0) problems.push({ file, field: 'domains', message: `and ${unlisted} more domains already claimed by ${other.file} (provider ${other.definition.id})` });
+  }
   return problems;
 }
 
-/** Where a file lists a domain, found again in its text: only needed for an error, so nothing is kept for it while loading. */
-function whereDomainIs(provider: LoadedProvider, text: string, domain: string): { field: string; position?: SourcePosition } {
-  if (/\.xml$/i.test(provider.file)) return { field: 'domains', position: ispdbDomainPosition(text, domain) };
+/** Where a file lists each domain (the field and its place), to name both places of a duplicate. */
+type DomainPlaces = (domain: string) => { field: string; position?: SourcePosition };
+
+/**
+ * Found again in the file's text, once per file and only for an error, so loading keeps
+ * nothing for it.
+ */
+function domainPlaces(provider: LoadedProvider, text: string): DomainPlaces {
+  if (/\.xml$/i.test(provider.file)) {
+    const positions = ispdbDomainPositions(text);
+    return (domain) => ({ field: 'domains', position: positions.get(domain) });
+  }
   const read = /\.json$/i.test(provider.file) ? readJson(text) : readYaml(text);
-  const written = (read.data as { domains?: unknown[] }).domains ?? [];
-  const index = written.findIndex((entry) => toDomainKey(String(entry)) === domain);
-  if (index === -1) return { field: 'domains' };
-  return { field: `domains[${index}]`, position: read.locate(['domains', index]) };
+  const indexOf = new Map<string, number>();
+  ((read.data as { domains?: unknown[] }).domains ?? []).forEach((entry, index) => {
+    const key = toDomainKey(String(entry));
+    if (key !== undefined && !indexOf.has(key)) indexOf.set(key, index);
+  });
+  return (domain) => {
+    const index = indexOf.get(domain);
+    return index === undefined ? { field: 'domains' } : { field: `domains[${index}]`, position: read.locate(['domains', index]) };
+  };
 }
 
-/** The `<domain>` element (not an MX one) naming `domain` in an ISPDB file. */
-function ispdbDomainPosition(text: string, domain: string): SourcePosition | undefined {
+/** Where each `<domain>` element (not an MX one, which has attributes) of an ISPDB file is. */
+function ispdbDomainPositions(text: string): Map<string, SourcePosition> {
+  const positions = new Map<string, SourcePosition>();
+  let line = 1;
+  let lineStart = 0;
+  let scanned = 0;
   for (const match of text.matchAll(/<domain>\s*([^<]*?)\s*<\/domain>/g)) {
-    if (toDomainKey(match[1]!) !== domain) continue;
-    const before = text.slice(0, match.index);
-    return { line: before.split('\n').length, column: match.index - before.lastIndexOf('\n') };
+    for (let newline = text.indexOf('\n', scanned); newline !== -1 && newline < match.index; newline = text.indexOf('\n', newline + 1)) {
+      line += 1;
+      lineStart = newline + 1;
+    }
+    scanned = match.index;
+    const key = toDomainKey(match[1]!);
+    if (key !== undefined && !positions.has(key)) positions.set(key, { line, column: match.index - lineStart + 1 });
   }
-  return undefined;
+  return positions;
 }
 
 function displayPath(absoluteOrRelative: string): string {
