@@ -112,7 +112,7 @@ describe('check', () => {
     const dir = await configWith({ 'providers/broken.yaml': 'id: broken.example\ndomains: [broken.example]\nincoming: []\noutgoing: []\n' });
     const { code, stderr } = await run(['check', '--config', dir]);
     expect(code).toBe(1);
-    expect(stderr).toMatch(/broken\.yaml: incoming: must list at least one incoming server/);
+    expect(stderr).toMatch(/broken\.yaml:3:1: incoming: must list at least one incoming server/);
   });
 
   test('a broken settings.yaml is an error too', async () => {

@@ -125,7 +125,7 @@ test('a JSON provider with a syntax error is reported without quoting the file',
   await start();
   writeFileSync(path.join(config.dir, 'providers', 'broken.json'), `{"id": saltsalt-secret}`);
   expect(await server!.running.reload()).toBe(false);
-  expect(loggedProblems()).toEqual([{ file: expect.stringMatching(/broken\.json$/), field: '', message: expect.stringMatching(/^JSON syntax error/) }]);
+  expect(loggedProblems()).toEqual([{ file: expect.stringMatching(/broken\.json$/), line: 1, column: 8, field: '', message: expect.stringMatching(/^JSON syntax error/) }]);
   expect(lines.join('')).not.toContain('saltsalt');
 });
 

@@ -6,7 +6,7 @@
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ConfigError } from '../src/config/errors';
+import { ConfigError, formatProblem } from '../src/config/errors';
 import { loadProviders, parseProviderFile } from '../src/config/load-providers';
 import { SHIPPED_CONFIG } from './support/app';
 import { buildServer, runServerToExit, startServerProcess, type Build } from './support/server-process';
@@ -21,7 +21,7 @@ outgoing:
 
 function problemsOf(file: string, text: string): string[] {
   const result = parseProviderFile(file, text);
-  return 'problems' in result ? result.problems.map((p) => `${p.file}: ${p.field}: ${p.message}`) : [];
+  return 'problems' in result ? result.problems.map(formatProblem) : [];
 }
 
 function configDir(files: Record<string, string>): string {
@@ -33,26 +33,26 @@ function configDir(files: Record<string, string>): string {
 
 describe('validation messages name the file, the field and the problem', () => {
   test.each([
-    ['a port out of range', VALID.replace('port: 993', 'port: 99999'), 'config/providers/acme.yaml: incoming[0].port: must be 1..65535, got 99999'],
-    ['a port that is not a number', VALID.replace('port: 993', 'port: imaps'), 'config/providers/acme.yaml: incoming[0].port: must be a whole number 1..65535, got "imaps"'],
-    ['an unknown socketType', VALID.replace('socketType: SSL }\noutgoing', 'socketType: TLS }\noutgoing'), 'config/providers/acme.yaml: incoming[0].socketType: must be one of SSL, STARTTLS, plain (exact case), got "TLS"'],
-    ['a lower-case socketType', VALID.replace('port: 465, socketType: SSL', 'port: 465, socketType: ssl'), 'config/providers/acme.yaml: outgoing[0].socketType: must be one of SSL, STARTTLS, plain (exact case), got "ssl"'],
-    ['an unknown server type', VALID.replace('type: imap', 'type: nntp'), 'config/providers/acme.yaml: incoming[0].type: must be imap or pop3 (other types go in otherIncoming), got "nntp"'],
-    ['an unknown authentication', VALID.replace('socketType: SSL }\noutgoing', 'socketType: SSL, authentication: [password] }\noutgoing'), 'config/providers/acme.yaml: incoming[0].authentication[0]: must be one of password-cleartext, password-encrypted, NTLM, GSSAPI, client-IP-address, TLS-client-cert, OAuth2, none, smtp-after-pop, got "password"'],
-    ['a misspelt field', VALID.replace('hostname: imap', 'host: imap.acme.example, hostname: imap'), 'config/providers/acme.yaml: incoming[0].host: unknown field (check the spelling; see the README for the provider format)'],
-    ['no domains', VALID.replace('domains: [acme.example]', 'domains: []'), 'config/providers/acme.yaml: domains: must list at least one domain'],
-    ['an invalid domain', VALID.replace('domains: [acme.example]', 'domains: ["acme example"]'), 'config/providers/acme.yaml: domains[0]: not a valid domain name: "acme example"'],
-    ['a non-hostname id', VALID.replace('id: acme.example', 'id: "Acme Mail!"'), 'config/providers/acme.yaml: id: must be hostname-shaped (usually the primary domain)'],
-    ['no outgoing server', VALID.replace(/outgoing:[\s\S]*$/, 'outgoing: []\n'), 'config/providers/acme.yaml: outgoing: must list at least one outgoing server'],
-    ['a bad host name', VALID.replace('hostname: imap.acme.example', 'hostname: "imap acme"'), 'config/providers/acme.yaml: incoming[0].hostname: must be a host name (letters, digits, hyphens and dots; placeholders allowed)'],
+    ['a port out of range', VALID.replace('port: 993', 'port: 99999'), 'config/providers/acme.yaml:4:48: incoming[0].port: must be 1..65535, got 99999'],
+    ['a port that is not a number', VALID.replace('port: 993', 'port: imaps'), 'config/providers/acme.yaml:4:48: incoming[0].port: must be a number from 1 to 65535, got "imaps"'],
+    ['an unknown socketType', VALID.replace('socketType: SSL }\noutgoing', 'socketType: TLS }\noutgoing'), 'config/providers/acme.yaml:4:59: incoming[0].socketType: must be one of SSL, STARTTLS, plain (exact case), got "TLS"; did you mean SSL or STARTTLS? SSL is implicit TLS, encrypted from the first byte (usually ports 993, 995, 465); STARTTLS connects in plain and then upgrades (usually 143, 110, 587)'],
+    ['a lower-case socketType', VALID.replace('port: 465, socketType: SSL', 'port: 465, socketType: ssl'), 'config/providers/acme.yaml:6:59: outgoing[0].socketType: must be one of SSL, STARTTLS, plain (exact case), got "ssl"; did you mean SSL?'],
+    ['an unknown server type', VALID.replace('type: imap', 'type: nntp'), 'config/providers/acme.yaml:4:7: incoming[0].type: must be imap or pop3 (other types go in otherIncoming), got "nntp"'],
+    ['an unknown authentication', VALID.replace('socketType: SSL }\noutgoing', 'socketType: SSL, authentication: [password] }\noutgoing'), 'config/providers/acme.yaml:4:93: incoming[0].authentication[0]: must be one of password-cleartext, password-encrypted, NTLM, GSSAPI, client-IP-address, TLS-client-cert, OAuth2, none, smtp-after-pop, got "password"'],
+    ['a misspelt field', VALID.replace('hostname: imap', 'host: imap.acme.example, hostname: imap'), 'config/providers/acme.yaml:4:19: incoming[0].host: unknown field; known fields here: type, hostname, port, socketType, username, authentication, saslMechanisms, useGlobalPreferredServer (see "Provider files" in docs/configuration.md)'],
+    ['no domains', VALID.replace('domains: [acme.example]', 'domains: []'), 'config/providers/acme.yaml:2:1: domains: must list at least one domain'],
+    ['an invalid domain', VALID.replace('domains: [acme.example]', 'domains: ["acme example"]'), 'config/providers/acme.yaml:2:11: domains[0]: not a valid domain name: "acme example"'],
+    ['a non-hostname id', VALID.replace('id: acme.example', 'id: "Acme Mail!"'), 'config/providers/acme.yaml:1:1: id: must be hostname-shaped (usually the primary domain)'],
+    ['no outgoing server', VALID.replace(/outgoing:[\s\S]*$/, 'outgoing: []\n'), 'config/providers/acme.yaml:5:1: outgoing: must list at least one outgoing server'],
+    ['a bad host name', VALID.replace('hostname: imap.acme.example', 'hostname: "imap acme"'), 'config/providers/acme.yaml:4:19: incoming[0].hostname: must be a host name (letters, digits, hyphens and dots; placeholders allowed)'],
   ])('%s', (_name, text, message) => {
     expect(problemsOf('config/providers/acme.yaml', text)).toContain(message);
   });
 
   test('a YAML syntax error names the line', () => {
     const [problem] = problemsOf('config/providers/acme.yaml', `${VALID}incoming: [unclosed\n`);
-    expect(problem).toMatch(/^config\/providers\/acme\.yaml: : YAML syntax error at line \d+: /);
-    expect(problemsOf('a.yaml', 'id: a\nid: b\n')[0]).toMatch(/YAML syntax error at line 2/);
+    expect(problem).toMatch(/^config\/providers\/acme\.yaml:\d+:\d+: YAML syntax error: /);
+    expect(problemsOf('a.yaml', 'id: a\nid: b\n')).toEqual(['a.yaml:2:1: YAML syntax error: Map keys must be unique; a field may appear once per entry: remove or merge the second one']);
   });
 
   test("YAML 1.2's core schema: a date-like name stays text, a merge key is just a key", () => {
@@ -62,7 +62,7 @@ describe('validation messages name the file, the field and the problem', () => {
   });
 
   test('a JSON syntax error is reported for .json files', () => {
-    expect(problemsOf('config/providers/acme.json', '{"id": ')[0]).toMatch(/^config\/providers\/acme\.json: : JSON syntax error/);
+    expect(problemsOf('config/providers/acme.json', '{"id": ')).toEqual(['config/providers/acme.json:1:8: JSON syntax error: Unexpected end of JSON input']);
   });
 
   test('defaults are applied once at load: ports, username, authentication, display name', () => {
@@ -94,7 +94,7 @@ describe('loading a config directory', () => {
     const error = (await loadProviders(dir).catch((caught: unknown) => caught)) as ConfigError;
     expect(error).toBeInstanceOf(ConfigError);
     expect(error.message).toBe(
-      `${path.join(dir, 'providers', 'b.json')}: domains: domain acme.example is already claimed by ${path.join(dir, 'providers', 'a.yaml')} (provider acme.example)`,
+      `${path.join(dir, 'providers', 'b.json')}:1:42: domains[1]: domain acme.example is already claimed by ${path.join(dir, 'providers', 'a.yaml')}:2:11 (provider acme.example); a domain belongs to one provider: remove it from one of the two files`,
     );
   });
 
@@ -127,7 +127,7 @@ describe('the server process', () => {
     const dir = configDir({ 'acme.yaml': VALID.replace('port: 993', 'port: 99999') });
     const finished = await runServerToExit(build, ['--config', dir]);
     expect(finished.code).toBe(1);
-    expect(finished.stderr).toContain(`${path.join(dir, 'providers', 'acme.yaml')}: incoming[0].port: must be 1..65535, got 99999`);
+    expect(finished.stderr).toContain(`${path.join(dir, 'providers', 'acme.yaml')}:4:48: incoming[0].port: must be 1..65535, got 99999`);
   }, 30_000);
 
   test('MAIL_AUTOCONFIG_CONFIG names the directory too; a valid one is served', async () => {

@@ -57,7 +57,8 @@ test('a domain listed by two files is a config error naming both files', async (
   const problems = (error as ConfigError).problems;
   expect(problems).toHaveLength(1);
   expect(problems[0]?.file).toMatch(/historical--outlook\.com\.xml$/);
-  expect(problems[0]?.message).toMatch(/^domain outlook\.com is already claimed by .*current--hotmail\.com\.xml \(provider hotmail\.com\)$/);
+  expect(problems[0]).toMatchObject({ line: 15, column: 5 });
+  expect(problems[0]?.message).toMatch(/^domain outlook\.com is already claimed by .*current--hotmail\.com\.xml:7:5 \(provider hotmail\.com\); a domain belongs to one provider: remove it from one of the two files$/);
 });
 
 describe('all samples but the historical outlook.com file, in one server', () => {

@@ -247,7 +247,7 @@ describe('what PACC can and cannot say', () => {
     ['a contact that is no URI', { contact: ['postmaster@example.org'] }, 'contact[0]', /mailto:, tel: or https:/],
   ])('%s is refused, naming the file and the field', (_name, fields, field, message) => {
     const result = parseProviderFile('pacc.json', JSON.stringify({ ...provider, ...fields }));
-    expect(result).toEqual({ problems: [{ file: 'pacc.json', field, message: expect.stringMatching(message) }] });
+    expect(result).toEqual({ problems: [{ file: 'pacc.json', line: 1, column: expect.any(Number), field, message: expect.stringMatching(message) }] });
   });
 
   test('a bare-host issuer (the ISPDB style) is not an RFC 8414 issuer and is not announced', async () => {

@@ -70,7 +70,7 @@ test.each(Object.entries(BROKEN_PROVIDERS))(
     const [problems] = log.reloadProblems();
     expect(problems!.length).toBeGreaterThan(0);
     for (const problem of problems!) {
-      expect(problem).toEqual({ file: expect.stringMatching(/providers\/provider\.yaml$/), field: expect.any(String), message: expect.any(String) });
+      expect(problem).toEqual({ file: expect.stringMatching(/providers\/provider\.yaml$/), line: expect.any(Number), column: expect.any(Number), field: expect.any(String), message: expect.any(String) });
     }
     // Counts only: what the problems are is for the log, not for anyone who can reach /healthz.
     expect(await health()).toEqual({ status: 'degraded', providers: 1, domains: 1, reloadProblems: problems!.length });

@@ -82,9 +82,3 @@ function describeFileError(error: unknown): string {
   const known: Record<string, string> = { ENOENT: 'no such file (a broken link?)', EACCES: 'permission denied', ELOOP: 'too many links', EISDIR: 'is a directory' };
   return (code && known[code]) ?? code ?? 'unreadable';
 }
-
-/** A JSON syntax error's position, without the snippet of the file Node quotes in its message. */
-export function describeJsonSyntaxError(error: unknown): string {
-  const position = /at position (\d+)/.exec((error as Error).message)?.[1];
-  return position === undefined ? 'not valid JSON' : `not valid JSON at position ${position}`;
-}

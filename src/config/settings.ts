@@ -1,14 +1,14 @@
 /**
  * Server settings (not provider data): where to listen, limits, proxy trust. They come
  * from an optional `settings.yaml` in the config directory, overridden by environment
- * variables, overridden by command-line flags. Validated like provider files.
+ * variables. Validated like provider files, with the same file:line:column messages.
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isIP } from 'node:net';
-import { readYaml } from './read-yaml';
+import { readYaml, YamlSyntaxError, type Locate } from './read-yaml';
 import { z } from 'zod';
-import { ConfigError, problemsFromZod } from './errors';
+import { at, ConfigError, problemsFromZod } from './errors';
 import { DEFAULT_CONFIG_FILE_LIMITS } from './config-files';
 
 export const DEFAULT_CONFIG_DIR = './config';
@@ -48,7 +48,7 @@ const settingsSchema = z.strictObject({
     .default(false),
   /**
    * Answer autodiscover requests that a trusted proxy says arrived over plain http with a
-   * redirect to https (Outlook's "HTTP redirect" discovery step, protocols.md §3.1).
+   * redirect to https (Outlook's "HTTP redirect" discovery step, docs/endpoints.md).
    */
   autodiscoverHttpsRedirect: z.boolean().default(true),
   /** Hours Outlook may keep autodiscover settings before asking again (POX `<TTL>`); 0: never again. */
@@ -73,7 +73,7 @@ const settingsSchema = z.strictObject({
   logEmailAddresses: flag.default(false),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /**
-   * PEM files for signing Apple profiles (protocols.md §4.5): the certificate (a file with
+   * PEM files for signing Apple profiles (docs/endpoints.md): the certificate (a file with
    * the whole chain after it is fine), its unencrypted private key, and optionally the
    * intermediates. Without them profiles are served unsigned. Relative paths in
    * settings.yaml are relative to the config directory.
@@ -147,13 +147,23 @@ export function defaultSettings(overrides: Partial<SettingsInput> & { configDir?
   return { ...settingsSchema.parse(rest), configDir };
 }
 
+/** Where unknown settings send the admin. */
+const SETTINGS_REFERENCE = '"Server settings" in docs/configuration.md';
+
 export async function loadSettings(configDir: string, env: NodeJS.ProcessEnv): Promise<Settings> {
   const file = path.join(configDir, 'settings.yaml');
   let fromFile: Record<string, unknown> = {};
+  let locate: Locate | undefined;
   try {
-    const parsed: unknown = readYaml(await readFile(file, 'utf8'));
-    fromFile = (parsed ?? {}) as Record<string, unknown>;
+    const read = readYaml(await readFile(file, 'utf8'));
+    locate = read.locate;
+    if (read.data !== null && (typeof read.data !== 'object' || Array.isArray(read.data))) {
+      throw new ConfigError([{ file, ...at(locate([])), field: '', message: 'must be a mapping of settings (name: value), not a single value or a list' }]);
+    }
+    fromFile = (read.data ?? {}) as Record<string, unknown>;
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    if (error instanceof YamlSyntaxError) throw new ConfigError([{ file, ...at(error.position), field: '', message: `YAML syntax error: ${error.reason}` }]);
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
       throw new ConfigError([{ file, field: '', message: (error as Error).message.split('\n')[0] ?? 'unreadable' }]);
     }
@@ -162,12 +172,24 @@ export async function loadSettings(configDir: string, env: NodeJS.ProcessEnv): P
     if (typeof fromFile[key] === 'string') fromFile[key] = path.resolve(configDir, fromFile[key]);
   }
   const fromEnv: Record<string, unknown> = {};
+  const variableOf = new Map<string, string>();
   for (const [variable, key] of Object.entries(ENVIRONMENT)) {
     const value = env[variable];
-    if (value !== undefined && value !== '') fromEnv[key] = key === 'trustProxy' ? parseTrustProxy(value) : value;
+    if (value !== undefined && value !== '') {
+      fromEnv[key] = key === 'trustProxy' ? parseTrustProxy(value) : value;
+      variableOf.set(key, variable);
+    }
   }
-  const result = settingsSchema.safeParse({ ...fromFile, ...fromEnv });
-  if (!result.success) throw new ConfigError(problemsFromZod(`${file} (or environment)`, result.error));
+  const input = { ...fromFile, ...fromEnv };
+  const result = settingsSchema.safeParse(input);
+  if (!result.success) {
+    // A value from the environment wins over the file, so its problem is the variable's.
+    const source = (fieldPath: readonly PropertyKey[]) => {
+      const variable = variableOf.get(String(fieldPath[0]));
+      return variable === undefined ? { file, locate } : { file: `environment variable ${variable}` };
+    };
+    throw new ConfigError(problemsFromZod(result.error, { file: source, input, schema: settingsSchema, keyWord: 'setting', reference: SETTINGS_REFERENCE }));
+  }
   return { ...result.data, configDir };
 }
 

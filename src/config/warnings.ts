@@ -49,7 +49,7 @@ export function providerWarnings(definition: ProviderDefinition, file: string): 
       if (methods.includes('OAuth2') && !usesMailboxPassword(methods)) {
         warn(
           field,
-          `${where} offers OAuth2 without a password fallback: Thunderbird drops the server unless its host is built in (protocols.md G6); add password-cleartext after OAuth2`,
+          `${where} offers OAuth2 without a password fallback: Thunderbird drops the server unless its host is built in; add password-cleartext after OAuth2`,
         );
       }
       if (methods.includes('OAuth2') && !definition.oAuth2) {

@@ -56,14 +56,25 @@ const hostname = z.string().trim().refine((value) => toDomainKey(withSampleLabel
 });
 
 const port = z
-  .number({ error: (issue) => `must be a whole number 1..65535, got ${JSON.stringify(issue.input)}` })
+  .number({
+    error: (issue) =>
+      // A quoted port ("993") is text in YAML and JSON; the fix is to drop the quotes.
+      typeof issue.input === 'string' && /^\d+$/.test(issue.input)
+        ? `must be a number from 1 to 65535, got the text ${JSON.stringify(issue.input)}: write it without quotes`
+        : `must be a number from 1 to 65535, got ${JSON.stringify(issue.input)}`,
+  })
   .int({ error: (issue) => `must be a whole number 1..65535, got ${String(issue.input)}` })
   .refine((value) => value >= 1 && value <= 65535, {
     error: (issue) => `must be 1..65535, got ${String(issue.input)}`,
   });
 
+const portsFor = (socket: SocketType) => Object.values(DEFAULT_PORTS).map((ports) => ports[socket]).join(', ');
+/** Other software says "TLS" for either kind of encryption; which one is meant shows in the port. */
+const TLS_MEANING = `did you mean SSL or STARTTLS? SSL is implicit TLS, encrypted from the first byte (usually ports ${portsFor('SSL')}); STARTTLS connects in plain and then upgrades (usually ${portsFor('STARTTLS')})`;
+
 const socketType = z.enum(SOCKET_TYPES, {
-  error: (issue) => `must be one of ${SOCKET_TYPES.join(', ')} (exact case), got ${JSON.stringify(issue.input)}`,
+  error: (issue) =>
+    `must be one of ${SOCKET_TYPES.join(', ')} (exact case), got ${JSON.stringify(issue.input)}${/^(ssl\/)?tls$/i.test(String(issue.input)) ? `; ${TLS_MEANING}` : ''}`,
 });
 
 const authenticationMethod = z.enum(AUTHENTICATION_METHODS, {
