@@ -61,8 +61,11 @@ function isConnectionFailure(error: unknown): boolean {
   return (code !== undefined && CONNECTION_ERROR_CODES.has(code)) || /^Connection terminated|connection is closed|not queryable/i.test(message ?? '');
 }
 
-/** A hosted domain's cache entry holds its match; a domain that is not hosted holds null. */
-type Cached = DomainMatch | null;
+/**
+ * A hosted domain's cache entry holds its match and the peek answer made from it (so a
+ * cache hit allocates nothing); a domain that is not hosted holds null.
+ */
+type Cached = { readonly match: DomainMatch; readonly peeked: PeekResult } | null;
 
 export class DatabaseDomainSource {
   private readonly settings: DatabaseSettings;
@@ -136,11 +139,11 @@ export class DatabaseDomainSource {
   peek(domainKeys: readonly (string | undefined)[]): PeekResult {
     const serveExpired = this.unreachable !== undefined;
     for (const domain of domainKeys) {
-      if (domain === undefined || !isDomainKey(domain)) continue;
+      if (domain === undefined) continue;
+      // No canonical-form check here, to keep the hot path a Map lookup: only canonical keys are ever cached.
       const entry = this.cache.get(domain);
       if (entry === undefined || (!serveExpired && !this.cache.isFresh(entry))) return NOT_CACHED;
-      const match = this.known(entry.value);
-      if (match) return { cached: true, match };
+      if (entry.value !== null && this.known(entry.value)) return entry.value.peeked;
     }
     return CACHED_MISS;
   }
@@ -214,7 +217,8 @@ export class DatabaseDomainSource {
     }
     this.queryProblem = undefined;
     const providerId: unknown = row?.[0];
-    const value: Cached = providerId === undefined || providerId === null ? null : { providerId: String(providerId), domain };
+    const match = providerId === undefined || providerId === null ? undefined : { providerId: String(providerId), domain };
+    const value: Cached = match === undefined ? null : { match, peeked: { cached: true, match } };
     const invalidated = this.invalidatedWhilePending.delete(domain) || flushes !== this.flushes;
     if (!invalidated) this.cache.set(domain, value, value === null ? this.settings.missTtlMs : this.settings.cacheTtlMs);
     return value;
@@ -336,11 +340,12 @@ export class DatabaseDomainSource {
   /** The match if its provider exists in the loaded files; an unknown id counts as not hosted. */
   private known(value: Cached): DomainMatch | undefined {
     if (value === null) return undefined;
-    if (this.isKnownProvider(value.providerId)) return value;
-    if (!this.reportedUnknownIds.has(value.providerId) && this.reportedUnknownIds.size < MAX_REPORTED_UNKNOWN_IDS) {
-      this.reportedUnknownIds.add(value.providerId);
+    const { match } = value;
+    if (this.isKnownProvider(match.providerId)) return match;
+    if (!this.reportedUnknownIds.has(match.providerId) && this.reportedUnknownIds.size < MAX_REPORTED_UNKNOWN_IDS) {
+      this.reportedUnknownIds.add(match.providerId);
       this.logger?.warn(
-        { providerId: value.providerId, domain: value.domain },
+        { providerId: match.providerId, domain: match.domain },
         'the domain database names a provider that no provider file defines; its domains are answered as not hosted',
       );
     }
