@@ -19,6 +19,7 @@ export interface RegistryOptions {
 
 export class Registry {
   private readonly byDomain = new Map<string, HostedProvider>();
+  private readonly byId = new Map<string, HostedProvider>();
   readonly providers: readonly HostedProvider[];
 
   constructor(loaded: readonly LoadedProvider[], options: RegistryOptions = {}) {
@@ -28,12 +29,18 @@ export class Registry {
       mozillaAutoconfigXml: renderMozillaAutoconfig(provider.definition, setupPage),
     }));
     for (const provider of this.providers) {
+      this.byId.set(provider.definition.id, provider);
       for (const domain of provider.definition.domains) this.byDomain.set(domain, provider);
     }
   }
 
   get domainCount(): number {
     return this.byDomain.size;
+  }
+
+  /** The provider with this id, for domains whose provider is named elsewhere (a database). */
+  provider(id: string): HostedProvider | undefined {
+    return this.byId.get(id);
   }
 
   /** The provider for the first of `domainKeys` (lower-case A-labels) that is hosted here. */
