@@ -6,6 +6,8 @@
 import path from 'node:path';
 import pino from 'pino';
 import { runDbCommand } from '../src/cli/db';
+import { loadRegistry } from '../src/config/load';
+import { findHostedDomain, tlsAskHosted } from '../src/domains/hosted-domains';
 import { DatabaseDomainSource, DomainSourceUnavailable, type DomainMatch } from '../src/domains/database-source';
 import { databaseSettingsSchema, type DatabaseSettingsInput } from '../src/domains/settings';
 import { eventually } from './support/eventually';
@@ -270,5 +272,36 @@ describe('an outage', () => {
       expect(text).not.toContain(postgres.password);
       expect(text).not.toContain(encodeURIComponent(postgres.password));
     }
+  });
+});
+
+describe('files and database together', () => {
+  test('files answer first and synchronously; the database answers cached domains synchronously, others with a promise', async () => {
+    const registry = await loadRegistry(SHIPPED_CONFIG);
+    const domains = await started();
+    const fromFiles = findHostedDomain(registry, domains, ['example.net']);
+    expect(fromFiles).not.toBeInstanceOf(Promise);
+    expect(fromFiles).toMatchObject({ domain: 'example.net', provider: { definition: { id: 'example.com' } } });
+    const first = findHostedDomain(registry, domains, ['customer-2.example']);
+    expect(first).toBeInstanceOf(Promise);
+    expect(await first).toMatchObject({ domain: 'customer-2.example', provider: { definition: { id: 'hotmail.com' } } });
+    const again = findHostedDomain(registry, domains, ['customer-2.example']);
+    expect(again).not.toBeInstanceOf(Promise);
+    expect(again).toMatchObject({ domain: 'customer-2.example', provider: { definition: { id: 'hotmail.com' } } });
+    expect(await findHostedDomain(registry, domains, ['nobody.example'])).toBeUndefined();
+    expect(findHostedDomain(registry, undefined, ['customer-2.example'])).toBeUndefined();
+  });
+
+  test('the TLS ask allows discovery names of domains from files and database only', async () => {
+    const registry = await loadRegistry(SHIPPED_CONFIG);
+    const domains = await started();
+    expect(await tlsAskHosted('autoconfig.customer-1.example', registry, domains)).toBe(true);
+    expect(await tlsAskHosted('autodiscover.example.com', registry, domains)).toBe(true);
+    expect(await tlsAskHosted('autoconfig.nobody.example', registry, domains)).toBe(false);
+    expect(await tlsAskHosted('customer-1.example', registry, domains)).toBe(false);
+    expect(await tlsAskHosted('www.autoconfig.customer-1.example', registry, domains)).toBe(false);
+    const down = await started({ url: postgres.url.replace(/:(\d+)\//, ':1/') });
+    expect(await tlsAskHosted('autoconfig.customer-1.example', registry, down)).toBe(false);
+    expect(await tlsAskHosted('autoconfig.example.com', registry, down)).toBe(true);
   });
 });
