@@ -3,10 +3,11 @@
  * `GET /tls/ask?domain=NAME`, 200 to go ahead. Only the discovery names of hosted domains
  * may get one, so nobody can make us request certificates for arbitrary names.
  */
+import { PACC_HOST_PREFIX } from '../formats/pacc';
 import { toDomainKey } from '../model/domain';
 
 /** The host names mail clients look up for domain D (docs/endpoints.md). */
-export const DISCOVERY_PREFIXES = ['autoconfig.', 'autodiscover.', 'ua-auto-config.'] as const;
+export const DISCOVERY_PREFIXES = ['autoconfig.', 'autodiscover.', PACC_HOST_PREFIX] as const;
 
 /**
  * The hosted-domain candidate D when `name` is exactly `autoconfig.D`, `autodiscover.D` or
