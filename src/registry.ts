@@ -24,6 +24,7 @@ function setupPageLinks(options: RegistryOptions) {
 
 export class Registry {
   private readonly byDomain = new Map<string, HostedProvider>();
+  private readonly byId = new Map<string, HostedProvider>();
   readonly providers: readonly HostedProvider[];
 
   /**
@@ -36,6 +37,7 @@ export class Registry {
       mozillaAutoconfigXml: rendered?.[index] ?? renderMozillaAutoconfig(provider.definition, setupPageLinks(options)),
     }));
     for (const provider of this.providers) {
+      this.byId.set(provider.definition.id, provider);
       for (const domain of provider.definition.domains) this.byDomain.set(domain, provider);
     }
   }
@@ -56,6 +58,11 @@ export class Registry {
 
   get domainCount(): number {
     return this.byDomain.size;
+  }
+
+  /** The provider with this id, for domains whose provider is named elsewhere (a database). */
+  provider(id: string): HostedProvider | undefined {
+    return this.byId.get(id);
   }
 
   /** The provider for the first of `domainKeys` (lower-case A-labels) that is hosted here. */

@@ -1,0 +1,30 @@
+/**
+ * Caddy's on-demand TLS asks before it requests a certificate for a name it was sent (SNI):
+ * `GET /tls/ask?domain=NAME`, 200 to go ahead. Only the discovery names of hosted domains
+ * may get one, so nobody can make us request certificates for arbitrary names.
+ */
+import { PACC_HOST_PREFIX } from '../formats/pacc';
+import { toDomainKey } from '../model/domain';
+
+/** The host names mail clients look up for domain D (docs/endpoints.md). */
+export const DISCOVERY_PREFIXES = ['autoconfig.', 'autodiscover.', PACC_HOST_PREFIX] as const;
+
+/**
+ * The hosted-domain candidate D when `name` is exactly `autoconfig.D`, `autodiscover.D` or
+ * `ua-auto-config.D`, in canonical form (lower-case A-label, no trailing dot); otherwise
+ * undefined. ASCII case is ignored, as in DNS; anything else non-canonical is refused.
+ */
+export function tlsAskDomain(name: string): string | undefined {
+  const lowered = name.replace(/[A-Z]+/g, (letters) => letters.toLowerCase());
+  if (toDomainKey(lowered) !== lowered) return undefined;
+  const prefix = DISCOVERY_PREFIXES.find((candidate) => lowered.startsWith(candidate));
+  if (prefix === undefined) return undefined;
+  const domain = lowered.slice(prefix.length);
+  return domain.includes('.') ? domain : undefined;
+}
+
+/** Whether Caddy may get a certificate for `name`: a discovery name of a domain `isHosted` accepts. */
+export function tlsAskAllows(name: string, isHosted: (domain: string) => boolean): boolean {
+  const domain = tlsAskDomain(name);
+  return domain !== undefined && isHosted(domain);
+}

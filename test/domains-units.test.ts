@@ -1,0 +1,156 @@
+import { ConfigError } from '../src/config/errors';
+import { ExpiringLruCache } from '../src/domains/lru-cache';
+import { redactDatabaseUrl, redactSecrets } from '../src/domains/redact';
+import { DEFAULT_DOMAIN_QUERY } from '../src/domains/schema';
+import { databaseSettingsFrom, listensForChanges } from '../src/domains/settings';
+import { tlsAskAllows } from '../src/domains/tls-ask';
+
+describe('tlsAskAllows: certificates only for discovery names of hosted domains', () => {
+  const hosted = new Set(['example.com', 'mail.example.org', 'xn--bcher-kva.example']);
+  const isHosted = (domain: string) => hosted.has(domain);
+
+  test.each(['autoconfig.example.com', 'autodiscover.example.com', 'ua-auto-config.example.com', 'autoconfig.mail.example.org', 'AutoDiscover.EXAMPLE.com', 'autoconfig.xn--bcher-kva.example'])(
+    '%s is allowed',
+    (name) => expect(tlsAskAllows(name, isHosted)).toBe(true),
+  );
+
+  test.each([
+    ['the bare domain', 'example.com'],
+    ['an unhosted domain', 'autoconfig.example.net'],
+    ['a deeper subdomain', 'x.autoconfig.example.com'],
+    ['a prefix on a subdomain of a hosted domain', 'autoconfig.sub.example.com'],
+    ['a trailing dot', 'autoconfig.example.com.'],
+    ['two trailing dots', 'autoconfig.example.com..'],
+    ['the U-label form', 'autoconfig.bücher.example'],
+    ['an upper-case U-label', 'AUTOCONFIG.BÜCHER.example'],
+    ['a port', 'autoconfig.example.com:443'],
+    ['whitespace', ' autoconfig.example.com'],
+    ['a prefix without a dot', 'autoconfigexample.com'],
+    ['the prefix alone', 'autoconfig.'],
+    ['another prefix', 'mail.example.com'],
+    ['an empty name', ''],
+    ['a prefix with a TLD only', 'autoconfig.com'],
+  ])('%s (%j) is refused', (_what, name) => expect(tlsAskAllows(name, isHosted)).toBe(false));
+
+  test('the hosted check sees the bare, lower-case domain', () => {
+    const asked: string[] = [];
+    tlsAskAllows('UA-Auto-Config.Mail.Example.ORG', (domain) => (asked.push(domain), true));
+    expect(asked).toEqual(['mail.example.org']);
+  });
+
+  test('refused shapes are refused whatever is hosted, without asking', () => {
+    const asked: string[] = [];
+    for (const name of ['autoconfig.example.com.', 'x.autoconfig.example.com', 'autoconfig.bücher.example', 'autoconfig.com']) {
+      expect(tlsAskAllows(name, (domain) => (asked.push(domain), true))).toBe(false);
+    }
+    expect(asked).toEqual([]);
+  });
+});
+
+describe('ExpiringLruCache', () => {
+  let now = 1_000;
+  const clock = () => now;
+
+  test('evicts the least recently used entry when full', () => {
+    const cache = new ExpiringLruCache<string>(2, clock);
+    cache.set('a', 'A', 1000);
+    cache.set('b', 'B', 1000);
+    cache.get('a');
+    cache.set('c', 'C', 1000);
+    expect(cache.size).toBe(2);
+    expect(cache.get('b')).toBeUndefined();
+    expect(cache.get('a')?.value).toBe('A');
+    expect(cache.get('c')?.value).toBe('C');
+  });
+
+  test('keeps expired entries, but not as fresh', () => {
+    const cache = new ExpiringLruCache<string>(10, clock);
+    cache.set('a', 'A', 100);
+    expect(cache.isFresh(cache.get('a')!)).toBe(true);
+    now += 100;
+    const entry = cache.get('a');
+    expect(entry?.value).toBe('A');
+    expect(cache.isFresh(entry!)).toBe(false);
+  });
+
+  test('expireAll makes every entry stale at once; new entries are fresh', () => {
+    const cache = new ExpiringLruCache<string>(10, clock);
+    cache.set('a', 'A', 60_000);
+    cache.expireAll();
+    expect(cache.isFresh(cache.get('a')!)).toBe(false);
+    cache.set('b', 'B', 60_000);
+    expect(cache.isFresh(cache.get('b')!)).toBe(true);
+  });
+
+  test('stays within its capacity under a stream of distinct keys', () => {
+    const cache = new ExpiringLruCache<number>(100, clock);
+    for (let index = 0; index < 10_000; index += 1) cache.set(`d${index}.example`, index, 1000);
+    expect(cache.size).toBe(100);
+    expect(cache.get('d9999.example')?.value).toBe(9999);
+    expect(cache.get('d9899.example')).toBeUndefined();
+  });
+
+  test('a capacity of 0 caches nothing', () => {
+    const cache = new ExpiringLruCache<string>(0, clock);
+    cache.set('a', 'A', 1000);
+    expect(cache.size).toBe(0);
+  });
+});
+
+describe('database settings', () => {
+  const url = 'postgres://autoconfig:pa%2Fss@db.internal:5432/mail';
+
+  test('no section and no environment: no database', () => {
+    expect(databaseSettingsFrom(undefined, {})).toBeUndefined();
+  });
+
+  test('defaults apply, and the default query listens for changes', () => {
+    const settings = databaseSettingsFrom(undefined, { MAIL_AUTOCONFIG_DATABASE_URL: url })!;
+    expect(settings).toMatchObject({ url, domainQuery: DEFAULT_DOMAIN_QUERY, poolMax: 5, queryTimeoutMs: 1000, cacheEntries: 100_000, cacheTtlMs: 300_000, missTtlMs: 30_000, maxPendingLookups: 1000 });
+    expect(listensForChanges(settings)).toBe(true);
+  });
+
+  test('the environment overrides the file; a custom query only listens when told to', () => {
+    const query = 'SELECT transport FROM virtual_domains WHERE name = $1';
+    const settings = databaseSettingsFrom({ url: 'postgres://other/db', poolMax: 3 }, { MAIL_AUTOCONFIG_DATABASE_URL: url, MAIL_AUTOCONFIG_DOMAIN_QUERY: query })!;
+    expect(settings.url).toBe(url);
+    expect(settings.poolMax).toBe(3);
+    expect(listensForChanges(settings)).toBe(false);
+    expect(listensForChanges(databaseSettingsFrom({ url, domainQuery: query, listen: true }, {})!)).toBe(true);
+  });
+
+  test.each([
+    ['no parameter', 'SELECT provider_id FROM t WHERE domain = lower(name)'],
+    ['a second parameter', 'SELECT provider_id FROM t WHERE domain = $1 AND x = $2'],
+    ['$10 only', 'SELECT provider_id FROM t WHERE domain = $10'],
+  ])('a query with %s is refused', (_what, domainQuery) => {
+    expect(() => databaseSettingsFrom({ url, domainQuery }, {})).toThrow(/database\.domainQuery: must use exactly one parameter/);
+  });
+
+  test('a bad setting names its field; a bad URL is quoted without its password', () => {
+    expect(() => databaseSettingsFrom({ url, poolMax: 0 }, {})).toThrow(ConfigError);
+    expect(() => databaseSettingsFrom({ url, poolMax: 0 }, {})).toThrow(/database\.poolMax/);
+    let message = '';
+    try {
+      databaseSettingsFrom({ url: 'mysql://user:hunter2@db/mail' }, {});
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/database\.url: must be a postgres/);
+    expect(message).not.toContain('hunter2');
+    expect(() => databaseSettingsFrom({ domainQuery: DEFAULT_DOMAIN_QUERY }, {})).toThrow(/database\.url/);
+  });
+});
+
+describe('redaction', () => {
+  test('the URL keeps everything but its password', () => {
+    expect(redactDatabaseUrl('postgres://user:pa%2Fss@db:5432/mail?sslmode=require')).toBe('postgres://user:***@db:5432/mail?sslmode=require');
+    expect(redactDatabaseUrl('postgresql://db/mail?password=x1&user=u')).toBe('postgresql://db/mail?password=***&user=u');
+    expect(redactDatabaseUrl('postgres://db/mail')).toBe('postgres://db/mail');
+  });
+
+  test('messages lose the URL and the password, encoded or not', () => {
+    const url = 'postgres://user:pa%2Fss@db:5432/mail';
+    expect(redactSecrets(`cannot connect to ${url}: bad password pa/ss or pa%2Fss`, url)).toBe('cannot connect to postgres://user:***@db:5432/mail: bad password *** or ***');
+  });
+});
