@@ -5,7 +5,7 @@
  * Every request writes an access log line. Written one by one, each line was a write(2)
  * of its own, the largest cost of the access log on a busy server: measured side by side
  * (bench/ab.mjs), GET autoconfig took 107 µs of CPU per request with a write per line and
- * 77 µs with a write per turn, against 51 µs for a raw node:http server (issue 7). Lines
+ * 77 µs with a write per turn, against 51 µs for a raw node:http server. Lines
  * written during one turn (the requests whose sockets were readable together) are sent
  * together when the turn ends, so under load a write carries many lines, and when idle a
  * line is written as soon as the request that logged it is done. Writing stays

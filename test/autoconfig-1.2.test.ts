@@ -1,5 +1,5 @@
 /**
- * Autoconfig 1.2 additions (protocols.md §9.2) in the Mozilla output: present in the
+ * Autoconfig 1.2 additions (docs/endpoints.md#autoconfig-draft-additions) in the Mozilla output: present in the
  * draft's form for 1.2 clients, and invisible to Thunderbird's 1.1 reader, which must
  * still pick exactly the servers it would pick without them.
  */
@@ -65,7 +65,7 @@ async function autoconfig(providers: ProviderInput[], target = '/mail/config-v1.
   return res.text;
 }
 
-/** What Thunderbird's 1.1 reader keeps: the servers, in order (protocols.md §1.3, §1.4, G2–G9). */
+/** What Thunderbird's 1.1 reader keeps: the servers, in order (docs/endpoints.md#what-thunderbird-accepts). */
 function thunderbirdReads(xml: string) {
   const { incoming, outgoing } = readAsThunderbird(xml);
   return { incoming, outgoing };

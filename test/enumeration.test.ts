@@ -1,5 +1,5 @@
 /**
- * No mailbox enumeration (protocols.md G34): every local part of a hosted domain gets the
+ * No mailbox enumeration (docs/endpoints.md#how-the-domain-is-chosen): every local part of a hosted domain gets the
  * same status and the same body (apart from the address itself where a format reflects
  * it), so the answers never tell which mailboxes exist. Unknown domains are refused alike.
  */

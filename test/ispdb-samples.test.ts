@@ -157,13 +157,13 @@ describe('round trip: /mail/config-v1.1.xml means what the ISPDB file says', () 
   });
 });
 
-/** The Outlook flags for a socketType (protocols.md §3.4, G24). */
+/** The Outlook flags for a socketType (docs/endpoints.md#pox-settings). */
 const OUTLOOK_SECURITY: Record<string, { SSL: string; Encryption: string }> = {
   SSL: { SSL: 'on', Encryption: 'SSL' },
   STARTTLS: { SSL: 'on', Encryption: 'TLS' },
   plain: { SSL: 'off', Encryption: 'None' },
 };
-/** Methods a POX Protocol can express; a server offering none of them is left out (protocols.md §3.4). */
+/** Methods a POX Protocol can express; a server offering none of them is left out (docs/endpoints.md#pox-settings). */
 const OUTLOOK_METHODS = ['password-cleartext', 'password-encrypted', 'NTLM', 'none', 'client-IP-address', 'smtp-after-pop'];
 
 describe('Outlook autodiscover carries the same hosts, ports and security as the source', () => {
@@ -220,7 +220,7 @@ describe('import: the YAML provider file loads back to the same definition', () 
   });
 });
 
-/** Methods an Apple mail payload can express (protocols.md §4.2); others have no profile key. */
+/** Methods an Apple mail payload can express (docs/endpoints.md#what-each-client-is-told); others have no profile key. */
 const APPLE_METHODS = ['password-cleartext', 'password-encrypted', 'NTLM', 'none', 'client-IP-address', 'smtp-after-pop'];
 
 describe('the setup page and the Apple profile carry the same hosts, ports and security as the source', () => {

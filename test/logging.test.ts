@@ -1,6 +1,6 @@
 /**
  * Access logs: clients send real passwords in Authorization headers to autodiscover URLs
- * (protocols.md G16), and addresses in query strings and bodies. None of it is logged.
+ * (docs/endpoints.md#credentials-sent-to-autodiscover), and addresses in query strings and bodies. None of it is logged.
  */
 import { Writable } from 'node:stream';
 import pino from 'pino';

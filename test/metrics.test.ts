@@ -44,7 +44,7 @@ describe('GET /metrics', () => {
     await request(app).get('/mail/config-v1.1.xml?emailaddress=fred%40example.com').set('User-Agent', THUNDERBIRD).expect(200);
     await request(app).get('/mail/config-v1.1.xml?emailaddress=fred%40unknown.example').set('User-Agent', THUNDERBIRD).expect(404);
     await request(app).get('/mail/config-v1.1.xml?emailaddress=not-an-address').expect(400);
-    // POX errors go out as HTTP 200 (G21) but still count as what they are.
+    // POX errors go out as HTTP 200 (docs/endpoints.md#pox-errors) but still count as what they are.
     const unknownPox =
       '<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006"><Request>' +
       '<EMailAddress>fred@unknown.example</EMailAddress>' +

@@ -1,6 +1,6 @@
 /**
  * Mozilla autoconfig over HTTP: paths, the optional address, the Host fallback, errors,
- * and every element of the document as Thunderbird reads it (protocols.md §1, §7).
+ * and every element of the document as Thunderbird reads it (docs/endpoints.md#mozilla-autoconfig).
  */
 import request from 'supertest';
 import { Registry } from '../src/registry';
@@ -61,7 +61,7 @@ describe('paths and requests clients send', () => {
   test('the address wins over the Host, and the Host serves MX lookups for unknown address domains', async () => {
     const byAddress = await request(app).get('/mail/config-v1.1.xml?emailaddress=a%40live.com').set('Host', 'autoconfig.example.com');
     expect(readAsThunderbird(byAddress.text).id).toBe('hotmail.com');
-    // Thunderbird asks autoconfig.<mx-domain> with the user's own address (fixtures README quirk 14).
+    // Thunderbird asks autoconfig.<mx-domain> with the user's own address.
     const viaMx = await request(app).get('/mail/config-v1.1.xml?emailaddress=a%40customer.test').set('Host', 'autoconfig.example.com');
     expect(viaMx.status).toBe(200);
     expect(readAsThunderbird(viaMx.text).id).toBe('example.com');
@@ -172,7 +172,7 @@ clientConfigUpdate: https://full.example/update.xml
     const res = await request(fullApp).get('/mail/config-v1.1.xml?emailaddress=x%40full.example.org').expect(200);
     const tb = readAsThunderbird(res.text);
     expect(tb.domains).toEqual(['full.example', 'full.example.org']);
-    // OAuth2 is skipped by Thunderbird for hosts it does not know; the fallback keeps the server (G6).
+    // OAuth2 is skipped by Thunderbird for hosts it does not know; the fallback keeps the server (docs/endpoints.md#what-thunderbird-accepts).
     expect(tb.incoming.map((s) => [s.type, s.hostname, s.port, s.socketType, s.authentication, s.username])).toEqual([
       ['imap', 'imap.full.example', 143, 'STARTTLS', 'password-encrypted', '%EMAILLOCALPART%'],
       ['pop3', 'pop.%EMAILDOMAIN%', 995, 'SSL', 'password-cleartext', '%EMAILADDRESS%'],
@@ -213,7 +213,7 @@ clientConfigUpdate: https://full.example/update.xml
       tokenURL: 'https://id.full.example/token',
     });
     expect(doc.clientConfigUpdate).toEqual({ '@url': 'https://full.example/update.xml' });
-    // No value element carries surrounding whitespace (G9).
+    // No value element carries surrounding whitespace (docs/endpoints.md#what-thunderbird-accepts).
     expect(res.text).not.toMatch(/>\s+[^<\s][^<]*</);
   });
 });

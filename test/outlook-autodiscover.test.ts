@@ -1,5 +1,5 @@
 /**
- * Outlook POX autodiscover and the v2 JSON pointer over HTTP (protocols.md §3): the
+ * Outlook POX autodiscover and the v2 JSON pointer over HTTP (docs/endpoints.md#outlook-autodiscover-pox): the
  * socketType/authentication mapping as Outlook and Thunderbird read it, request
  * variants, and every error shape.
  */

@@ -1,5 +1,5 @@
 /**
- * PACC (protocols.md §9.4): the document checked against a schema written from the draft
+ * PACC (docs/endpoints.md#pacc): the document checked against a schema written from the draft
  * (not from our serialiser), its digest against the draft's test vector, and the bytes
  * served against the digest an admin would publish.
  */
@@ -17,7 +17,7 @@ import { appWithProviders, binaryBody, SHIPPED_CONFIG, shippedApp } from './supp
 
 const PATH = '/.well-known/user-agent-configuration.json';
 
-// The draft's members (§9.4). Unknown members must be ignored by clients, hence loose objects.
+// The draft's members (docs/endpoints.md#pacc). Unknown members must be ignored by clients, hence loose objects.
 const httpsUrl = z.url({ protocol: /^https$/ });
 const fqdn = z.string().regex(/^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$/, 'a host name without port');
 const urlService = z.strictObject({ url: httpsUrl });
@@ -66,7 +66,7 @@ const paccSchema = z.looseObject({
   }),
 });
 
-// protocols.md §9.4: the example document, exactly these bytes, and its published record.
+// The draft's example document, exactly these bytes, and its published record.
 const EXAMPLE =
   '{"protocols":{"jmap":{"url":"https://mail.example.org/jmap/session"},"imap":{"host":"mail.example.org"},"smtp":{"host":"mail.example.org"},"caldav":{"url":"https://dav.example.org/cal/"},"carddav":{"url":"https://dav.example.org/card/"}},"authentication":{"oauth-public":{"issuer":"https://id.example.org/"},"password":true},"info":{"provider":{"name":"Example Org Mail","shortName":"ExampleMail","logo":[{"url":"https://www.example.org/logo.svg","content-type":"image/svg+xml"}]},"help":{"documentation":"https://help.example.org/mail-setup","contact":["mailto:postmaster@example.org"]}}}';
 
@@ -75,7 +75,7 @@ function fetchPacc(app: Parameters<typeof request>[0], host: string) {
 }
 
 describe('digest (the draft’s DNS integrity record)', () => {
-  test('the test vector from protocols.md §9.4', () => {
+  test('the test vector of the PACC draft', () => {
     expect(Buffer.byteLength(EXAMPLE)).toBe(589);
     expect(paccDigest(EXAMPLE)).toBe('Mz0nM7BZug/7y5L4iCyFdzMMP6c9VRZZt6t6gCagRpA=');
     const record = paccDigestRecord('example.org', EXAMPLE);

@@ -22,7 +22,7 @@ async function limitedApp(overrides: Partial<SettingsInput> = {}): Promise<Expre
 
 const POX_BODY = poxRequestXml('fred@example.com');
 
-/** What Thunderbird asks one server while setting up fred@example.com (protocols.md §1.1, §2). */
+/** What Thunderbird asks one server while setting up fred@example.com (docs/endpoints.md#where-thunderbird-looks). */
 function thunderbirdSetup(app: Express): Promise<request.Response>[] {
   const query = '?emailaddress=fred%40example.com';
   return [

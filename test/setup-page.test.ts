@@ -16,7 +16,7 @@ import { Registry } from '../src/registry';
 import { SHIPPED_CONFIG, parseXml, shippedApp } from './support/app';
 import { HOTMAIL_POP3_ROW, LEAVE_COPY_NOTE } from './support/setup-page-expectations';
 
-/** What a person must read in the Security column for each config-v1.1 socketType (issue 4). */
+/** What a person must read in the Security column for each config-v1.1 socketType. */
 const SECURITY_WORDS: Record<string, string> = { SSL: 'SSL/TLS from the start', STARTTLS: 'STARTTLS', plain: 'none' };
 
 type Row = Record<string, string>;

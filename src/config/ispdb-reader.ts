@@ -1,5 +1,5 @@
 /**
- * Reads Mozilla ISPDB files (config-v1.1 XML, protocols.md §1) into the canonical provider
+ * Reads Mozilla ISPDB files (config-v1.1 XML, docs/endpoints.md#mozilla-autoconfig) into the canonical provider
  * model, so an admin can drop a file Thunderbird already uses into `providers/`.
  *
  * Tolerant where real ISPDB files are messy and a tolerant client copes: a byte-order
@@ -29,7 +29,7 @@ import type { LoadedProvider } from './load-providers';
 /** Provider files are a few kilobytes (the largest ISPDB file is ~15 KB); refuse anything absurd before parsing. */
 export const MAX_ISPDB_FILE_BYTES = 1024 * 1024;
 
-/** Spellings of authentication methods that config-v1.1 files use besides the canonical ones (protocols.md §1.4). */
+/** Spellings of authentication methods that config-v1.1 files use besides the canonical ones (docs/configuration.md#authentication-methods). */
 const AUTHENTICATION_ALIASES: Record<string, AuthenticationMethod> = {
   // Thunderbird 3.0's keywords, still in old ISPDB files; their meaning is kept.
   plain: 'password-cleartext',
@@ -37,7 +37,7 @@ const AUTHENTICATION_ALIASES: Record<string, AuthenticationMethod> = {
 };
 
 /**
- * The attributes config-v1.1 gives each element (protocols.md §1.2–1.5). Anything else on
+ * The attributes config-v1.1 gives each element (docs/configuration.md#provider-files). Anything else on
  * these elements is reported; elements outside this table are reported as unknown anyway.
  */
 const KNOWN_ATTRIBUTES: Record<string, readonly string[]> = {
@@ -300,7 +300,7 @@ class IspdbMapper {
         return this.push(input.documentation, child, { url: this.attribute(child, 'url'), descr: this.localised(child, 'descr') });
       case 'inputField':
       case 'enable':
-        // Both occur at either level in the ISPDB (protocols.md §1.2).
+        // Both occur at either level in the ISPDB (docs/configuration.md#provider-files).
         return this.clientConfigChild(child, input);
       default:
         return this.warn(child, `unknown element <${child.name}> ignored`);

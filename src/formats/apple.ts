@@ -1,5 +1,5 @@
 /**
- * Apple configuration profiles (.mobileconfig, protocols.md §4), installed by people on
+ * Apple configuration profiles (.mobileconfig, docs/endpoints.md#apple-configuration-profiles), installed by people on
  * iPhone, iPad and macOS: one `Configuration` profile with one `com.apple.mail.managed`
  * payload, for one address. Apple Mail discovers nothing by itself, so this is what a
  * "set up my iPhone" link downloads.

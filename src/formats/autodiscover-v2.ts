@@ -1,5 +1,5 @@
 /**
- * Autodiscover v2 (protocols.md §3.7): a JSON pointer to the POX endpoint. It cannot carry
+ * Autodiscover v2 (docs/endpoints.md#autodiscover-v2-json): a JSON pointer to the POX endpoint. It cannot carry
  * IMAP/POP/SMTP settings, so the only protocol served is AutodiscoverV1.
  */
 export const AUTODISCOVER_V2_CONTENT_TYPE = 'application/json; charset=utf-8';

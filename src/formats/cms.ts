@@ -1,5 +1,5 @@
 /**
- * CMS (PKCS #7) SignedData for Apple profiles (protocols.md §4.5): DER, the profile
+ * CMS (PKCS #7) SignedData for Apple profiles (docs/endpoints.md#profile-signing): DER, the profile
  * embedded (not detached), SHA-256, the signer's certificate and chain included, with the
  * signed attributes Apple's and OpenSSL's verifiers expect (content type, message digest,
  * signing time). Built with PKIjs over Node's WebCrypto, so RSA and ECDSA keys both work.

@@ -1,5 +1,5 @@
 /**
- * The DNS records an admin publishes for a hosted domain (protocols.md §5): the
+ * The DNS records an admin publishes for a hosted domain (docs/endpoints.md#dns-records): the
  * `autoconfig.`/`autodiscover.`/`ua-auto-config.` names pointing at this server, the
  * `_autodiscover._tcp` SRV record Outlook falls back to, the PACC digest record (§9.4),
  * and the RFC 6186/8314 SRV records for the mail servers themselves, with `.` as the

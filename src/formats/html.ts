@@ -1,5 +1,5 @@
 /**
- * The setup page for people (issue 4): every setting of an address in plain words, with
+ * The setup page for people: every setting of an address in plain words, with
  * notes for the programs that do not discover them by themselves (Outlook 2003, Windows
  * Mail, phone apps, printers and scanners). Pure: definition + address → HTML document.
  * All markup goes through `html`, which escapes every interpolated value; the pages link

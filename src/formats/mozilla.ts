@@ -1,18 +1,18 @@
 /**
  * Mozilla autoconfig (config-v1.1.xml), read by Thunderbird, Thunderbird for Android,
- * Evolution, KMail, Geary, Delta Chat, FairEmail and others (protocols.md §1).
+ * Evolution, KMail, Geary, Delta Chat, FairEmail and others (docs/endpoints.md#mozilla-autoconfig).
  * The document depends only on the provider: placeholders stay for the client to fill,
- * because some clients send placeholder or mangled addresses (protocols.md §1.7, fixtures
- * README quirk 2). Element names and tokens are exact: Thunderbird matches them
- * case-sensitively and drops what it does not recognise (protocols.md §7 G4–G9).
+ * because some clients send placeholder or mangled addresses (docs/endpoints.md#placeholders).
+ * Element names and tokens are exact: Thunderbird matches them
+ * case-sensitively and drops what it does not recognise (docs/endpoints.md#what-thunderbird-accepts).
  *
- * Autoconfig 1.2 additions (protocols.md §9.2) are written only in forms a 1.1 client
+ * Autoconfig 1.2 additions (docs/endpoints.md#autoconfig-draft-additions) are written only in forms a 1.1 client
  * skips without losing anything it could use: other servers (`otherIncoming`) are
  * incomingServer sections of types Thunderbird does not know (it drops just that section). Elements with a 1.2
  * attribute (`authentication system=…`, `domain purpose="mx"`) reach Thunderbird's
  * sanitizer as objects (TB-JXON), which match no token or host name, so it skips them;
  * the generic methods always follow (the model defaults them) and the plain domains are
- * never empty, so every server and the file itself stay usable (G3).
+ * never empty, so every server and the file itself stay usable (docs/endpoints.md#what-thunderbird-accepts).
  */
 import {
   HTTP_AUTHENTICATION_METHODS,
@@ -112,7 +112,7 @@ function serverFields(server: MailServer): XmlTree {
     port: server.port,
     socketType: server.socketType,
     authentication: authenticationElements(server.authentication, server.saslMechanisms),
-    // Always present: Thunderbird reads a missing username as the string "undefined" (G7).
+    // Always present: Thunderbird reads a missing username as the string "undefined" (docs/endpoints.md#what-thunderbird-accepts).
     username: server.username,
   };
 }

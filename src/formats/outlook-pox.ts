@@ -1,8 +1,8 @@
 /**
- * Outlook "POX" autodiscover (protocols.md §3): the request reader and the response
+ * Outlook "POX" autodiscover (docs/endpoints.md#outlook-autodiscover-pox): the request reader and the response
  * writer. Readers of our answers: Outlook (which defaults SPA, SSL and AuthRequired to
- * "on" when absent, G20) and Thunderbird (which matches element names literally and
- * derives STARTTLS from the port, G15/G17). Every flag is therefore written explicitly
+ * "on" when absent, docs/endpoints.md#pox-settings) and Thunderbird (which matches element names literally and
+ * derives STARTTLS from the port, docs/endpoints.md#pox-settings). Every flag is therefore written explicitly
  * and with default namespaces only.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
@@ -23,7 +23,7 @@ export const NAMESPACES = {
   mobilesyncResponse: `${SCHEMAS}/mobilesync/responseschema/2006`,
 } as const;
 
-/** MS-OXDSCLI error codes (protocols.md §3.5) with the messages Exchange and GROMOX use. */
+/** MS-OXDSCLI error codes (docs/endpoints.md#pox-errors) with the messages Exchange and GROMOX use. */
 export const POX_ERRORS = {
   unknownAddress: { code: 500, message: 'The e-mail address cannot be found.' },
   noConfiguration: { code: 501, message: 'Bad Address' },

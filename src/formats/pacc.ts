@@ -1,5 +1,5 @@
 /**
- * PACC, draft-ietf-mailmaint-pacc (protocols.md §9.4): the per-domain JSON document at
+ * PACC, draft-ietf-mailmaint-pacc (docs/endpoints.md#pacc): the per-domain JSON document at
  * `https://ua-auto-config.<domain>/.well-known/user-agent-configuration.json`, and the
  * DNS TXT record with its SHA-256 digest that clients check before trusting it.
  *

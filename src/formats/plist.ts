@@ -1,5 +1,5 @@
 /**
- * Apple XML property lists (protocols.md §4.3), written by fast-xml-parser's builder in
+ * Apple XML property lists (docs/endpoints.md#apple-configuration-profiles), written by fast-xml-parser's builder in
  * ordered mode: a plist dict is a flat run of `<key>` and value siblings, which the
  * builder's usual object form would regroup by element name. The builder escapes every
  * text value, as in xml.ts.

@@ -1,7 +1,7 @@
 /**
  * The canonical provider definition: one description per mail provider from which every
  * client format is derived. Field names follow Mozilla's config-v1.1 vocabulary
- * (protocols.md §1). This zod schema is the single source of truth for the model and
+ * (docs/endpoints.md#mozilla-autoconfig). This zod schema is the single source of truth for the model and
  * its types; defaults are applied here, once, at load time.
  */
 import { z } from 'zod';
@@ -11,7 +11,7 @@ import { toDomainKey } from './domain';
 export const SOCKET_TYPES = ['SSL', 'STARTTLS', 'plain'] as const;
 export type SocketType = (typeof SOCKET_TYPES)[number];
 
-/** config-v1.1 authentication values (protocols.md §1.4), in their canonical spelling. */
+/** config-v1.1 authentication values (docs/configuration.md#authentication-methods), in their canonical spelling. */
 export const AUTHENTICATION_METHODS = [
   'password-cleartext',
   'password-encrypted',
@@ -29,7 +29,7 @@ export type ServerType = 'imap' | 'pop3' | 'smtp';
 
 /**
  * Incoming servers that are not POP3 or IMAP: autoconfig 1.2's URL-based access (jmap,
- * ews, activeSync, graph; protocols.md §9.2) and the Exchange-family entries of ISPDB
+ * ews, activeSync, graph; docs/endpoints.md#autoconfig-draft-additions) and the Exchange-family entries of ISPDB
  * files (exchange, owa; §1.3). They live in their own list, `otherIncoming`, so that only
  * the Mozilla output passes them on and no other format can mistake them for a mail
  * server; config-v1.1 clients skip incoming types they do not know.
@@ -210,7 +210,7 @@ const fieldRef = z.strictObject({ id: z.string().optional(), name: z.string().op
 
 export const providerSchema = z
   .strictObject({
-    // Thunderbird rejects the whole file when the id is not hostname-shaped (protocols.md G2).
+    // Thunderbird rejects the whole file when the id is not hostname-shaped (docs/endpoints.md#what-thunderbird-accepts).
     id: z.string().trim().refine((value) => toDomainKey(value) !== undefined, {
       message: 'must be hostname-shaped (usually the primary domain)',
     }),

@@ -21,7 +21,7 @@ function isTransportRefusal(res: RawResponse): boolean {
 /** Mozilla config-v1.1: 200 with a config Thunderbird accepts, 400 bad address, 404 unknown domain. */
 export function expectMozillaAnswer(res: RawResponse): void {
   if (res.status === 200) {
-    // Thunderbird parses the body only for these types (protocols.md G1).
+    // Thunderbird parses the body only for these types (docs/endpoints.md#common-rules).
     expect(res.headers['content-type']).toMatch(/^text\/xml/);
     const provider = parseXml(res.body).clientConfig.emailProvider;
     expect(provider['@id']).toMatch(/^[A-Za-z0-9.-]+$/);
@@ -37,7 +37,7 @@ export function expectMozillaAnswer(res: RawResponse): void {
 const POX_ERROR_CODES = new Set<string>(Object.values(POX_ERRORS).map((error) => String(error.code)));
 
 /**
- * Outlook POX: always 200 and XML (any other status sends Outlook to the next URL, G21),
+ * Outlook POX: always 200 and XML (any other status sends Outlook to the next URL, docs/endpoints.md#pox-errors),
  * either settings or an Error with an MS-OXDSCLI code; 413 for oversized bodies.
  */
 export function expectPoxAnswer(res: RawResponse): 'settings' | 'error' {

@@ -21,7 +21,7 @@ const MEANING_ARRAYS = new Set([
 ]);
 
 /**
- * Deprecated authentication spellings and their meaning (protocols.md §1.4), written out
+ * Deprecated authentication spellings and their meaning (docs/configuration.md#authentication-methods), written out
  * here rather than imported so the reader is checked against the spec, not against itself.
  */
 const AUTHENTICATION_SPELLINGS: Record<string, string> = { plain: 'password-cleartext', secure: 'password-encrypted' };
@@ -29,7 +29,7 @@ const AUTHENTICATION_SPELLINGS: Record<string, string> = { plain: 'password-clea
 /**
  * What a config-v1.1 document means to a client, independent of how it is written:
  * values trimmed; domains lower-cased, deduplicated and sorted (their order is
- * meaningless, protocols.md §1.2); deprecated auth spellings replaced; a missing
+ * meaningless, docs/configuration.md#provider-files); deprecated auth spellings replaced; a missing
  * incoming <username> read as %EMAILADDRESS% (our documented default), a missing outgoing
  * one as the first incoming server's (Thunderbird's rule); <enable> and <inputField>
  * taken from either level; the non-standard <instruction url> under <emailProvider> read as

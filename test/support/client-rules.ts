@@ -1,6 +1,6 @@
 /**
- * How real clients read our documents, written from protocols.md (§1.3–1.4, §2, §3.4,
- * §7), not from our serialisers: tests judge our output by what these readers take
+ * How real clients read our documents, written from what docs/endpoints.md says of each
+ * client (what-thunderbird-accepts, pox-settings, apple-configuration-profiles), not from our serialisers: tests judge our output by what these readers take
  * from it.
  */
 import { parseXml } from './app';
@@ -16,7 +16,7 @@ export interface ClientServer {
 
 const TB_INCOMING_TYPES = new Set(['pop3', 'imap', 'nntp', 'exchange']);
 const TB_SOCKET_TYPES = new Set(['plain', 'SSL', 'STARTTLS']);
-// OAuth2 only counts for hosts compiled into Thunderbird, which ours are not (G6).
+// OAuth2 only counts for hosts compiled into Thunderbird, which ours are not (docs/endpoints.md#what-thunderbird-accepts).
 const TB_INCOMING_AUTH = new Set(['password-cleartext', 'password-encrypted', 'NTLM', 'GSSAPI', 'plain', 'secure']);
 const TB_OUTGOING_AUTH = new Set([...TB_INCOMING_AUTH, 'none', 'client-IP-address', 'smtp-after-pop']);
 const HOSTNAME = /^[A-Za-z0-9.%-]+$/;
@@ -39,9 +39,9 @@ export function readAsThunderbird(xml: string): {
   const provider = parseXml(xml).clientConfig?.emailProvider;
   if (!provider) throw new Error('no clientConfig/emailProvider');
   const id: string = provider['@id'];
-  if (!HOSTNAME.test(id ?? '')) throw new Error(`emailProvider id ${JSON.stringify(id)} is not hostname-shaped (G2)`);
+  if (!HOSTNAME.test(id ?? '')) throw new Error(`emailProvider id ${JSON.stringify(id)} is not hostname-shaped (docs/endpoints.md#what-thunderbird-accepts)`);
   const domains: string[] = (provider.domain ?? []).filter((domain: unknown) => typeof domain === 'string' && HOSTNAME.test(domain));
-  if (domains.length === 0) throw new Error('no valid domain (G3)');
+  if (domains.length === 0) throw new Error('no valid domain (docs/endpoints.md#what-thunderbird-accepts)');
   const dropped: string[] = [];
   const read = (server: any, allowedTypes: Set<string>, allowedAuth: Set<string>): ClientServer | undefined => {
     const label = `${server['@type']} ${server.hostname}:${server.port}`;
@@ -56,7 +56,7 @@ export function readAsThunderbird(xml: string): {
       port <= 65535 &&
       TB_SOCKET_TYPES.has(server.socketType) &&
       authentication !== undefined &&
-      // A missing username becomes the string "undefined" (G7); whitespace is not trimmed (G9).
+      // A missing username becomes the string "undefined" (docs/endpoints.md#what-thunderbird-accepts); whitespace is not trimmed (docs/endpoints.md#what-thunderbird-accepts).
       typeof server.username === 'string' &&
       server.username.trim() === server.username &&
       server.username !== '';
@@ -70,7 +70,7 @@ export function readAsThunderbird(xml: string): {
   // An outgoing server without <username> takes the incoming server's login (AccountConfig).
   const withLogin = (s: any) => (s.username === undefined && incoming[0] ? { ...s, username: incoming[0].username } : s);
   const outgoing = (provider.outgoingServer ?? []).map((s: any) => read(withLogin(s), new Set(['smtp']), TB_OUTGOING_AUTH)).filter(Boolean);
-  if (incoming.length === 0 || outgoing.length === 0) throw new Error(`no usable incoming or outgoing server (G3); dropped: ${dropped.join(', ')}`);
+  if (incoming.length === 0 || outgoing.length === 0) throw new Error(`no usable incoming or outgoing server (docs/endpoints.md#what-thunderbird-accepts); dropped: ${dropped.join(', ')}`);
   return { id, domains, incoming, outgoing, dropped };
 }
 
@@ -99,13 +99,13 @@ export function poxError(xml: string): { code: string; namespace: string; messag
   return { code: String(error.ErrorCode), namespace: root.Response['@xmlns'], message: error.Message };
 }
 
-/** Outlook's reading of a Protocol: absent SPA, SSL and AuthRequired mean "on" (G20). */
+/** Outlook's reading of a Protocol: absent SPA, SSL and AuthRequired mean "on" (docs/endpoints.md#pox-settings). */
 export function readAsOutlook(protocol: PoxProtocol) {
   const flag = (name: string) => (protocol[name] ?? 'on').toLowerCase() === 'on';
   return { spa: flag('SPA'), ssl: flag('SSL'), authRequired: flag('AuthRequired'), encryption: protocol.Encryption };
 }
 
-/** Thunderbird's reading of a Protocol (TB-EXCH, protocols.md §2): socketType from SSL/Encryption and the port. */
+/** Thunderbird's reading of a Protocol (docs/endpoints.md#pox-settings): socketType from SSL/Encryption and the port. */
 export function readPoxAsThunderbird(protocol: PoxProtocol): { socketType: string; authentication: string } {
   const plain = protocol.SSL?.toLowerCase() === 'off' || protocol.Encryption?.toLowerCase() === 'none';
   const port = Number(protocol.Port);
@@ -116,8 +116,8 @@ export function readPoxAsThunderbird(protocol: PoxProtocol): { socketType: strin
 const APPLE_AUTHENTICATION = ['EmailAuthNone', 'EmailAuthPassword', 'EmailAuthCRAMMD5', 'EmailAuthNTLM', 'EmailAuthHTTPMD5'];
 
 /**
- * The rules of Apple's profile schema (protocols.md §4.1–4.2): required keys, types and
- * allowed values, and nothing we do not mean to send (no passwords, G32).
+ * The rules of Apple's profile schema (docs/endpoints.md#apple-configuration-profiles): required keys, types and
+ * allowed values, and nothing we do not mean to send (no passwords, docs/endpoints.md#apple-configuration-profiles).
  */
 export function expectValidMailProfile(profile: any): any {
   expect(profile).toEqual(

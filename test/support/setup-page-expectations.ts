@@ -1,6 +1,6 @@
 /**
  * What a person must read on the setup page for the shipped Hotmail definition, in the
- * words of the hand-written help pages (issue 4); shared by the HTTP and browser tests.
+ * words of the hand-written help pages; shared by the HTTP and browser tests.
  */
 export const HOTMAIL_POP3_ROW = {
   Type: 'POP3',
