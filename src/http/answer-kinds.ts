@@ -10,7 +10,8 @@
  * working over plain http). HSTS is the TLS-terminating proxy's to send, since this
  * server speaks plain HTTP behind it.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import helmet from 'helmet';
 
 export interface AnswerKind {
@@ -51,16 +52,10 @@ export const PAGE: AnswerKind = {
   storable: false,
 };
 
-/** The headers a middleware sets, collected once by running it on a response that only records them. */
+/** The headers a middleware sets, collected once by running it on a response that is never sent. */
 function headersOf(middleware: (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void): string[] {
-  const headers: string[] = [];
-  const recorder = {
-    setHeader(name: string, value: string | number | readonly string[]) {
-      headers.push(name, String(value));
-      return recorder;
-    },
-    removeHeader() {},
-  };
-  middleware({ headers: {} } as IncomingMessage, recorder as unknown as ServerResponse, () => undefined);
-  return headers;
+  const req = new IncomingMessage(new Socket());
+  const res = new ServerResponse(req);
+  middleware(req, res, () => undefined);
+  return Object.entries(res.getHeaders()).flatMap(([name, value]) => [name, String(value)]);
 }

@@ -19,7 +19,7 @@ import { bodyTooLarge, METHOD_NOT_ALLOWED, PATH_NOT_FOUND, textError, type Error
 import type { Metrics } from './metrics';
 import type { RateLimiter } from './rate-limit';
 import { pathMatcher } from './route-match';
-import type { Handler, Route, RouteContext, RouteRequest } from './routes';
+import type { Handler, Route, RouteContext, RouteRequest } from './route';
 import { attachView, type RequestView, type TrustProxy } from './request-view';
 
 export interface DispatcherOptions {

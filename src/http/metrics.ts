@@ -11,17 +11,7 @@ import { rememberRecent } from '../recent-results';
 import type { Registry } from '../registry';
 import type { Answer } from './answer';
 import { requestOutcome } from './observe';
-import { pathMatcher } from './route-match';
-import { ROUTES } from './routes';
 import type { RequestView } from './request-view';
-
-export type Endpoint = string;
-
-/** The metrics label of a path: its route's (routes.ts), else 'other'. */
-const routeOf = pathMatcher(ROUTES);
-export function endpointOf(path: string): Endpoint {
-  return routeOf(path)?.route.label ?? 'other';
-}
 
 export type ClientFamily = 'thunderbird' | 'outlook' | 'apple' | 'other';
 

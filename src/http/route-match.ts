@@ -3,7 +3,7 @@
  * router applies to the same patterns: case-insensitive, one optional trailing slash after
  * a string path, `:name` for one decoded segment, a regular expression as it is.
  */
-import type { Route } from './routes';
+import type { Route } from './route';
 
 export interface RouteMatch<R extends Route = Route> {
   readonly route: R;
@@ -21,7 +21,12 @@ interface CompiledPath {
 const NO_PARAMS: Readonly<Record<string, string>> = Object.freeze({});
 
 export function pathMatcher<R extends Route>(routes: readonly R[]): PathMatcher<R> {
-  const compiled = routes.flatMap((route) => route.paths.map((path) => ({ route, ...compilePath(path) })));
+  const compiled = routes.flatMap((route) =>
+    route.paths.map((path) => {
+      const { pattern, names } = compilePath(path);
+      return { route, pattern, names };
+    }),
+  );
   // Paths without parameters are looked up rather than tried one by one: most requests are for one of them.
   const exact = new Map<string, R>();
   for (const route of routes) {

@@ -7,65 +7,18 @@
  * /Autodiscover/Autodiscover.xml) with one optional trailing slash, whose `:name`
  * segments are handed to the handler decoded; or a regular expression, matched as it is.
  */
-import type { ReloadStatus } from '../config/reloader';
-import type { Settings } from '../config/settings';
-import type { SigningIdentity } from '../config/signing';
 import { POX_PATH } from '../formats/autodiscover-v2';
 import { ICON_PATH, SETUP_PATH, STYLESHEET_PATH } from '../formats/html';
 import { PACC_PATH } from '../formats/pacc';
-import type { Registry } from '../registry';
-import type { Answer } from './answer';
-import { DOCUMENT, PAGE, PAGE_ASSET, UNCACHED_DOCUMENT, type AnswerKind } from './answer-kinds';
+import { DOCUMENT, PAGE, PAGE_ASSET, UNCACHED_DOCUMENT } from './answer-kinds';
 import { appleMobileconfigHandler } from './apple-mobileconfig';
 import { healthHandler } from './health';
-import type { Metrics } from './metrics';
 import { mozillaAutoconfigHandler } from './mozilla-autoconfig';
 import { outlookAutodiscoverHandlers } from './outlook-autodiscover';
 import { paccHandler } from './pacc';
-import type { RequestView } from './request-view';
+import type { Method, Route } from './route';
+import { pathMatcher } from './route-match';
 import { ICON, STYLESHEET, setupForm, setupPageHandler } from './setup-page';
-
-/** What a handler is given: the request, its path parameters, and for a POST the raw body. */
-export interface RouteRequest {
-  readonly view: RequestView;
-  readonly params: Readonly<Record<string, string>>;
-  readonly body: Buffer;
-}
-
-export type Handler = (request: RouteRequest) => Answer | Promise<Answer>;
-
-/** What the handlers are built from: the current configuration and the server's state. */
-export interface RouteContext {
-  readonly registry: () => Registry;
-  readonly signing: () => SigningIdentity | undefined;
-  readonly settings: Pick<Settings, 'autodiscoverHttpsRedirect'>;
-  readonly metrics: Metrics;
-  readonly status?: () => ReloadStatus;
-}
-
-export type Method = 'GET' | 'POST';
-
-export interface Route {
-  readonly paths: readonly (string | RegExp)[];
-  /** GET serves HEAD too; OPTIONS and 405 answers list these. */
-  readonly methods: readonly Method[];
-  /** Builds the handler once, when the app is made. */
-  readonly handler: (context: RouteContext) => Handler;
-  /** The `endpoint` label in metrics (a fixed set, never anything from the request). */
-  readonly label: string;
-  /** Header set and cache policy of every answer of this route. */
-  readonly kind: AnswerKind;
-  /** POST bodies are read raw, whatever their type, up to `bodyLimitBytes` on the wire. */
-  readonly readsBody?: true;
-  /** Any web page may read the answers (Access-Control-Allow-Origin: *), and a preflight is granted. */
-  readonly openToEveryOrigin?: true;
-  /** Monitors poll it and it costs nothing: exempt from the rate limit. */
-  readonly unlimited?: true;
-  /** Served only when the settings say so. */
-  readonly when?: (settings: RouteSettings) => boolean;
-}
-
-export type RouteSettings = Partial<Pick<Settings, 'metricsEnabled' | 'metricsPort'>>;
 
 /** Apple profiles; the setup page links the first. */
 export const APPLE_PROFILE_PATH = '/mobileconfig';
@@ -176,3 +129,9 @@ export const METRICS_ONLY_ROUTES: readonly Route[] = ROUTES.filter((route) => ro
   label: route.label,
   kind: route.kind,
 }));
+
+/** The metrics label of a path: its route's, else 'other'. */
+const routeOf = pathMatcher(ROUTES);
+export function endpointOf(path: string): string {
+  return routeOf(path)?.route.label ?? 'other';
+}
