@@ -20,11 +20,9 @@ export function requestId(req: IncomingMessage): string {
   return typeof incoming === 'string' && ACCEPTABLE_REQUEST_ID.test(incoming) ? incoming : newRequestId();
 }
 
-// New ids are UUID-shaped: a random UUID's first 24 characters, drawn once per process,
-// then a 48-bit count of the process's requests. They stay unique across restarts and
-// replicas (74 random bits per process) and need no random bytes per request: a fresh
-// randomUUID() per request cost about 1.5 µs in the server, refilling its entropy cache
-// with a system call every 128 ids. An id only has to tell requests apart; it is no secret.
+// New ids are UUID-shaped: a random prefix drawn once per process, then a count of its
+// requests. An id only has to tell requests apart (it is no secret), and this one stays
+// unique across restarts and replicas without drawing random bytes for every request.
 const ID_PREFIX = randomUUID().slice(0, 24);
 const ID_COUNTER_LIMIT = 2 ** 48;
 let requestCount = 0;

@@ -42,19 +42,29 @@ export class Metrics {
   readonly registry = new MetricsRegistry();
   private readonly requests: Counter<'endpoint' | 'outcome' | 'client'>;
   private readonly durations: Histogram<'endpoint'>;
-  /** prom-client's children, one per label set, made on first use: by endpoint, outcome, client. */
-  private readonly counted = new Map<string, Map<string, Map<string, { inc(): void }>>>();
+  /** Counts by endpoint, outcome and client, handed to the counter when it is scraped. */
+  private readonly counted = new Map<string, Map<string, Map<string, { readonly labels: Record<string, string>; count: number }>>>();
+  /** prom-client's histogram children, one per endpoint, made on first use. */
   private readonly timed = new Map<string, { observe(seconds: number): void }>();
   private readonly configLoads: Counter<'result'>;
   private readonly lastGoodLoad: Gauge;
 
   constructor(currentRegistry: () => Registry, { processMetrics = false }: MetricsOptions = {}) {
     const registers = [this.registry];
+    const counted = this.counted;
     this.requests = new Counter({
       name: 'mail_autoconfig_requests_total',
       help: 'Requests answered, by endpoint, outcome and client family (from the User-Agent)',
       labelNames: ['endpoint', 'outcome', 'client'],
       registers,
+      // Counted in plain numbers per request, since a prom-client increment hashes its label
+      // set each time; the counter is rebuilt from them before each scrape.
+      collect() {
+        this.reset();
+        for (const byOutcome of counted.values()) {
+          for (const byClient of byOutcome.values()) for (const { labels, count } of byClient.values()) this.inc(labels, count);
+        }
+      },
     });
     this.durations = new Histogram({
       name: 'mail_autoconfig_request_duration_seconds',
@@ -113,8 +123,8 @@ export class Metrics {
     let byClient = byOutcome.get(outcome);
     if (!byClient) byOutcome.set(outcome, (byClient = new Map()));
     let counter = byClient.get(client);
-    if (!counter) byClient.set(client, (counter = this.requests.labels(endpoint, outcome, client)));
-    counter.inc();
+    if (!counter) byClient.set(client, (counter = { labels: { endpoint, outcome, client }, count: 0 }));
+    counter.count += 1;
     let timer = this.timed.get(endpoint);
     if (!timer) this.timed.set(endpoint, (timer = this.durations.labels(endpoint)));
     timer.observe(elapsedMs / 1000);
