@@ -40,8 +40,8 @@ export interface OutlookAutodiscoverOptions {
 /** MSDOC: the error Id identifies the server; a stable hash of its name, computed once. */
 const SERVER_ID = String(createHash('sha256').update(hostname()).digest().readUInt32BE(0));
 
-/** The handlers of the autodiscover routes (routes.ts). */
-export function outlookAutodiscoverHandlers({ registry, httpsRedirect }: OutlookAutodiscoverOptions) {
+/** The POX handlers (routes.ts): POST with the raw body, GET without one. */
+export function poxHandlers({ registry, httpsRedirect }: OutlookAutodiscoverOptions) {
   /** POST with the raw body, however it was read. */
   const poxPost = (request: RequestView, body: Buffer): Answer => {
     if (httpsRedirect && request.arrivedOverPlainHttp) {
@@ -74,7 +74,11 @@ export function outlookAutodiscoverHandlers({ registry, httpsRedirect }: Outlook
     if (settings === undefined) return poxError(POX_ERRORS.noConfiguration);
     return { status: 200, contentType: POX_CONTENT_TYPE, body: settings };
   };
+  return { poxPost, poxGet };
+}
 
+/** The v2 JSON pointer's handler (routes.ts). */
+export function autodiscoverV2Handler(registry: () => Registry) {
   /** GET of the v2 paths; `pathEmail` is the decoded address from the path's `email` parameter. */
   const v2Json = (request: RequestView, pathEmail: string | undefined): Answer => {
     const query = request.query;
@@ -91,8 +95,7 @@ export function outlookAutodiscoverHandlers({ registry, httpsRedirect }: Outlook
     const host = publicHost(request) ?? `autodiscover.${found.domain}`;
     return { status: 200, contentType: AUTODISCOVER_V2_CONTENT_TYPE, body: preparedV2Pointer(host), record: { address } };
   };
-
-  return { poxPost, poxGet, v2Json };
+  return v2Json;
 }
 
 /**

@@ -14,7 +14,7 @@ import { DOCUMENT, PAGE, PAGE_ASSET, UNCACHED_DOCUMENT } from './answer-kinds';
 import { appleMobileconfigHandler } from './apple-mobileconfig';
 import { healthHandler } from './health';
 import { mozillaAutoconfigHandler } from './mozilla-autoconfig';
-import { outlookAutodiscoverHandlers } from './outlook-autodiscover';
+import { autodiscoverV2Handler, poxHandlers } from './outlook-autodiscover';
 import { paccHandler } from './pacc';
 import type { Method, Route } from './route';
 import { pathMatcher } from './route-match';
@@ -50,7 +50,7 @@ export const ROUTES: readonly Route[] = [
     paths: [POX_PATH],
     methods: ['GET', 'POST'],
     handler: ({ registry, settings }) => {
-      const { poxGet, poxPost } = outlookAutodiscoverHandlers({ registry, httpsRedirect: settings.autodiscoverHttpsRedirect });
+      const { poxGet, poxPost } = poxHandlers({ registry, httpsRedirect: settings.autodiscoverHttpsRedirect });
       return ({ view, body }) => (view.method === 'POST' ? poxPost(view, body) : poxGet(view));
     },
     label: 'outlook',
@@ -60,8 +60,8 @@ export const ROUTES: readonly Route[] = [
   {
     paths: ['/autodiscover/autodiscover.json', '/autodiscover/autodiscover.json/v1.0/:email'],
     methods: GET,
-    handler: ({ registry, settings }) => {
-      const { v2Json } = outlookAutodiscoverHandlers({ registry, httpsRedirect: settings.autodiscoverHttpsRedirect });
+    handler: ({ registry }) => {
+      const v2Json = autodiscoverV2Handler(registry);
       return ({ view, params }) => v2Json(view, params.email);
     },
     label: 'v2 json',
