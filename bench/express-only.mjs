@@ -1,6 +1,6 @@
 /**
- * The built app without its lean path: the same Express app, settings and steps as the
- * server, but every request dispatched by Express, for the bench's comparison.
+ * The built app as an Express host would run it (createApp, the route table behind
+ * Express's own request handling), with the server's settings, for the bench's comparison.
  * Usage: node bench/express-only.mjs PORT CONFIG_DIR (access log to stdout at info).
  */
 import { createServer } from 'node:http';

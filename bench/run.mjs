@@ -134,9 +134,9 @@ async function main() {
       await stop(bare);
     }
 
-    // What the lean path saves: the same app with Express dispatching every request.
+    // What Express's request handling costs: the same dispatcher as createApp's one middleware.
     print('');
-    print('Express path only (bench/express-only.mjs: same app and steps, no lean path):');
+    print('Express app (bench/express-only.mjs: createApp, the same dispatcher inside Express):');
     const expressPort = await freePort();
     const { child: expressOnly } = await startNode([path.join(import.meta.dirname, 'express-only.mjs'), String(expressPort), configDir], expressPort, {
       LOG_LEVEL: 'info',

@@ -1,16 +1,10 @@
 /**
  * Where the server's log lines go: standard output, gathered over one turn of the event
- * loop and written with one system call.
- *
- * Every request writes an access log line. Written one by one, each line was a write(2)
- * of its own, the largest cost of the access log on a busy server: measured side by side
- * (bench/ab.mjs), GET autoconfig took 107 µs of CPU per request with a write per line and
- * 77 µs with a write per turn, against 51 µs for a raw node:http server. Lines
- * written during one turn (the requests whose sockets were readable together) are sent
- * together when the turn ends, so under load a write carries many lines, and when idle a
- * line is written as soon as the request that logged it is done. Writing stays
- * synchronous (an asynchronous destination tripled p99 latency), and lines still waiting
- * are written when the process exits, a crash included.
+ * loop and written with one system call, since a write per access log line is the largest
+ * cost of logging on a busy server (docs/performance.md). Under load a write carries many
+ * lines; when idle a line is written as soon as its request is done. Writing stays
+ * synchronous, which keeps p99 latency low, and lines still waiting are written when the
+ * process exits, a crash included.
  */
 import pino from 'pino';
 

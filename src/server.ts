@@ -12,8 +12,8 @@ import { loadServedConfig, type LoadedConfig } from './config/load';
 import { ConfigReloader } from './config/reloader';
 import type { Settings } from './config/settings';
 import { signingFiles } from './config/signing';
-import { createRequestListener } from './http/app';
-import { createMetricsApp, Metrics } from './http/metrics';
+import { createMetricsListener, createRequestListener } from './http/app';
+import { Metrics } from './http/metrics';
 
 /**
  * How often Node checks connections against headersTimeout/requestTimeout. Its default
@@ -82,7 +82,7 @@ export async function startServer(settings: Settings, initial: LoadedConfig, log
   );
   let metricsServer: Server | undefined;
   if (settings.metricsEnabled && settings.metricsPort !== undefined) {
-    metricsServer = createServer(timeouts, createMetricsApp(metrics));
+    metricsServer = createServer(timeouts, createMetricsListener(metrics, logger));
     metricsServer.listen(settings.metricsPort, settings.host);
     await once(metricsServer, 'listening');
     logger.info({ address: metricsServer.address() }, 'metrics listening');

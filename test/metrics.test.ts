@@ -5,7 +5,8 @@ import pino from 'pino';
 import request from 'supertest';
 import { loadRegistry } from '../src/config/load';
 import { defaultSettings } from '../src/config/settings';
-import { clientFamilyOf, endpointOf } from '../src/http/metrics';
+import { clientFamilyOf } from '../src/http/metrics';
+import { endpointOf } from '../src/http/routes';
 import { startServer } from '../src/server';
 import { SHIPPED_CONFIG, shippedApp } from './support/app';
 

@@ -4,7 +4,7 @@
  * `null` for a broken escape.
  */
 import fc from 'fast-check';
-import { queryParameter, rawQuery } from '../src/http/request';
+import { queryParameter, rawQuery } from '../src/http/query';
 
 const piece = fc.stringMatching(/^(?:[A-Za-z0-9@.+_-]|%40|%[0-9A-Fa-f]{2}|%[0-9A-Za-z]?|=)*$/);
 const query = fc.array(fc.oneof(fc.tuple(piece, piece).map(([key, value]) => `${key}=${value}`), piece), { maxLength: 6 }).map((pairs) => pairs.join('&'));

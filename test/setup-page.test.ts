@@ -10,7 +10,6 @@ import request from 'supertest';
 import { loadRegistry } from '../src/config/load';
 import { defaultSettings, loadSettings } from '../src/config/settings';
 import { createApp } from '../src/http/app';
-import { setupPageRouter } from '../src/http/setup-page';
 import { providerSchema, type ProviderInput } from '../src/model/provider';
 import { Registry } from '../src/registry';
 import { SHIPPED_CONFIG, parseXml, shippedApp } from './support/app';
@@ -164,10 +163,6 @@ describe('GET /setup?email=: the settings', () => {
     const profile = await request(app).get(`${url.pathname}${url.search}`).expect(200);
     expect(profile.headers['content-type']).toBe('application/x-apple-aspen-config');
 
-    const withoutProfile = express().use(setupPageRouter({ registry: () => registryOf() }));
-    const without = await getPage(withoutProfile, '/setup?email=fred%40example.com', 200);
-    expect(without.$('a:contains("Download profile")')).toHaveLength(0);
-    expect(without.$('h3:contains("Apple") + p').text()).toContain('“Use SSL” on');
   });
 
   test('spells out plain connections, other methods, placeholders in host names and enable instructions', async () => {

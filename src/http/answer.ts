@@ -1,6 +1,6 @@
 /**
  * Answers as data, and the one writer that sends them. Endpoint handlers return an
- * Answer instead of writing to an Express response, so the Express path and the lean path
+ * Answer instead of writing to a response, so the Express app and the standalone server
  * send the very same bytes. The writer does what Express's res.send does for them (a weak
  * ETag, 304 for a matching If-None-Match, no body for HEAD), with the ETag of a
  * precomputed document computed once rather than per request, and none for a POST or an
@@ -9,7 +9,8 @@
 import { hash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import fresh from 'fresh';
-import { noteRequest, type RequestFacts } from './observe';
+import type { AnswerKind } from './answer-kinds';
+import { noteRequest, type RequestRecord } from './observe';
 
 /** A document computed at load: its bytes and its ETag are computed once too. */
 export class PreparedBody {
@@ -31,15 +32,19 @@ export interface Answer {
   readonly body: string | Buffer | PreparedBody;
   /** Further headers, set before Content-Type. */
   readonly headers?: HeaderPairs;
-  /** What the access log and metrics should know (an address from a body, an error sent as 200). */
-  readonly facts?: RequestFacts;
-  /**
-   * `false` for an answer no cache may keep (a profile naming a person): it is sent with
-   * `Cache-Control: private, no-store` and without an ETag, since nothing that may not
-   * keep it will revalidate it, and the ETag would cost a hash of every such answer.
-   */
-  readonly storable?: false;
+  /** What the access log and metrics record beyond the status (an address from a body, an error sent as 200). */
+  readonly record?: RequestRecord;
 }
+
+/**
+ * A redirect as Express's res.redirect sends it to a client that accepts anything;
+ * `location` is a request target already, so it is not encoded again.
+ */
+export function redirect(status: 301 | 302, location: string): Answer {
+  const reason = status === 301 ? 'Moved Permanently' : 'Found';
+  return { status, contentType: 'text/plain; charset=utf-8', headers: [['Location', location]], body: `${reason}. Redirecting to ${location}` };
+}
+
 
 /** The weak ETag Express's default `etag` setting gives a body (the `etag` package's format). */
 function weakEtag(bytes: Buffer): string {
@@ -48,33 +53,33 @@ function weakEtag(bytes: Buffer): string {
 }
 
 /**
- * Header fields as one flat list of names and values, the shape res.writeHead takes. The
- * request steps (request-steps.ts) add theirs to one, and sendAnswer adds the answer's own
- * and writes them all at once: with nothing set on the response before, Node writes such a
- * list as it is, without the per-header bookkeeping of res.setHeader.
+ * Header fields as one flat list of names and values, the shape res.writeHead takes: with
+ * nothing set on the response before, Node writes such a list as it is, without the
+ * per-header bookkeeping of res.setHeader.
  */
 export type HeaderList = string[];
 
-/** Sets a header list on a response that is answered by other means (Express's res.send, res.json). */
-export function setHeaders(res: ServerResponse, headers: HeaderList): void {
-  for (let index = 0; index < headers.length; index += 2) res.setHeader(headers[index]!, headers[index + 1]!);
-}
-
 /**
- * Sends an answer, with `headers` (the request steps' own) before the answer's. A header
- * set on the response earlier (Express path, shutdown's Connection: close) is kept: Node
- * then merges the list into it.
+ * Sends an answer of a kind (its header set and cache policy), with `headers` (the request
+ * id, the rate limit's) first. A header set on the response earlier (shutdown's
+ * Connection: close) is kept: Node then merges the list into it.
  */
-export function sendAnswer(res: ServerResponse, answer: Answer, headers: HeaderList = []): void {
-  if (answer.facts) noteRequest(res, answer.facts);
+export function sendAnswer(res: ServerResponse, answer: Answer, kind: AnswerKind, headers: HeaderList = []): void {
+  if (answer.record) noteRequest(res, answer.record);
+  for (const field of kind.headers) headers.push(field);
+  if (answer.headers) for (const [name, value] of answer.headers) headers.push(name, value);
+  if (answer.status === 204) {
+    res.writeHead(204, headers);
+    res.end();
+    return;
+  }
   const { body } = answer;
   const bytes = body instanceof PreparedBody ? body.bytes : typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-  if (answer.headers) for (const [name, value] of answer.headers) headers.push(name, value);
   const { req } = res;
-  if (answer.storable === false) headers.push('Cache-Control', 'private, no-store');
+  if (!kind.storable) headers.push('Cache-Control', 'private, no-store');
   // Only a GET or HEAD of what a cache may keep can be revalidated, so only they get an
-  // ETag (Express gives every answer one, which costs a hash of each POX answer).
-  if ((req.method !== 'GET' && req.method !== 'HEAD') || answer.storable === false) {
+  // ETag: nothing that may not keep an answer revalidates it, and the ETag costs a hash.
+  if ((req.method !== 'GET' && req.method !== 'HEAD') || !kind.storable) {
     headers.push('Content-Type', answer.contentType, 'Content-Length', String(bytes.length));
     res.writeHead(answer.status, headers);
     if (req.method === 'HEAD') res.end();

@@ -1,29 +1,25 @@
 /**
- * createApp(): the Express application with every protocol router, security headers,
- * access logging and error handling. No I/O beyond serving requests: configuration is
- * loaded by the caller and handed in as a registry getter, so a reload can swap it.
+ * The app, built from the route table (routes.ts): as the standalone server's request
+ * listener (createRequestListener), and as an Express application (createApp) that an
+ * existing Express site can mount with `app.use()`. Both run the same dispatcher, so they
+ * answer every request with the same bytes. No I/O beyond serving requests: configuration
+ * is loaded by the caller and handed in as a registry getter, so a reload can swap it.
  */
 import type { RequestListener } from 'node:http';
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type Express } from 'express';
 import pino, { type Logger } from 'pino';
-import { healthReport, type ReloadStatus } from '../config/reloader';
+import proxyaddr from 'proxy-addr';
+import type { ReloadStatus } from '../config/reloader';
 import type { Settings } from '../config/settings';
 import type { SigningIdentity } from '../config/signing';
 import type { Registry } from '../registry';
 import { accessLog } from './access-log';
-import { sendAnswer, setHeaders, type HeaderList } from './answer';
-import { errorHandler, GET_AND_HEAD, otherMethods, PATH_NOT_FOUND } from './errors';
-import { METRICS_PATH, Metrics } from './metrics';
-import { mozillaAutoconfigHandler, mozillaAutoconfigRouter } from './mozilla-autoconfig';
-import { outlookAutodiscoverHandlers, outlookAutodiscoverRouter } from './outlook-autodiscover';
-import { appleMobileconfigHandler, appleMobileconfigRouter } from './apple-mobileconfig';
-import { leanPath, type LeanPath } from './lean-path';
-import { requestSteps } from './request-steps';
-import type { TrustProxy } from './request-view';
-import { paccRouter } from './pacc';
-import { unroutedPaths } from './unrouted';
-import { setupPageRouter } from './setup-page';
+import { createDispatcher, type Dispatcher } from './dispatcher';
+import { errorHandler } from './errors';
+import { Metrics } from './metrics';
 import { rateLimiter, type RateLimitOptions } from './rate-limit';
+import type { TrustProxy } from './request-view';
+import { METRICS_ONLY_ROUTES, ROUTES } from './routes';
 
 export interface AppOptions {
   readonly registry: Registry | (() => Registry);
@@ -40,99 +36,63 @@ export interface AppOptions {
   readonly rateLimit?: RateLimitOptions;
 }
 
-export function createApp(options: AppOptions): Express {
-  return assemble(options).app;
+export interface ExpressAppOptions extends AppOptions {
+  /**
+   * Inside a host site: pass the paths no route serves on to the host's next handler,
+   * instead of answering them 404.
+   */
+  readonly passUnmatched?: boolean;
 }
 
-/**
- * The server's request listener: the lean path answers the hot protocol requests with the
- * same handlers and cross-cutting steps as the Express app, which gets everything else.
- */
+/** The Express application: mount it with `app.use(createApp(...))` or under a prefix. */
+export function createApp(options: ExpressAppOptions): Express {
+  const dispatch = dispatcher(options);
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(options.passUnmatched ? (req, res, next) => dispatch(req, res, () => next()) : (req, res) => dispatch(req, res));
+  return app;
+}
+
+/** The standalone server's request listener. */
 export function createRequestListener(options: AppOptions): RequestListener {
-  const { app, lean } = assemble(options);
-  return (req, res) => {
-    if (!lean(req, res)) app(req, res);
-  };
+  const dispatch = dispatcher(options);
+  return (req, res) => dispatch(req, res);
 }
 
-function assemble({
-  registry,
-  settings,
-  logger = pino({ level: 'silent' }),
-  signing,
-  metrics: givenMetrics,
-  status,
-  rateLimit,
-}: AppOptions): { app: Express; lean: LeanPath } {
+/** The listener of the separate metrics port: /metrics and nothing else, not counted itself. */
+export function createMetricsListener(metrics: Metrics, logger: Logger): RequestListener {
+  const registry = () => {
+    throw new Error('the metrics port serves no configuration');
+  };
+  const dispatch = createDispatcher({
+    routes: METRICS_ONLY_ROUTES,
+    context: { registry, signing: () => undefined, settings: { autodiscoverHttpsRedirect: false }, metrics },
+    trust: trustProxy(false),
+    bodyLimitBytes: 0,
+    errorHandler: errorHandler(logger),
+  });
+  return (req, res) => dispatch(req, res);
+}
+
+function dispatcher({ registry, settings, logger = pino({ level: 'silent' }), signing, metrics: givenMetrics, status, rateLimit }: AppOptions): Dispatcher {
   const currentRegistry = typeof registry === 'function' ? registry : () => registry;
   const currentSigning = typeof signing === 'function' ? signing : () => signing;
   const metrics = givenMetrics ?? new Metrics(currentRegistry);
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('trust proxy', settings.trustProxy);
-  // Routes stay case-insensitive (Express's default): clients vary the case of
-  // /Autodiscover/Autodiscover.xml (protocols.md G22).
-  app.set('case sensitive routing', false);
-
-  const steps = requestSteps({
-    trust: app.get('trust proxy fn') as TrustProxy,
+  return createDispatcher({
+    routes: ROUTES.filter((route) => route.when?.(settings) ?? true),
+    context: { registry: currentRegistry, signing: currentSigning, settings, metrics, status },
+    trust: trustProxy(settings.trustProxy),
+    bodyLimitBytes: settings.bodyLimitBytes,
+    errorHandler: errorHandler(logger),
     metrics,
     accessLog: accessLog(logger, settings.logEmailAddresses ?? false),
     rateLimiter: rateLimit && rateLimiter(rateLimit),
   });
-  const runSteps: RequestHandler = (req, res, next) => {
-    const headers: HeaderList = [];
-    const refusal = steps(req, res, headers);
-    if (refusal) return sendAnswer(res, refusal, headers);
-    setHeaders(res, headers);
-    next();
-  };
-  app.use(runSteps);
+}
 
-  app.get('/healthz', (_req, res) => {
-    // Still 200 after a failed reload: the last good configuration is being served.
-    res.json(healthReport(currentRegistry(), status?.()));
-  });
-  const servedByApp = ['/healthz'];
-  if (settings.metricsEnabled !== false && settings.metricsPort === undefined) {
-    app.get(METRICS_PATH, metrics.handler());
-    servedByApp.push(METRICS_PATH);
-  }
-  app.use(mozillaAutoconfigRouter(currentRegistry));
-  app.use(appleMobileconfigRouter(currentRegistry, currentSigning));
-  app.use(paccRouter(currentRegistry));
-  app.use(
-    outlookAutodiscoverRouter({
-      registry: currentRegistry,
-      bodyLimitBytes: settings.bodyLimitBytes,
-      httpsRedirect: settings.autodiscoverHttpsRedirect,
-      ttlHours: settings.autodiscoverTtlHours,
-    }),
-  );
-
-  app.use(setupPageRouter({ registry: currentRegistry, appleProfilePath: '/mobileconfig' }));
-
-  app.all(servedByApp, otherMethods(GET_AND_HEAD));
-  const notFound: RequestHandler = (_req, res) => sendAnswer(res, PATH_NOT_FOUND);
-  app.use(notFound);
-  const handleError = errorHandler(logger);
-  app.use(handleError);
-
-  const lean = leanPath({
-    handlers: {
-      mozilla: mozillaAutoconfigHandler(currentRegistry),
-      apple: appleMobileconfigHandler(currentRegistry, currentSigning),
-      ...outlookAutodiscoverHandlers({
-        registry: currentRegistry,
-        bodyLimitBytes: settings.bodyLimitBytes,
-        httpsRedirect: settings.autodiscoverHttpsRedirect,
-        ttlHours: settings.autodiscoverTtlHours,
-      }),
-    },
-    steps,
-    errorHandler: handleError,
-    bodyLimitBytes: settings.bodyLimitBytes,
-    unrouted: unroutedPaths(app, { passThrough: [runSteps], notFound }),
-  });
-  return { app, lean };
+/** The `trust proxy` setting compiled as Express compiles it: all, a hop count, or a list of addresses and ranges. */
+function trustProxy(setting: Settings['trustProxy']): TrustProxy {
+  if (setting === true) return () => true;
+  if (typeof setting === 'number') return (_address, hop) => hop < setting;
+  return proxyaddr.compile(typeof setting === 'string' ? setting.split(',').map((entry) => entry.trim()) : []);
 }

@@ -6,36 +6,12 @@
  * registry, so several apps (tests, a separate metrics port) never share counters.
  */
 import type { ServerResponse } from 'node:http';
-import express, { type Express, type RequestHandler } from 'express';
-import { Counter, Gauge, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
 import { rememberRecent } from '../recent-results';
 import type { Registry } from '../registry';
-import { sendTextError } from './errors';
+import type { Answer } from './answer';
 import { requestOutcome } from './observe';
-import { RequestTally } from './request-tally';
 import type { RequestView } from './request-view';
-
-export const METRICS_PATH = '/metrics';
-
-export type Endpoint = 'mozilla' | 'outlook' | 'v2 json' | 'apple' | 'pacc' | 'page' | 'other';
-
-/**
- * Endpoint label by request path, first match wins. The one table to extend when a route
- * is added; paths match case-insensitively, as Express routes them.
- */
-const ENDPOINTS: readonly (readonly [RegExp, Endpoint])[] = [
-  [/^\/(?:\.well-known\/autoconfig\/|v1\.1\/)?mail\/config-v1\.1\.xml$/i, 'mozilla'],
-  [/^\/\.well-known\/mail-v1\.xml$/i, 'mozilla'],
-  [/^\/autodiscover\/autodiscover\.xml$/i, 'outlook'],
-  [/^\/autodiscover\/autodiscover\.json(?:\/|$)/i, 'v2 json'],
-  [/^\/mobileconfig$|\.mobileconfig$/i, 'apple'],
-  [/^\/\.well-known\/user-agent-configuration\.json$/i, 'pacc'],
-  [/^\/(?:setup\/?)?$/i, 'page'],
-];
-
-export function endpointOf(path: string): Endpoint {
-  return ENDPOINTS.find(([pattern]) => pattern.test(path))?.[1] ?? 'other';
-}
 
 export type ClientFamily = 'thunderbird' | 'outlook' | 'apple' | 'other';
 
@@ -64,17 +40,38 @@ export interface MetricsOptions {
 
 export class Metrics {
   readonly registry = new MetricsRegistry();
-  private readonly requests: RequestTally;
+  private readonly requests: Counter<'endpoint' | 'outcome' | 'client'>;
+  private readonly durations: Histogram<'endpoint'>;
+  /** Counts by endpoint, outcome and client, handed to the counter when it is scraped. */
+  private readonly counted = new Map<string, Map<string, Map<string, { readonly labels: Record<string, string>; count: number }>>>();
+  /** prom-client's histogram children, one per endpoint, made on first use. */
+  private readonly timed = new Map<string, { observe(seconds: number): void }>();
   private readonly configLoads: Counter<'result'>;
   private readonly lastGoodLoad: Gauge;
 
   constructor(currentRegistry: () => Registry, { processMetrics = false }: MetricsOptions = {}) {
     const registers = [this.registry];
-    this.requests = new RequestTally(this.registry, {
-      counter: 'mail_autoconfig_requests_total',
-      counterHelp: 'Requests answered, by endpoint, outcome and client family (from the User-Agent)',
-      histogram: 'mail_autoconfig_request_duration_seconds',
-      histogramHelp: 'Time from receiving a request to finishing its answer',
+    const counted = this.counted;
+    this.requests = new Counter({
+      name: 'mail_autoconfig_requests_total',
+      help: 'Requests answered, by endpoint, outcome and client family (from the User-Agent)',
+      labelNames: ['endpoint', 'outcome', 'client'],
+      registers,
+      // Counted in plain numbers per request, since a prom-client increment hashes its label
+      // set each time; the counter is rebuilt from them before each scrape.
+      collect() {
+        this.reset();
+        for (const byOutcome of counted.values()) {
+          for (const byClient of byOutcome.values()) for (const { labels, count } of byClient.values()) this.inc(labels, count);
+        }
+      },
+    });
+    this.durations = new Histogram({
+      name: 'mail_autoconfig_request_duration_seconds',
+      help: 'Time from receiving a request to finishing its answer',
+      labelNames: ['endpoint'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers,
     });
     new Gauge({
       name: 'mail_autoconfig_providers',
@@ -115,27 +112,26 @@ export class Metrics {
     if (succeeded) this.lastGoodLoad.set(at.getTime() / 1000);
   }
 
-  /** Counts a request whose answer is finished, and the time it took (on the Express and the lean path). */
+  /** Counts a request whose answer is finished, and the time it took. */
   record(view: RequestView, res: ServerResponse, elapsedMs: number): void {
-    this.requests.record(endpointOf(view.path), requestOutcome(res), clientFamilyOf(view.userAgent), elapsedMs / 1000);
+    const { endpoint } = view;
+    const outcome = requestOutcome(res);
+    const client = clientFamilyOf(view.userAgent);
+    // Looked up label by label: joining the labels into one key cost more than the lookups.
+    let byOutcome = this.counted.get(endpoint);
+    if (!byOutcome) this.counted.set(endpoint, (byOutcome = new Map()));
+    let byClient = byOutcome.get(outcome);
+    if (!byClient) byOutcome.set(outcome, (byClient = new Map()));
+    let counter = byClient.get(client);
+    if (!counter) byClient.set(client, (counter = { labels: { endpoint, outcome, client }, count: 0 }));
+    counter.count += 1;
+    let timer = this.timed.get(endpoint);
+    if (!timer) this.timed.set(endpoint, (timer = this.durations.labels(endpoint)));
+    timer.observe(elapsedMs / 1000);
   }
 
-  /** GET handler for the text exposition format. */
-  handler(): RequestHandler {
-    return (_req, res, next) => {
-      this.registry
-        .metrics()
-        .then((text) => res.status(200).type(this.registry.contentType).send(text))
-        .catch(next);
-    };
+  /** The text exposition format, as an answer. */
+  async answer(): Promise<Answer> {
+    return { status: 200, contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
-}
-
-/** The app behind a separate metrics port: /metrics and nothing else. */
-export function createMetricsApp(metrics: Metrics): Express {
-  const app = express();
-  app.disable('x-powered-by');
-  app.get(METRICS_PATH, metrics.handler());
-  app.use((_req, res) => sendTextError(res, 404, 'Not found'));
-  return app;
 }

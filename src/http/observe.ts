@@ -1,6 +1,6 @@
 /**
  * What the access log and the metrics say about a request: which mail domain it asked
- * about, which address (logged only when the admin allows it), and how it ended. Routers
+ * about, which address (logged only when the admin allows it), and how it ended. Handlers
  * note what only they know (an address read from a POST body, an error answered with
  * HTTP 200); everything else is derived here from the request and the status code.
  */
@@ -12,26 +12,25 @@ import { viewOf } from './request-view';
 export const OUTCOMES = ['ok', 'unknown domain', 'bad request', 'error', 'rate limited'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
-export interface RequestFacts {
+export interface RequestRecord {
   readonly address?: EmailAddress;
   readonly outcome?: Outcome;
 }
 
-const FACTS = Symbol('mail-autoconfig request facts');
-type WithFacts = ServerResponse & { [FACTS]?: RequestFacts };
+const RECORD = Symbol('mail-autoconfig request record');
+type WithRecord = ServerResponse & { [RECORD]?: RequestRecord };
 
-/** Records what a router learned; later notes add to earlier ones. */
-export function noteRequest(res: ServerResponse, facts: RequestFacts): void {
-  const target = res as WithFacts;
-  const earlier = target[FACTS];
-  // Facts are shared (handlers note constant ones) and never changed in place; a merge is
-  // written out field by field, as a spread would give each merged object a shape of its own.
-  target[FACTS] = earlier ? { address: facts.address ?? earlier.address, outcome: facts.outcome ?? earlier.outcome } : facts;
+/** Records what a handler learned; later notes add to earlier ones. */
+export function noteRequest(res: ServerResponse, record: RequestRecord): void {
+  const target = res as WithRecord;
+  const earlier = target[RECORD];
+  // Records are shared (handlers note constant ones), so a merge makes a new one.
+  target[RECORD] = earlier ? { address: record.address ?? earlier.address, outcome: record.outcome ?? earlier.outcome } : record;
 }
 
-/** How the request ended: what the router noted, else what its status code says. */
+/** How the request ended: what the handler noted, else what its status code says. */
 export function requestOutcome(res: ServerResponse): Outcome {
-  return (res as WithFacts)[FACTS]?.outcome ?? outcomeFromStatus(res.statusCode);
+  return (res as WithRecord)[RECORD]?.outcome ?? outcomeFromStatus(res.statusCode);
 }
 
 export function outcomeFromStatus(status: number): Outcome {
@@ -45,9 +44,9 @@ export function outcomeFromStatus(status: number): Outcome {
 // Query parameters that carry the address in the formats we serve.
 const ADDRESS_PARAMETERS = ['emailaddress', 'email'];
 
-/** The address the request asked about: noted by the router, else from the query string. */
+/** The address the request asked about: noted by the handler, else from the query string. */
 export function requestAddress(req: IncomingMessage, res: ServerResponse): EmailAddress | undefined {
-  const noted = (res as WithFacts)[FACTS]?.address;
+  const noted = (res as WithRecord)[RECORD]?.address;
   if (noted) return noted;
   const query = viewOf(req).query;
   for (const name of ADDRESS_PARAMETERS) {

@@ -1,12 +1,11 @@
 /**
  * Outlook autodiscover endpoints: POX (POST with an XML body, GET without one) and the
- * v2 JSON pointer (protocols.md §3). POX answers are HTTP 200 for settings and for
+ * v2 JSON pointer (docs/endpoints.md). POX answers are HTTP 200 for settings and for
  * autodiscover errors alike, because any other status sends Outlook to the next
- * candidate URL (G21).
+ * candidate URL.
  */
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
-import express, { Router, type RequestHandler } from 'express';
 import { parseEmailAddress, type EmailAddress } from '../model/address';
 import {
   AUTODISCOVER_V2_CONTENT_TYPE,
@@ -27,18 +26,15 @@ import {
   renderPoxSettings,
   type PoxError,
 } from '../formats/outlook-pox';
-import { poxErrorRenderer, poxSettingsRenderer, type PoxErrorRenderer, type PoxSettingsRenderer } from '../formats/pox-template';
+import { poxErrorRenderer, poxSettingsRenderer, type PoxErrorRenderer } from '../formats/pox-template';
 import { rememberRecent } from '../recent-results';
-import { perProviderAndDomain, type HostedProvider, type Registry } from '../registry';
-import { PreparedBody, sendAnswer, type Answer } from './answer';
+import { perProviderAndDomain, type Registry } from '../registry';
+import { PreparedBody, redirect, type Answer } from './answer';
 import type { Outcome } from './observe';
-import { bodyTooLarge, GET_AND_HEAD, otherMethods } from './errors';
-import { hostDomain, publicHost } from './request';
-import { viewOf, type RequestView } from './request-view';
+import { hostDomain, publicHost, type RequestView } from './request-view';
 
 export interface OutlookAutodiscoverOptions {
   readonly registry: () => Registry;
-  readonly bodyLimitBytes: number;
   readonly httpsRedirect: boolean;
   /** `<TTL>` of the settings answers (autodiscoverTtlHours setting). */
   readonly ttlHours?: number;
@@ -47,31 +43,10 @@ export interface OutlookAutodiscoverOptions {
 /** MSDOC: the error Id identifies the server; a stable hash of its name, computed once. */
 const SERVER_ID = String(createHash('sha256').update(hostname()).digest().readUInt32BE(0));
 
-export const V2_PATHS = ['/autodiscover/autodiscover.json', '/autodiscover/autodiscover.json/v1.0/:email'];
-
-export function outlookAutodiscoverRouter(options: OutlookAutodiscoverOptions): Router {
-  const handlers = outlookAutodiscoverHandlers(options);
-  const router = Router();
-  // The body is read raw whatever its Content-Type (one client posts it as a form), and
-  // never inflated: the limit applies to the bytes on the wire.
-  const rawBody = express.raw({ type: () => true, limit: options.bodyLimitBytes, inflate: false });
-  router.post(POX_PATH, refuseDeclaredOversize(options.bodyLimitBytes), rawBody, (req, res) =>
-    sendAnswer(res, handlers.poxPost(viewOf(req), Buffer.isBuffer(req.body) ? req.body : EMPTY)),
-  );
-  router.get(POX_PATH, (req, res) => sendAnswer(res, handlers.poxGet(viewOf(req))));
-  router.get(V2_PATHS, (req, res) => {
-    const email = req.params.email;
-    sendAnswer(res, handlers.v2Json(viewOf(req), typeof email === 'string' ? email : undefined));
-  });
-  router.all(POX_PATH, otherMethods(`${GET_AND_HEAD}, POST`));
-  router.all(V2_PATHS, otherMethods(GET_AND_HEAD));
-  return router;
-}
-
-const EMPTY = Buffer.alloc(0);
-
-/** One handler per endpoint, shared by the Express router and the lean path (lean-path.ts). */
-export function outlookAutodiscoverHandlers({ registry, httpsRedirect, ttlHours = DEFAULT_TTL_HOURS }: OutlookAutodiscoverOptions) {
+/** The POX handlers (routes.ts): POST with the raw body, GET without one. */
+export function poxHandlers({ registry, httpsRedirect, ttlHours = DEFAULT_TTL_HOURS }: OutlookAutodiscoverOptions) {
+  // Per provider and hosted domain, split for splicing (pox-template.ts); undefined when Outlook can use none of the servers.
+  const settingsRenderer = perProviderAndDomain((provider, domain) => poxSettingsRenderer(provider.definition, domain, ttlHours));
   /** POST with the raw body, however it was read. */
   const poxPost = (request: RequestView, body: Buffer): Answer => {
     if (httpsRedirect && request.arrivedOverPlainHttp) {
@@ -85,14 +60,14 @@ export function outlookAutodiscoverHandlers({ registry, httpsRedirect, ttlHours 
     if (!address) return poxError(POX_ERRORS.invalidRequest);
     const found = registry().find(address.domainKey, hostDomain(request, 'autodiscover.'));
     if (!found) return poxError(POX_ERRORS.unknownAddress, NAMESPACES.response, address);
-    const render = settingsRenderer(found.provider, found.domain, ttlHours);
+    const render = settingsRenderer(found.provider, found.domain);
     if (render === undefined) return poxError(POX_ERRORS.noConfiguration, NAMESPACES.response, address);
     const settings = render(address);
-    return { status: 200, contentType: POX_CONTENT_TYPE, body: settings, facts: { address } };
+    return { status: 200, contentType: POX_CONTENT_TYPE, body: settings, record: { address } };
   };
 
   // Delta Chat, Outlook mobile and Outlook's http redirect probe send GET without a body:
-  // answer for the Host's domain, never 404/405 (fixtures README quirk 7).
+  // answer for the Host's domain, never 404/405 (docs/endpoints.md).
   const poxGet = (request: RequestView): Answer => {
     if (httpsRedirect && request.arrivedOverPlainHttp) {
       const redirect = redirectToHttps(request);
@@ -104,8 +79,12 @@ export function outlookAutodiscoverHandlers({ registry, httpsRedirect, ttlHours 
     if (settings === undefined) return poxError(POX_ERRORS.noConfiguration);
     return { status: 200, contentType: POX_CONTENT_TYPE, body: settings };
   };
+  return { poxPost, poxGet };
+}
 
-  /** GET of V2_PATHS; `pathEmail` is the decoded address from the /v1.0/<email> form. */
+/** The v2 JSON pointer's handler (routes.ts). */
+export function autodiscoverV2Handler(registry: () => Registry) {
+  /** GET of the v2 paths; `pathEmail` is the decoded address from the path's `email` parameter. */
   const v2Json = (request: RequestView, pathEmail: string | undefined): Answer => {
     const query = request.query;
     const protocol = query.get('protocol');
@@ -119,24 +98,12 @@ export function outlookAutodiscoverHandlers({ registry, httpsRedirect, ttlHours 
     const found = registry().find(address.domainKey, hostDomain(request, 'autodiscover.'));
     if (!found) return v2Error(404, 'InvalidUser', address);
     const host = publicHost(request) ?? `autodiscover.${found.domain}`;
-    return { status: 200, contentType: AUTODISCOVER_V2_CONTENT_TYPE, body: preparedV2Pointer(host), facts: { address } };
+    return { status: 200, contentType: AUTODISCOVER_V2_CONTENT_TYPE, body: preparedV2Pointer(host), record: { address } };
   };
-
-  return { poxPost, poxGet, v2Json };
+  return v2Json;
 }
 
-/**
- * Each provider's answer per hosted domain and TTL (a setting, so one per app at most),
- * split for splicing (pox-template.ts); undefined when Outlook can use none of the servers.
- */
-const renderersByTtl = perProviderAndDomain(() => new Map<number, PoxSettingsRenderer | undefined>());
-function settingsRenderer(provider: HostedProvider, domain: string, ttlHours: number): PoxSettingsRenderer | undefined {
-  const renderers = renderersByTtl(provider, domain);
-  if (!renderers.has(ttlHours)) renderers.set(ttlHours, poxSettingsRenderer(provider.definition, domain, ttlHours));
-  return renderers.get(ttlHours);
-}
-
-/** How each POX error counts in logs and metrics: they are all sent with HTTP 200 (G21). */
+/** How each POX error counts in logs and metrics: they are all sent with HTTP 200. */
 const POX_ERROR_OUTCOMES: Record<PoxError['code'], Outcome> = {
   [POX_ERRORS.unknownAddress.code]: 'unknown domain',
   [POX_ERRORS.noConfiguration.code]: 'unknown domain',
@@ -144,25 +111,11 @@ const POX_ERROR_OUTCOMES: Record<PoxError['code'], Outcome> = {
   [POX_ERRORS.providerUnavailable.code]: 'bad request',
   [POX_ERRORS.serverError.code]: 'error',
 };
-/**
- * Refuses a body whose declared Content-Length is over the limit at once. The body parser
- * would refuse it too, but only after reading (and discarding) all of it, so a client
- * announcing 10 MB could hold the connection until the request timeout.
- */
-function refuseDeclaredOversize(limit: number): RequestHandler {
-  return (req, _res, next) => {
-    const declared = Number(req.headers['content-length']);
-    next(declared > limit ? bodyTooLarge() : undefined);
-  };
-}
-
-// Answers and their facts are written out as literals, never spread into new objects:
-// see textError (errors.ts) for what a spread cost per request.
 function poxError(error: PoxError, namespace: string = NAMESPACES.response, address?: EmailAddress): Answer {
   const time = new Date();
   // A namespace other than the generic one comes from the request (601): rendered, not kept.
   const body = namespace === NAMESPACES.response ? GENERIC_POX_ERRORS[error.code](time) : renderPoxError({ error, namespace, time, serverId: SERVER_ID });
-  return { status: 200, contentType: POX_CONTENT_TYPE, body, facts: { address, outcome: POX_ERROR_OUTCOMES[error.code] } };
+  return { status: 200, contentType: POX_CONTENT_TYPE, body, record: { address, outcome: POX_ERROR_OUTCOMES[error.code] } };
 }
 
 // Error answers come from fixed sets, so they are prepared when the module loads: the POX
@@ -182,7 +135,7 @@ function v2Error(status: number, code: AutodiscoverV2Error, address?: EmailAddre
     contentType: AUTODISCOVER_V2_CONTENT_TYPE,
     body: V2_ERROR_BODIES[code],
     // ProtocolNotSupported goes out as 200, but the client asked for something we do not serve.
-    facts: { address, outcome: status === 200 ? 'bad request' : undefined },
+    record: { address, outcome: status === 200 ? 'bad request' : undefined },
   };
 }
 
@@ -193,6 +146,5 @@ function v2Error(status: number, code: AutodiscoverV2Error, address?: EmailAddre
 function redirectToHttps(request: RequestView): Answer | undefined {
   const host = publicHost(request);
   if (!host) return undefined;
-  const location = `https://${host}${POX_PATH}`;
-  return { status: 302, contentType: 'text/plain; charset=utf-8', headers: [['Location', location]], body: `Found. Redirecting to ${location}` };
+  return redirect(302, `https://${host}${POX_PATH}`);
 }

@@ -6,23 +6,19 @@
  * allocation. Once a client has used half its budget, answers carry the draft-7
  * RateLimit headers; a 429 has them and Retry-After.
  *
- * Synchronous and shared by the Express path and the lean path, so a client has one
- * budget whichever path answers it.
+ * Synchronous, and kept per app: the standalone server and an Express host each have one.
  */
 import type { IncomingMessage } from 'node:http';
 import { ipKeyGenerator } from 'express-rate-limit';
 import type { Answer, HeaderList } from './answer';
 import { textError } from './errors';
-import { viewOf } from './request-view';
+import type { RequestView } from './request-view';
 
 export interface RateLimitOptions {
   /** Requests allowed per client and window; 0 turns limiting off. */
   readonly requests: number;
   readonly windowMs: number;
 }
-
-/** Paths that monitors poll and that cost nothing: never limited. */
-const UNLIMITED_PATHS = new Set(['/healthz']);
 
 const IPV6_SUBNET = 56;
 
@@ -32,7 +28,7 @@ interface Window {
 }
 
 /** Counts a request and adds the RateLimit headers; the 429 answer when it is refused. */
-export type RateLimiter = (req: IncomingMessage, headers: HeaderList) => Answer | undefined;
+export type RateLimiter = (req: IncomingMessage, view: RequestView, headers: HeaderList) => Answer | undefined;
 
 export function rateLimiter({ requests, windowMs }: RateLimitOptions): RateLimiter | undefined {
   if (requests === 0) return undefined;
@@ -48,16 +44,15 @@ export function rateLimiter({ requests, windowMs }: RateLimitOptions): RateLimit
   // A client's key, per connection while it comes without X-Forwarded-For: a keep-alive
   // connection's peer does not change, and the IPv6 subnet is worth computing once.
   const keysByPeer = new WeakMap<object, string>();
-  const clientKey = (req: IncomingMessage): string => {
-    if (req.headers['x-forwarded-for'] !== undefined) return ipKeyGenerator(viewOf(req).ip, IPV6_SUBNET);
+  const clientKey = (req: IncomingMessage, view: RequestView): string => {
+    if (req.headers['x-forwarded-for'] !== undefined) return ipKeyGenerator(view.ip, IPV6_SUBNET);
     let key = keysByPeer.get(req.socket);
-    if (key === undefined) keysByPeer.set(req.socket, (key = ipKeyGenerator(viewOf(req).ip, IPV6_SUBNET)));
+    if (key === undefined) keysByPeer.set(req.socket, (key = ipKeyGenerator(view.ip, IPV6_SUBNET)));
     return key;
   };
 
-  return (req, headers) => {
-    if (UNLIMITED_PATHS.has(viewOf(req).path)) return undefined;
-    const key = clientKey(req);
+  return (req, view, headers) => {
+    const key = clientKey(req, view);
     const now = Date.now();
     let window = windows.get(key);
     if (!window || window.resetTime <= now) {

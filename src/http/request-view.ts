@@ -1,13 +1,13 @@
 /**
  * What every step of answering a request reads from it (path, query, Host, client
  * address, scheme), computed once per request from the raw node:http request by Express's
- * own rules and the app's `trust proxy` setting. The Express path and the lean path both
- * attach one (lean-path.ts), so the access log, metrics, rate limit and handlers see the
- * same values whichever path answered.
+ * own rules and the `trust proxy` setting, so the access log, metrics, rate limit and
+ * handlers see the same values whether the standalone server or an Express host serves it.
  */
 import type { IncomingMessage } from 'node:http';
 import proxyaddr from 'proxy-addr';
-import { queryParameter, rawQuery } from './request';
+import { domainFromHost, toDomainKey } from '../model/domain';
+import { queryParameter, rawQuery } from './query';
 
 /** Express's compiled `trust proxy` setting: whether the hop-th address is a trusted proxy. */
 export type TrustProxy = (address: string, hop: number) => boolean;
@@ -21,6 +21,8 @@ export class RequestView {
   /** The request target as received: path and query (named as Express names it). */
   readonly originalUrl: string;
   readonly path: string;
+  /** The metrics label of the route that matched (routes.ts); 'other' for none. */
+  endpoint = 'other';
   private hostCache: string | undefined | null = null;
   private ipCache: string | undefined;
   private queryCache: ReadonlyMap<string, string | null> | undefined;
@@ -64,12 +66,29 @@ export class RequestView {
     return this.hostCache;
   }
 
-  private computeHostname(): string | undefined {
+  /** Express's req.host: the Host (X-Forwarded-Host from a trusted proxy), port included. */
+  get host(): string | undefined {
     // Node joins repeated headers it does not know with ', ', so these are single strings.
     const forwarded = this.req.headers['x-forwarded-host'] as string | undefined;
-    let host: string | undefined;
-    if (!forwarded || !this.trustsPeer) host = this.req.headers.host;
-    else host = forwarded.includes(',') ? forwarded.slice(0, forwarded.indexOf(',')).trimEnd() : forwarded;
+    if (!forwarded || !this.trustsPeer) return this.req.headers.host;
+    return forwarded.includes(',') ? forwarded.slice(0, forwarded.indexOf(',')).trimEnd() : forwarded;
+  }
+
+  /** The URL the client asked for, as Express's req.protocol and req.host read it: https only when a trusted proxy says so. */
+  get url(): string {
+    const forwarded = this.trustsPeer ? this.forwardedProto : undefined;
+    return `${forwarded === 'https' ? 'https' : 'http'}://${this.host ?? 'localhost'}${this.originalUrl}`;
+  }
+
+  /** The first X-Forwarded-Proto value, lower-cased; '' when the header is present but empty. */
+  private get forwardedProto(): string | undefined {
+    const forwarded = this.req.headers['x-forwarded-proto'] as string | undefined;
+    if (forwarded === undefined) return undefined;
+    return (forwarded.includes(',') ? forwarded.slice(0, forwarded.indexOf(',')) : forwarded).trim().toLowerCase();
+  }
+
+  private computeHostname(): string | undefined {
+    const host = this.host;
     if (!host) return undefined;
     const offset = host.startsWith('[') ? host.indexOf(']') + 1 : 0;
     const colon = host.indexOf(':', offset);
@@ -87,10 +106,9 @@ export class RequestView {
    * X-Forwarded-Proto can tell, since this server does not terminate TLS itself.
    */
   get arrivedOverPlainHttp(): boolean {
-    const forwarded = this.req.headers['x-forwarded-proto'] as string | undefined;
+    const forwarded = this.forwardedProto;
     if (forwarded === undefined || !this.trustsPeer) return false;
-    const first = (forwarded.includes(',') ? forwarded.slice(0, forwarded.indexOf(',')) : forwarded).trim();
-    return (first || 'http') === 'http';
+    return (forwarded || 'http') === 'http';
   }
 }
 
@@ -103,7 +121,7 @@ function absoluteFormPath(target: string): string {
   }
 }
 
-/** Attaches the request's view; the first step on either path calls this. */
+/** Attaches the request's view; the dispatcher does, first thing. */
 export function attachView(req: IncomingMessage, trust: TrustProxy): RequestView {
   const view = new RequestView(req, trust);
   (req as WithView)[VIEW] = view;
@@ -113,4 +131,20 @@ export function attachView(req: IncomingMessage, trust: TrustProxy): RequestView
 /** The request's view (one trusting no proxy when none was attached, as in the metrics-only app). */
 export function viewOf(req: IncomingMessage): RequestView {
   return (req as WithView)[VIEW] ?? attachView(req, TRUST_NONE);
+}
+
+/** The hosted domain named by the Host header (X-Forwarded-Host from a trusted proxy), without `prefix`. */
+export function hostDomain(
+  req: { readonly hostname: string | undefined },
+  prefix: 'autoconfig.' | 'autodiscover.' | 'ua-auto-config.'): string | undefined {
+  return domainFromHost(req.hostname, prefix);
+}
+
+/**
+ * The host name clients used to reach us, if it is a DNS name (not an IP address, which
+ * no certificate would cover); nothing else from the Host header is ever reflected.
+ */
+export function publicHost(req: { readonly hostname: string | undefined }): string | undefined {
+  const host = req.hostname ? toDomainKey(req.hostname) : undefined;
+  return host === undefined || /\.\d+$|^\d+$/.test(host) ? undefined : host;
 }

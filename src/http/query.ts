@@ -1,14 +1,12 @@
 /**
- * What a request says about who is asking: its raw query parameters and the domain its
- * Host names. Shared by every protocol router; they take an Express request or a
- * RequestView (request-view.ts), which name these fields alike.
+ * Query strings read the way mail clients write them: shared by every handler, through
+ * RequestView (request-view.ts).
  */
-import { domainFromHost, toDomainKey } from '../model/domain';
 
 /**
  * Query parameters decoded the way mail clients encode them: `%XX` escapes only, with a
  * literal `+` kept (FairEmail and Nine send `fred+tag@…` raw; a form decoder would turn
- * the `+` into a space, fixtures README quirk 4). Keys are lower-cased; the first of
+ * the `+` into a space). Keys are lower-cased; the first of
  * repeated parameters wins. A value with a broken escape is `null`.
  */
 export function rawQuery(req: { readonly originalUrl: string }): Map<string, string | null> {
@@ -61,20 +59,4 @@ function decodePercent(text: string): string | null {
   } catch {
     return null;
   }
-}
-
-/** The hosted domain named by the Host header (X-Forwarded-Host from a trusted proxy), without `prefix`. */
-export function hostDomain(
-  req: { readonly hostname: string | undefined },
-  prefix: 'autoconfig.' | 'autodiscover.' | 'ua-auto-config.'): string | undefined {
-  return domainFromHost(req.hostname, prefix);
-}
-
-/**
- * The host name clients used to reach us, if it is a DNS name (not an IP address, which
- * no certificate would cover); nothing else from the Host header is ever reflected.
- */
-export function publicHost(req: { readonly hostname: string | undefined }): string | undefined {
-  const host = req.hostname ? toDomainKey(req.hostname) : undefined;
-  return host === undefined || /\.\d+$|^\d+$/.test(host) ? undefined : host;
 }

@@ -1,0 +1,137 @@
+/**
+ * The route table: every endpoint, declared once. The dispatcher (dispatcher.ts) serves
+ * it, as the standalone server and as the Express app (app.ts); the metrics labels, the
+ * Allow lists of 405 and OPTIONS, and the browser preflight all come from these rows.
+ *
+ * A path is a string, matched case-insensitively (clients vary the case of
+ * /Autodiscover/Autodiscover.xml) with one optional trailing slash, whose `:name`
+ * segments are handed to the handler decoded; or a regular expression, matched as it is.
+ */
+import { POX_PATH } from '../formats/autodiscover-v2';
+import { ICON_PATH, SETUP_PATH, STYLESHEET_PATH } from '../formats/html';
+import { PACC_PATH } from '../formats/pacc';
+import { DOCUMENT, PAGE, PAGE_ASSET, UNCACHED_DOCUMENT } from './answer-kinds';
+import { appleMobileconfigHandler } from './apple-mobileconfig';
+import { healthHandler } from './health';
+import { mozillaAutoconfigHandler } from './mozilla-autoconfig';
+import { autodiscoverV2Handler, poxHandlers } from './outlook-autodiscover';
+import { paccHandler } from './pacc';
+import type { Method, Route } from './route';
+import { pathMatcher } from './route-match';
+import { ICON, STYLESHEET, setupForm, setupPageHandler } from './setup-page';
+
+/** Apple profiles; the setup page links the first. */
+export const APPLE_PROFILE_PATH = '/mobileconfig';
+
+export const METRICS_PATH = '/metrics';
+
+const GET: readonly Method[] = ['GET'];
+
+export const ROUTES: readonly Route[] = [
+  {
+    paths: [
+      '/mail/config-v1.1.xml',
+      '/.well-known/autoconfig/mail/config-v1.1.xml',
+      // Nine asks for this prefixed variant.
+      '/v1.1/mail/config-v1.1.xml',
+      // Autoconfig draft -01's URL, since dropped; Stalwart and others still serve it.
+      '/.well-known/mail-v1.xml',
+    ],
+    methods: GET,
+    handler: ({ registry }) => {
+      const answer = mozillaAutoconfigHandler(registry);
+      return ({ view }) => answer(view);
+    },
+    label: 'mozilla',
+    kind: DOCUMENT,
+    openToEveryOrigin: true,
+  },
+  {
+    paths: [POX_PATH],
+    methods: ['GET', 'POST'],
+    handler: ({ registry, settings }) => {
+      const { poxGet, poxPost } = poxHandlers({ registry, httpsRedirect: settings.autodiscoverHttpsRedirect, ttlHours: settings.autodiscoverTtlHours });
+      return ({ view, body }) => (view.method === 'POST' ? poxPost(view, body) : poxGet(view));
+    },
+    label: 'outlook',
+    kind: DOCUMENT,
+    readsBody: true,
+  },
+  {
+    paths: ['/autodiscover/autodiscover.json', '/autodiscover/autodiscover.json/v1.0/:email'],
+    methods: GET,
+    handler: ({ registry }) => {
+      const v2Json = autodiscoverV2Handler(registry);
+      return ({ view, params }) => v2Json(view, params.email);
+    },
+    label: 'v2 json',
+    kind: DOCUMENT,
+  },
+  {
+    paths: [APPLE_PROFILE_PATH, /^\/[^/]+\.mobileconfig$/i],
+    methods: GET,
+    handler: ({ registry, signing }) => {
+      const answer = appleMobileconfigHandler(registry, signing);
+      return ({ view }) => answer(view);
+    },
+    label: 'apple',
+    // A profile names a person: no cache may keep it.
+    kind: UNCACHED_DOCUMENT,
+  },
+  {
+    paths: [PACC_PATH],
+    methods: GET,
+    handler: ({ registry }) => {
+      const answer = paccHandler(registry);
+      return ({ view }) => answer(view);
+    },
+    label: 'pacc',
+    kind: DOCUMENT,
+    openToEveryOrigin: true,
+  },
+  { paths: ['/'], methods: GET, handler: () => setupForm, label: 'page', kind: PAGE },
+  {
+    paths: [`/${SETUP_PATH}`],
+    methods: GET,
+    handler: ({ registry, settings }) => {
+      const answer = setupPageHandler({ registry, appleProfilePath: APPLE_PROFILE_PATH, publicBaseUrl: settings.publicBaseUrl });
+      return ({ view }) => answer(view);
+    },
+    label: 'page',
+    kind: PAGE,
+  },
+  { paths: [`/${STYLESHEET_PATH}`], methods: GET, handler: () => () => STYLESHEET, label: 'page', kind: PAGE_ASSET },
+  { paths: [`/${ICON_PATH}`], methods: GET, handler: () => () => ICON, label: 'page', kind: PAGE_ASSET },
+  {
+    paths: ['/healthz'],
+    methods: GET,
+    handler: ({ registry, status }) => healthHandler(registry, status),
+    label: 'other',
+    kind: UNCACHED_DOCUMENT,
+    unlimited: true,
+  },
+  {
+    paths: [METRICS_PATH],
+    methods: GET,
+    handler: ({ metrics }) => () => metrics.answer(),
+    label: 'other',
+    kind: UNCACHED_DOCUMENT,
+    // Served on the main port unless a port of its own is set.
+    when: ({ metricsEnabled, metricsPort }) => metricsEnabled !== false && metricsPort === undefined,
+  },
+];
+
+/** The table of the separate metrics port: /metrics and nothing else. */
+export const METRICS_ONLY_ROUTES: readonly Route[] = ROUTES.filter((route) => route.paths.includes(METRICS_PATH)).map((route) => ({
+  paths: route.paths,
+  methods: route.methods,
+  handler: route.handler,
+  label: route.label,
+  kind: route.kind,
+}));
+
+/** The metrics label of a path: its route's, else 'other'. */
+const routeOf = pathMatcher(ROUTES);
+export function endpointOf(path: string): string {
+  return routeOf(path)?.route.label ?? 'other';
+}
