@@ -13,6 +13,12 @@ import { DEFAULT_CONFIG_FILE_LIMITS } from './config-files';
 
 export const DEFAULT_CONFIG_DIR = './config';
 
+/** Signed Apple profiles kept for repeat requests (about 5 KB each, docs/operations.md). */
+export const DEFAULT_SIGNED_PROFILE_CACHE_ENTRIES = 1000;
+
+/** The largest body limit an admin may set; see bodyLimitBytes. */
+export const MAX_BODY_LIMIT_BYTES = 64 * 1024;
+
 /** A yes/no setting: a YAML boolean, or "true"/"false" (also 1/0, yes/no) from the environment. */
 const flag = z.union([z.boolean(), z.stringbool()]);
 
@@ -30,8 +36,11 @@ function isProxyRange(entry: string): boolean {
 const settingsSchema = z.strictObject({
   port: z.coerce.number().int().min(0).max(65535).default(8080),
   host: z.string().min(1).default('0.0.0.0'),
-  /** Largest request body accepted (autodiscover POSTs are a few hundred bytes). */
-  bodyLimitBytes: z.coerce.number().int().min(256).max(10 * 1024 * 1024).default(8 * 1024),
+  /**
+   * Largest request body accepted: autodiscover POSTs are a few hundred bytes, so 8 KiB is
+   * twenty times that, and nothing we serve needs more than 64 KiB (docs/operations.md).
+   */
+  bodyLimitBytes: z.coerce.number().int().min(256).max(MAX_BODY_LIMIT_BYTES).default(8 * 1024),
   /**
    * Which proxies may set X-Forwarded-For/-Proto/-Host: false (none, the default), true
    * (any: only behind a proxy that overwrites them), or Express's list syntax such as
@@ -81,6 +90,8 @@ const settingsSchema = z.strictObject({
   signingCert: z.string().min(1).optional(),
   signingKey: z.string().min(1).optional(),
   signingChain: z.string().min(1).optional(),
+  /** How many signed profiles are kept, so a repeated request is not signed again; 0 signs every one. */
+  signedProfileCacheEntries: z.coerce.number().int().min(0).max(1_000_000).default(DEFAULT_SIGNED_PROFILE_CACHE_ENTRIES),
   /**
    * Slow clients: all request headers must arrive within headersTimeoutMs and the whole
    * request within requestTimeoutMs of the connection's first byte; idle keep-alive
