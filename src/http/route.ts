@@ -21,7 +21,7 @@ export type Handler = (request: RouteRequest) => Answer | Promise<Answer>;
 export interface RouteContext {
   readonly registry: () => Registry;
   readonly signing: () => SigningIdentity | undefined;
-  readonly settings: Pick<Settings, 'autodiscoverHttpsRedirect'> & Partial<Pick<Settings, 'autodiscoverTtlHours' | 'publicBaseUrl'>>;
+  readonly settings: Pick<Settings, 'autodiscoverHttpsRedirect'> & Partial<Pick<Settings, 'autodiscoverTtlHours' | 'publicBaseUrl' | 'signedProfileCacheEntries'>>;
   readonly metrics: Metrics;
   readonly status?: () => ReloadStatus;
 }

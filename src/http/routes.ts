@@ -60,8 +60,8 @@ export const ROUTES: readonly Route[] = [
   {
     paths: ['/autodiscover/autodiscover.json', '/autodiscover/autodiscover.json/v1.0/:email'],
     methods: GET,
-    handler: ({ registry }) => {
-      const v2Json = autodiscoverV2Handler(registry);
+    handler: ({ registry, settings }) => {
+      const v2Json = autodiscoverV2Handler(registry, settings.autodiscoverTtlHours);
       return ({ view, params }) => v2Json(view, params.email);
     },
     label: 'v2 json',
@@ -70,8 +70,8 @@ export const ROUTES: readonly Route[] = [
   {
     paths: [APPLE_PROFILE_PATH, /^\/[^/]+\.mobileconfig$/i],
     methods: GET,
-    handler: ({ registry, signing }) => {
-      const answer = appleMobileconfigHandler(registry, signing);
+    handler: ({ registry, signing, settings }) => {
+      const answer = appleMobileconfigHandler(registry, signing, settings.signedProfileCacheEntries);
       return ({ view }) => answer(view);
     },
     label: 'apple',
