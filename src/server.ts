@@ -14,6 +14,7 @@ import type { Settings } from './config/settings';
 import { signingFiles } from './config/signing';
 import { createMetricsListener, createRequestListener } from './http/app';
 import { Metrics } from './http/metrics';
+import { rateLimitOptions } from './http/rate-limit';
 
 /**
  * How often Node checks connections against headersTimeout/requestTimeout. Its default
@@ -50,7 +51,7 @@ export async function startServer(settings: Settings, initial: LoadedConfig, log
     signing: reloader.signing,
     metrics,
     status: reloader.status,
-    rateLimit: { requests: settings.rateLimitRequests, windowMs: settings.rateLimitWindowMs },
+    rateLimit: rateLimitOptions(settings),
   });
   const timeouts = {
     headersTimeout: settings.headersTimeoutMs,

@@ -16,6 +16,9 @@ export const DEFAULT_CONFIG_DIR = './config';
 /** Signed Apple profiles kept for repeat requests (about 5 KB each, docs/operations.md). */
 export const DEFAULT_SIGNED_PROFILE_CACHE_ENTRIES = 1000;
 
+/** Clients the rate limiter tracks per budget by default: about 7 MB each (docs/operations.md). */
+export const DEFAULT_MAX_TRACKED_CLIENTS = 50_000;
+
 /** The largest body limit an admin may set; see bodyLimitBytes. */
 export const MAX_BODY_LIMIT_BYTES = 64 * 1024;
 
@@ -103,11 +106,15 @@ const settingsSchema = z.strictObject({
   /** On SIGTERM, how long in-flight requests may take before their connections are cut. */
   shutdownGraceMs: z.coerce.number().int().min(0).max(300_000).default(10_000),
   /**
-   * Requests one client (req.ip, so X-Forwarded-For counts only from a trustProxy address)
-   * may make per window; 0 turns limiting off. One Thunderbird account setup makes about
-   * 7 requests, so the default allows several setups a minute from one address.
+   * Mail protocol requests one client (req.ip, so X-Forwarded-For counts only from a
+   * trustProxy address) may make per window; 0 turns limiting off. Sized for a 500-person
+   * office behind one NAT address at its busiest minute (docs/operations.md, "Rate limits").
    */
-  rateLimitRequests: z.coerce.number().int().min(0).default(60),
+  rateLimitRequests: z.coerce.number().int().min(0).default(3000),
+  /** Setup page, stylesheet and icon requests per client and window, a budget apart from the protocols'; 0: not limited. */
+  pageRateLimitRequests: z.coerce.number().int().min(0).default(600),
+  /** Clients the rate limiter tracks per budget; past that the oldest are forgotten, which bounds its memory. */
+  rateLimitMaxClients: z.coerce.number().int().min(100).max(10_000_000).default(DEFAULT_MAX_TRACKED_CLIENTS),
   rateLimitWindowMs: z.coerce.number().int().min(1_000).max(86_400_000).default(60_000),
   /** Reload when a file in the config directory or a signing file changes, after this quiet time. */
   watchConfig: z.boolean().default(true),
@@ -146,6 +153,9 @@ const ENVIRONMENT: Record<string, keyof SettingsInput> = {
   MAIL_AUTOCONFIG_SIGNING_KEY: 'signingKey',
   MAIL_AUTOCONFIG_SIGNING_CHAIN: 'signingChain',
   MAIL_AUTOCONFIG_RATE_LIMIT: 'rateLimitRequests',
+  MAIL_AUTOCONFIG_PAGE_RATE_LIMIT: 'pageRateLimitRequests',
+  MAIL_AUTOCONFIG_RATE_LIMIT_MAX_CLIENTS: 'rateLimitMaxClients',
+  MAIL_AUTOCONFIG_SIGNED_PROFILE_CACHE: 'signedProfileCacheEntries',
   MAIL_AUTOCONFIG_SHUTDOWN_GRACE_MS: 'shutdownGraceMs',
   MAIL_AUTOCONFIG_AUTODISCOVER_TTL_HOURS: 'autodiscoverTtlHours',
 };

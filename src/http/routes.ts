@@ -89,7 +89,7 @@ export const ROUTES: readonly Route[] = [
     kind: DOCUMENT,
     openToEveryOrigin: true,
   },
-  { paths: ['/'], methods: GET, handler: () => setupForm, label: 'page', kind: PAGE },
+  { paths: ['/'], methods: GET, handler: () => setupForm, label: 'page', kind: PAGE, rateBudget: 'page' },
   {
     paths: [`/${SETUP_PATH}`],
     methods: GET,
@@ -99,9 +99,10 @@ export const ROUTES: readonly Route[] = [
     },
     label: 'page',
     kind: PAGE,
+    rateBudget: 'page',
   },
-  { paths: [`/${STYLESHEET_PATH}`], methods: GET, handler: () => () => STYLESHEET, label: 'page', kind: PAGE_ASSET },
-  { paths: [`/${ICON_PATH}`], methods: GET, handler: () => () => ICON, label: 'page', kind: PAGE_ASSET },
+  { paths: [`/${STYLESHEET_PATH}`], methods: GET, handler: () => () => STYLESHEET, label: 'page', kind: PAGE_ASSET, rateBudget: 'page' },
+  { paths: [`/${ICON_PATH}`], methods: GET, handler: () => () => ICON, label: 'page', kind: PAGE_ASSET, rateBudget: 'page' },
   {
     paths: ['/healthz'],
     methods: GET,
