@@ -12,7 +12,8 @@ import { loadServedConfig, type LoadedConfig } from './config/load';
 import { ConfigReloader } from './config/reloader';
 import type { Settings } from './config/settings';
 import { signingFiles } from './config/signing';
-import { createMetricsListener, createRequestListener } from './http/app';
+import { createMetricsListener, createRequestListener, trustProxy } from './http/app';
+import { limitConnections } from './http/connection-limit';
 import { Metrics } from './http/metrics';
 import { rateLimitOptions } from './http/rate-limit';
 
@@ -72,6 +73,7 @@ export async function startServer(settings: Settings, initial: LoadedConfig, log
     inFlight.add(res);
     res.once('close', () => inFlight.delete(res));
   });
+  limitConnections(server, settings, trustProxy(settings.trustProxy));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -103,6 +103,13 @@ const settingsSchema = z.strictObject({
   headersTimeoutMs: z.coerce.number().int().min(100).max(120_000).default(10_000),
   requestTimeoutMs: z.coerce.number().int().min(100).max(300_000).default(15_000),
   keepAliveTimeoutMs: z.coerce.number().int().min(100).max(120_000).default(5_000),
+  /**
+   * Open connections at most, in total and from one client address (a trusted proxy's
+   * excepted); the total stays under the usual limit of 1024 file descriptors
+   * (docs/operations.md, "Connections").
+   */
+  maxConnections: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+  maxConnectionsPerClient: z.coerce.number().int().min(1).max(1_000_000).default(200),
   /** On SIGTERM, how long in-flight requests may take before their connections are cut. */
   shutdownGraceMs: z.coerce.number().int().min(0).max(300_000).default(10_000),
   /**
@@ -157,6 +164,8 @@ const ENVIRONMENT: Record<string, keyof SettingsInput> = {
   MAIL_AUTOCONFIG_RATE_LIMIT_MAX_CLIENTS: 'rateLimitMaxClients',
   MAIL_AUTOCONFIG_SIGNED_PROFILE_CACHE: 'signedProfileCacheEntries',
   MAIL_AUTOCONFIG_SHUTDOWN_GRACE_MS: 'shutdownGraceMs',
+  MAIL_AUTOCONFIG_MAX_CONNECTIONS: 'maxConnections',
+  MAIL_AUTOCONFIG_MAX_CONNECTIONS_PER_CLIENT: 'maxConnectionsPerClient',
   MAIL_AUTOCONFIG_AUTODISCOVER_TTL_HOURS: 'autodiscoverTtlHours',
 };
 

@@ -91,7 +91,7 @@ function dispatcher({ registry, settings, logger = pino({ level: 'silent' }), si
 }
 
 /** The `trust proxy` setting compiled as Express compiles it: all, a hop count, or a list of addresses and ranges. */
-function trustProxy(setting: Settings['trustProxy']): TrustProxy {
+export function trustProxy(setting: Settings['trustProxy']): TrustProxy {
   if (setting === true) return () => true;
   if (typeof setting === 'number') return (_address, hop) => hop < setting;
   return proxyaddr.compile(typeof setting === 'string' ? setting.split(',').map((entry) => entry.trim()) : []);

@@ -64,10 +64,15 @@ export function runServerToExit(build: Build, args: string[], env: NodeJS.Proces
   );
 }
 
-/** Starts the server on `configDir` (or, when undefined, whatever `env` names) and resolves once it listens. */
-export function startServerProcess(build: Build, configDir: string | undefined, env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
+/**
+ * Starts the server on `configDir` (or, when undefined, whatever `env` names) and resolves
+ * once it listens; with `fileLimit`, under that many file descriptors (sh's ulimit -n).
+ */
+export function startServerProcess(build: Build, configDir: string | undefined, env: NodeJS.ProcessEnv = {}, { fileLimit }: { fileLimit?: number } = {}): Promise<ServerProcess> {
   const args = configDir === undefined ? [] : ['--config', configDir];
-  const child = spawn(process.execPath, [build.mainJs, ...args], { cwd: REPO_ROOT, env: processEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const command = [process.execPath, build.mainJs, ...args];
+  const [program, ...argv] = fileLimit === undefined ? command : ['sh', '-c', `ulimit -n ${fileLimit} && exec "$0" "$@"`, ...command];
+  const child = spawn(program!, argv, { cwd: REPO_ROOT, env: processEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   const log: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
