@@ -1,8 +1,8 @@
 /**
  * Runs the HTTP server: listens with explicit slow-client timeouts, reloads the
  * configuration and the signing material on SIGHUP or directory change (keeping the last
- * good ones when the new ones are broken), serves /metrics on its own port when
- * configured, and shuts down gracefully: in-flight requests finish, keep-alive connections
+ * good ones when the new ones are broken), serves /metrics on its own port unless told
+ * to serve it on the main one, and shuts down gracefully: in-flight requests finish, keep-alive connections
  * close, and whatever is still open after the grace period is cut.
  */
 import { once } from 'node:events';
@@ -25,7 +25,7 @@ const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 
 export interface RunningServer {
   readonly server: Server;
-  /** The separate listener for /metrics, when `metricsPort` is set. */
+  /** The separate listener for /metrics, unless it is off or on the main port. */
   readonly metricsServer?: Server;
   reload(): Promise<boolean>;
   close(): Promise<void>;
@@ -84,9 +84,9 @@ export async function startServer(settings: Settings, initial: LoadedConfig, log
     'listening',
   );
   let metricsServer: Server | undefined;
-  if (settings.metricsEnabled && settings.metricsPort !== undefined) {
+  if (settings.metricsEnabled && !settings.metricsOnMainPort) {
     metricsServer = createServer(timeouts, createMetricsListener(metrics, logger));
-    metricsServer.listen(settings.metricsPort, settings.host);
+    metricsServer.listen(settings.metricsPort, settings.metricsHost);
     await once(metricsServer, 'listening');
     logger.info({ address: metricsServer.address() }, 'metrics listening');
   }

@@ -135,7 +135,7 @@ beforeAll(() => {
 afterAll(() => jest.useRealTimers());
 
 async function side(build: (options: AppOptions) => RequestListener, overrides: Partial<SettingsInput>): Promise<Side> {
-  const settings = defaultSettings({ trustProxy: 'loopback', ...overrides, configDir: SHIPPED_CONFIG });
+  const settings = defaultSettings({ trustProxy: 'loopback', metricsOnMainPort: true, ...overrides, configDir: SHIPPED_CONFIG });
   const logLines: Record<string, unknown>[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {

@@ -76,11 +76,14 @@ const settingsSchema = z.strictObject({
     .transform((value) => (value.endsWith('/') ? value : `${value}/`))
     .optional(),
   /**
-   * Serve GET /metrics (Prometheus). With metricsPort it is served on that port only, so
-   * it can stay off the public listener.
+   * Serve GET /metrics (Prometheus): on a port of its own, on loopback unless metricsHost
+   * says otherwise, so it stays off the public listener; on the main port only when
+   * metricsOnMainPort says so (docs/operations.md, "Metrics").
    */
   metricsEnabled: flag.default(true),
-  metricsPort: z.coerce.number().int().min(0).max(65535).optional(),
+  metricsPort: z.coerce.number().int().min(0).max(65535).default(9464),
+  metricsHost: z.string().min(1).default('127.0.0.1'),
+  metricsOnMainPort: flag.default(false),
   /** Log the full address a client asked about; by default only its domain is logged. */
   logEmailAddresses: flag.default(false),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -153,6 +156,8 @@ const ENVIRONMENT: Record<string, keyof SettingsInput> = {
   TRUST_PROXY: 'trustProxy',
   METRICS_ENABLED: 'metricsEnabled',
   METRICS_PORT: 'metricsPort',
+  METRICS_HOST: 'metricsHost',
+  METRICS_ON_MAIN_PORT: 'metricsOnMainPort',
   LOG_EMAIL_ADDRESSES: 'logEmailAddresses',
   LOG_LEVEL: 'logLevel',
   PUBLIC_BASE_URL: 'publicBaseUrl',

@@ -24,7 +24,7 @@ import { METRICS_ONLY_ROUTES, ROUTES } from './routes';
 export interface AppOptions {
   readonly registry: Registry | (() => Registry);
   readonly settings: Pick<Settings, 'bodyLimitBytes' | 'trustProxy' | 'autodiscoverHttpsRedirect'> &
-    Partial<Pick<Settings, 'metricsEnabled' | 'metricsPort' | 'logEmailAddresses' | 'autodiscoverTtlHours' | 'signedProfileCacheEntries'>>;
+    Partial<Pick<Settings, 'metricsEnabled' | 'metricsOnMainPort' | 'logEmailAddresses' | 'autodiscoverTtlHours' | 'signedProfileCacheEntries'>>;
   readonly logger?: Logger;
   /** Signs Apple profiles when given (the running server's changes on reload); they are served unsigned otherwise. */
   readonly signing?: SigningIdentity | (() => SigningIdentity | undefined);

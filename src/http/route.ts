@@ -51,5 +51,5 @@ export interface Route {
   readonly when?: (settings: RouteSettings) => boolean;
 }
 
-export type RouteSettings = Partial<Pick<Settings, 'metricsEnabled' | 'metricsPort'>>;
+export type RouteSettings = Partial<Pick<Settings, 'metricsEnabled' | 'metricsOnMainPort'>>;
 

@@ -117,8 +117,8 @@ export const ROUTES: readonly Route[] = [
     handler: ({ metrics }) => () => metrics.answer(),
     label: 'other',
     kind: UNCACHED_DOCUMENT,
-    // Served on the main port unless a port of its own is set.
-    when: ({ metricsEnabled, metricsPort }) => metricsEnabled !== false && metricsPort === undefined,
+    // On the main port only when asked for: by default it has a loopback port of its own (server.ts).
+    when: ({ metricsEnabled, metricsOnMainPort }) => metricsEnabled !== false && metricsOnMainPort === true,
   },
 ];
 

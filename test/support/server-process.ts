@@ -44,10 +44,10 @@ export async function buildServer(): Promise<Build> {
   };
 }
 
-/** The environment of a server process: loopback, a free port, and our node_modules. */
+/** The environment of a server process: loopback, free ports (metrics too), and our node_modules. */
 function processEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   // The compiled files live outside the repository; let them find its node_modules.
-  return { PATH: process.env.PATH, NODE_PATH: path.join(REPO_ROOT, 'node_modules'), HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env };
+  return { PATH: process.env.PATH, NODE_PATH: path.join(REPO_ROOT, 'node_modules'), HOST: '127.0.0.1', PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'info', ...env };
 }
 
 /** Runs the server with `args` until it exits by itself (a refused configuration); killed after `timeoutMs`. */
