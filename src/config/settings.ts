@@ -16,7 +16,7 @@ export const DEFAULT_CONFIG_DIR = './config';
 /** Signed Apple profiles kept for repeat requests (about 5 KB each, docs/operations.md). */
 export const DEFAULT_SIGNED_PROFILE_CACHE_ENTRIES = 1000;
 
-/** Clients the rate limiter tracks per budget by default: about 7 MB each (docs/operations.md). */
+/** Clients the rate limiter tracks per budget by default: at most about 10 MB each (docs/operations.md). */
 export const DEFAULT_MAX_TRACKED_CLIENTS = 50_000;
 
 /** The largest body limit an admin may set; see bodyLimitBytes. */
