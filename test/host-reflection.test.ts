@@ -48,3 +48,12 @@ test('an unknown address with a hostile Host gets the unknown-domain answer, not
   expect(res.body.ErrorCode).toBe('InvalidUser');
   expect(res.text).not.toContain('evil');
 });
+
+test('a v2 path whose address does not decode is a 400 with a plain reason', async () => {
+  const app = await shippedApp();
+  for (const path of ['/autodiscover/autodiscover.json/v1.0/%', '/autodiscover/autodiscover.json/v1.0/%zz?Protocol=AutodiscoverV1']) {
+    const res = await request(app).get(path).set('Host', 'evil.example').expect(400);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    expect(res.text).toBe('Bad request: the path does not decode\n');
+  }
+});
