@@ -96,7 +96,7 @@ test('the RateLimit fields come once a client has used half its budget, counting
   const app = await limitedApp({ rateLimitRequests: 10, rateLimitWindowMs: 30_000 });
   const answers: request.Response[] = [];
   for (let i = 0; i < 10; i += 1) answers.push(await request(app).get('/mail/config-v1.1.xml?emailaddress=fred@example.com').expect(200));
-  // An account setup (about seven requests) is far below the default 60 and sees none.
+  // An account setup (about seven requests) is far below the default 3000 and sees none.
   for (const res of answers.slice(0, 5)) expect([res.headers.ratelimit, res.headers['ratelimit-policy']]).toEqual([undefined, undefined]);
   expect(answers.slice(5).map((res) => /remaining=(\d+)/.exec(res.headers.ratelimit as string)?.[1])).toEqual(['4', '3', '2', '1', '0']);
   for (const res of answers.slice(5)) {
