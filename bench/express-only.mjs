@@ -13,6 +13,7 @@ const dist = path.join(import.meta.dirname, '..', 'dist');
 const { createApp } = require(path.join(dist, 'http', 'app.js'));
 const { loadConfiguration } = require(path.join(dist, 'config', 'load.js'));
 const { Metrics } = require(path.join(dist, 'http', 'metrics.js'));
+const { rateLimitOptions } = require(path.join(dist, 'http', 'rate-limit.js'));
 const pino = require('pino');
 
 const [port, configDir] = process.argv.slice(2);
@@ -22,6 +23,6 @@ const app = createApp({
   settings,
   logger: pino({ level: settings.logLevel }),
   metrics: new Metrics(() => registry, { processMetrics: true }),
-  rateLimit: { requests: settings.rateLimitRequests, windowMs: settings.rateLimitWindowMs },
+  rateLimit: rateLimitOptions(settings),
 });
 createServer(app).listen(Number(port), '127.0.0.1');

@@ -70,6 +70,7 @@ export function startServer(configDir, port, env = {}, nodeOptions = []) {
   return startNode([...nodeOptions, path.join(dist, 'main.js'), '--config', env.BENCH_CONFIG ?? configDir], port, {
     HOST: '127.0.0.1',
     PORT: String(port),
+    METRICS_PORT: '0',
     LOG_LEVEL: 'info',
     MAIL_AUTOCONFIG_RATE_LIMIT: '1000000000',
     ...env,

@@ -1,8 +1,8 @@
 /**
  * Runs the HTTP server: listens with explicit slow-client timeouts, reloads the
  * configuration and the signing material on SIGHUP or directory change (keeping the last
- * good ones when the new ones are broken), serves /metrics on its own port when
- * configured, and shuts down gracefully: in-flight requests finish, keep-alive connections
+ * good ones when the new ones are broken), serves /metrics on its own port unless told
+ * to serve it on the main one, and shuts down gracefully: in-flight requests finish, keep-alive connections
  * close, and whatever is still open after the grace period is cut.
  */
 import { once } from 'node:events';
@@ -12,8 +12,10 @@ import { loadServedConfig, type LoadedConfig } from './config/load';
 import { ConfigReloader } from './config/reloader';
 import type { Settings } from './config/settings';
 import { signingFiles } from './config/signing';
-import { createMetricsListener, createRequestListener } from './http/app';
+import { createMetricsListener, createRequestListener, trustProxy } from './http/app';
+import { limitConnections } from './http/connection-limit';
 import { Metrics } from './http/metrics';
+import { rateLimitOptions } from './http/rate-limit';
 
 /**
  * How often Node checks connections against headersTimeout/requestTimeout. Its default
@@ -23,7 +25,7 @@ const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 
 export interface RunningServer {
   readonly server: Server;
-  /** The separate listener for /metrics, when `metricsPort` is set. */
+  /** The separate listener for /metrics, unless it is off or on the main port. */
   readonly metricsServer?: Server;
   reload(): Promise<boolean>;
   close(): Promise<void>;
@@ -50,7 +52,7 @@ export async function startServer(settings: Settings, initial: LoadedConfig, log
     signing: reloader.signing,
     metrics,
     status: reloader.status,
-    rateLimit: { requests: settings.rateLimitRequests, windowMs: settings.rateLimitWindowMs },
+    rateLimit: rateLimitOptions(settings),
   });
   const timeouts = {
     headersTimeout: settings.headersTimeoutMs,
@@ -71,6 +73,7 @@ export async function startServer(settings: Settings, initial: LoadedConfig, log
     inFlight.add(res);
     res.once('close', () => inFlight.delete(res));
   });
+  limitConnections(server, settings, trustProxy(settings.trustProxy));
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -81,9 +84,9 @@ export async function startServer(settings: Settings, initial: LoadedConfig, log
     'listening',
   );
   let metricsServer: Server | undefined;
-  if (settings.metricsEnabled && settings.metricsPort !== undefined) {
+  if (settings.metricsEnabled && !settings.metricsOnMainPort) {
     metricsServer = createServer(timeouts, createMetricsListener(metrics, logger));
-    metricsServer.listen(settings.metricsPort, settings.host);
+    metricsServer.listen(settings.metricsPort, settings.metricsHost);
     await once(metricsServer, 'listening');
     logger.info({ address: metricsServer.address() }, 'metrics listening');
   }

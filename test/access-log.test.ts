@@ -132,7 +132,9 @@ describe('TRUST_PROXY and the URLs the server prints', () => {
   test('without trust, forwarded headers are ignored', async () => {
     const { app } = await appWithLog();
     const res = await request(app).get(v2).set('Host', 'autodiscover.example.net').set('X-Forwarded-Host', 'evil.example');
-    expect(JSON.parse(res.text).Url).toBe('https://autodiscover.example.net/autodiscover/autodiscover.xml');
+    // The Url names the address's hosted domain, whatever either header says.
+    expect(JSON.parse(res.text).Url).toBe('https://autodiscover.example.com/autodiscover/autodiscover.xml');
+    expect(res.headers.vary).toBe('Host');
   });
 
   test.each([

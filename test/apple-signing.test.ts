@@ -211,7 +211,7 @@ describe('a reload re-reads the signing material', () => {
     cpSync(file('intermediate.pem'), path.join(configDir, 'intermediate.pem'));
     const { running, lines, profileSigner: profile } = await serveSignedProfiles(
       configDir,
-      'signingCert: signer.pem\nsigningKey: signer.key\nsigningChain: intermediate.pem\nwatchConfig: false\nrateLimitRequests: 0\n',
+      'signingCert: signer.pem\nsigningKey: signer.key\nsigningChain: intermediate.pem\nwatchConfig: false\nrateLimitRequests: 0\nmetricsPort: 0\n',
     );
     try {
       expect(await profile()).toMatch(/CN ?= ?profiles\.example\.com/);
@@ -290,7 +290,7 @@ describe('a reload re-reads the signing material', () => {
     const { running, lines, profileSigner } = await serveSignedProfiles(
       path.join(base, 'config'),
       // The chain's directory is watched too; other files written there are not reloaded for.
-      `signingCert: ${cert}\nsigningKey: ${key}\nsigningChain: ${file('intermediate.pem')}\nwatchConfig: true\nreloadDebounceMs: 100\nrateLimitRequests: 0\n`,
+      `signingCert: ${cert}\nsigningKey: ${key}\nsigningChain: ${file('intermediate.pem')}\nwatchConfig: true\nreloadDebounceMs: 100\nrateLimitRequests: 0\nmetricsPort: 0\n`,
     );
     try {
       expect(await profileSigner()).toMatch(/CN ?= ?profiles\.example\.com/);
@@ -325,7 +325,7 @@ test('a profile that cannot be signed is a 500 on both paths, logged, and the se
   const broken: SigningIdentity = { ...good!, privateKey: publicKey };
   const lines: string[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
-  const settings = defaultSettings({ configDir: SHIPPED_CONFIG, port: 0, host: '127.0.0.1', rateLimitRequests: 0, watchConfig: false });
+  const settings = defaultSettings({ configDir: SHIPPED_CONFIG, port: 0, host: '127.0.0.1', rateLimitRequests: 0, metricsPort: 0, watchConfig: false });
   const running = await startServer(settings, { registry: await loadRegistry(SHIPPED_CONFIG), signing: broken }, logger);
   try {
     const target = '/mobileconfig?emailaddress=fred%40example.com';

@@ -215,6 +215,9 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     const settings = await loadSettings(SHIPPED_CONFIG, env);
     expect(settings.port).toBe(portByName.http);
     expect(settings.metricsPort).toBe(portByName.metrics);
+    // The scraper reaches the pod's address, not its loopback.
+    expect(settings.metricsHost).toBe('0.0.0.0');
+    expect(settings.metricsOnMainPort).toBe(false);
     expect(env.MAIL_AUTOCONFIG_CONFIG).toBe(dockerEnv(dockerfileStages().at(-1)!).MAIL_AUTOCONFIG_CONFIG);
     expect(theDeployment.spec.template.metadata.annotations?.['prometheus.io/port']).toBe(String(portByName.metrics));
   });
@@ -366,6 +369,7 @@ describe('docker-compose.yml and the Caddyfile', () => {
     expect(settings.trustProxy).not.toBe(false);
     expect(server.expose).toContain(String(settings.port));
     expect(server.expose).toContain(String(settings.metricsPort));
+    expect(settings.metricsHost).toBe('0.0.0.0');
     expect(caddy.ports).toEqual(expect.arrayContaining(['80:80', '443:443']));
     expect(caddy.depends_on['mail-autoconfig'].condition).toBe('service_healthy');
   });

@@ -16,6 +16,7 @@ import { loadRegistry } from '../src/config/load';
 import { defaultSettings, type SettingsInput } from '../src/config/settings';
 import { createApp, createRequestListener, type AppOptions } from '../src/http/app';
 import { Metrics } from '../src/http/metrics';
+import { rateLimitOptions } from '../src/http/rate-limit';
 import { pathMatcher } from '../src/http/route-match';
 import { ROUTES } from '../src/http/routes';
 import { SHIPPED_CONFIG } from './support/app';
@@ -134,7 +135,7 @@ beforeAll(() => {
 afterAll(() => jest.useRealTimers());
 
 async function side(build: (options: AppOptions) => RequestListener, overrides: Partial<SettingsInput>): Promise<Side> {
-  const settings = defaultSettings({ trustProxy: 'loopback', ...overrides, configDir: SHIPPED_CONFIG });
+  const settings = defaultSettings({ trustProxy: 'loopback', metricsOnMainPort: true, ...overrides, configDir: SHIPPED_CONFIG });
   const logLines: Record<string, unknown>[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -149,7 +150,7 @@ async function side(build: (options: AppOptions) => RequestListener, overrides: 
     settings,
     logger: pino({ level: 'info' }, stream),
     metrics,
-    rateLimit: { requests: settings.rateLimitRequests, windowMs: settings.rateLimitWindowMs },
+    rateLimit: rateLimitOptions(settings),
   });
   const server = createServer(listener);
   server.listen(0, '127.0.0.1');

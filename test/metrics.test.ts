@@ -41,7 +41,7 @@ const IPHONE = 'iPhone Mail/21A329 CFNetwork/1474 Darwin/23.0.0';
 
 describe('GET /metrics', () => {
   test('counts requests by endpoint, outcome and client family, with no address or domain in any label', async () => {
-    const app = await shippedApp();
+    const app = await shippedApp({ metricsOnMainPort: true });
     await request(app).get('/mail/config-v1.1.xml?emailaddress=fred%40example.com').set('User-Agent', THUNDERBIRD).expect(200);
     await request(app).get('/mail/config-v1.1.xml?emailaddress=fred%40unknown.example').set('User-Agent', THUNDERBIRD).expect(404);
     await request(app).get('/mail/config-v1.1.xml?emailaddress=not-an-address').expect(400);
@@ -86,8 +86,21 @@ describe('GET /metrics', () => {
   });
 
   test('can be turned off', async () => {
-    const app = await shippedApp({ metricsEnabled: false });
+    const app = await shippedApp({ metricsEnabled: false, metricsOnMainPort: true });
     await request(app).get('/metrics').expect(404);
+  });
+
+  test('by default it is served only on a loopback port of its own, never on the main port', async () => {
+    expect(defaultSettings()).toMatchObject({ metricsPort: 9464, metricsHost: '127.0.0.1', metricsOnMainPort: false });
+    await request(await shippedApp()).get('/metrics').expect(404);
+    const running = await startServer(defaultSettings({ configDir: SHIPPED_CONFIG, port: 0, host: '0.0.0.0', metricsPort: 0 }), { registry: await loadRegistry(SHIPPED_CONFIG), signing: undefined }, pino({ level: 'silent' }));
+    try {
+      await request(running.server).get('/metrics').expect(404);
+      expect(running.metricsServer?.address()).toMatchObject({ address: '127.0.0.1' });
+      await request(running.metricsServer!).get('/metrics').expect(200);
+    } finally {
+      await running.close();
+    }
   });
 
   test('with a separate port it is served there and not on the public listener; reloads are counted', async () => {

@@ -275,7 +275,7 @@ describe('autodiscover v2 (JSON)', () => {
     expect(res.body).toEqual({ ErrorCode: code, ErrorMessage: expect.any(String) });
   });
 
-  test('the Url uses the host the client reached, or autodiscover.<domain> when the Host is not a name', async () => {
+  test('the Url names autodiscover.<domain>, also when the Host is an address', async () => {
     const res = await request(app).get('/autodiscover/autodiscover.json?Email=a%40msn.com&Protocol=AutodiscoverV1').set('Host', '127.0.0.1:8080');
     expect(res.body.Url).toBe('https://autodiscover.msn.com/autodiscover/autodiscover.xml');
   });

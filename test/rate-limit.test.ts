@@ -3,11 +3,14 @@
  * fits, a flood gets 429 with Retry-After, and X-Forwarded-For picks the client only when
  * it comes from a trusted proxy.
  */
+import type { IncomingMessage } from 'node:http';
 import type { Express } from 'express';
 import request from 'supertest';
 import { loadRegistry } from '../src/config/load';
 import { defaultSettings, type SettingsInput } from '../src/config/settings';
 import { createApp } from '../src/http/app';
+import { rateLimiter, rateLimitOptions } from '../src/http/rate-limit';
+import type { RequestView } from '../src/http/request-view';
 import { SHIPPED_CONFIG } from './support/app';
 import { poxRequestXml } from './support/raw-http';
 
@@ -16,7 +19,7 @@ async function limitedApp(overrides: Partial<SettingsInput> = {}): Promise<Expre
   return createApp({
     registry: await loadRegistry(SHIPPED_CONFIG),
     settings,
-    rateLimit: { requests: settings.rateLimitRequests, windowMs: settings.rateLimitWindowMs },
+    rateLimit: rateLimitOptions(settings),
   });
 }
 
@@ -36,21 +39,64 @@ function thunderbirdSetup(app: Express): Promise<request.Response>[] {
   ];
 }
 
-test('with the default limits, several Thunderbird setups in a row from one address all succeed', async () => {
+test('with the default limits, twenty Thunderbird setups behind one NAT address in a minute, each tried twice, all succeed', async () => {
   const app = await limitedApp();
-  const setups = Math.floor(defaultSettings().rateLimitRequests / thunderbirdSetup(app).length);
-  expect(setups).toBeGreaterThanOrEqual(5);
-  for (let setup = 0; setup < setups; setup += 1) {
+  for (let setup = 0; setup < 40; setup += 1) {
     const answers = await Promise.all(thunderbirdSetup(app));
     expect(answers.map((res) => res.status)).toEqual([200, 200, 200, 200, 200, 200, 200]);
   }
+});
+
+test('the setup page and its assets have a budget of their own: neither uses up the other', async () => {
+  const app = await limitedApp({ rateLimitRequests: 4, pageRateLimitRequests: 3 });
+  const autoconfig = () => request(app).get('/mail/config-v1.1.xml?emailaddress=fred@example.com').set('Host', 'autoconfig.example.com');
+  const page = ['/', '/setup?email=fred%40example.com', '/static/setup.css', '/static/favicon.svg'];
+  for (let i = 0; i < 4; i += 1) await autoconfig().expect(200);
+  await autoconfig().expect(429);
+  // The protocols' budget is spent, yet the page, its stylesheet and icon load (up to their own limit).
+  expect(await Promise.all(page.slice(0, 3).map(async (path) => (await request(app).get(path)).status))).toEqual([200, 200, 200]);
+  expect((await request(app).get(page[3]!)).status).toBe(429);
+
+  const other = await limitedApp({ rateLimitRequests: 4, pageRateLimitRequests: 3 });
+  for (let i = 0; i < 4; i += 1) await request(other).get('/static/setup.css');
+  await request(other).get('/mail/config-v1.1.xml?emailaddress=fred@example.com').set('Host', 'autoconfig.example.com').expect(200);
+});
+
+test('monitoring is never limited, whatever the case of its path', async () => {
+  const app = await limitedApp({ rateLimitRequests: 2 });
+  for (let i = 0; i < 3; i += 1) await request(app).get('/mail/config-v1.1.xml');
+  for (const path of ['/healthz', '/HEALTHZ', '/Healthz/']) await request(app).get(path).expect(200);
+});
+
+test('rotating forwarded addresses behind a trusted proxy cannot grow the limiter past its client cap', () => {
+  const limiter = rateLimiter({ requests: 10, windowMs: 60_000, maxClients: 1_000 })!;
+  const headers: string[] = [];
+  // What the dispatcher hands the limiter: a request with X-Forwarded-For, and its view with the forwarded address.
+  const forwarded = { headers: { 'x-forwarded-for': 'rotating' } } as unknown as IncomingMessage;
+  let refused = 0;
+  for (let i = 0; i < 200_000; i += 1) {
+    const ip = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+    if (limiter(forwarded, { ip } as RequestView, headers, i % 2 === 0 ? 'protocol' : 'page')) refused += 1;
+  }
+  expect(refused).toBe(0);
+  // 200 000 clients kept were 40 MB; the table holds a thousand per budget (about 140 bytes each).
+  expect(limiter.trackedClients()).toBe(2_000);
+  // The newest clients are still counted.
+  const latest = { ip: '10.3.13.63' } as RequestView;
+  for (let i = 0; i < 9; i += 1) limiter(forwarded, latest, headers, 'page');
+  expect(limiter(forwarded, latest, headers, 'page')?.status).toBe(429);
+});
+
+test('the defaults: thousands of protocol requests a minute, a page budget apart, a bounded client table', () => {
+  const { rateLimitRequests, pageRateLimitRequests, rateLimitWindowMs, rateLimitMaxClients } = defaultSettings();
+  expect([rateLimitRequests, pageRateLimitRequests, rateLimitWindowMs, rateLimitMaxClients]).toEqual([3000, 600, 60_000, 50_000]);
 });
 
 test('the RateLimit fields come once a client has used half its budget, counting down to 0', async () => {
   const app = await limitedApp({ rateLimitRequests: 10, rateLimitWindowMs: 30_000 });
   const answers: request.Response[] = [];
   for (let i = 0; i < 10; i += 1) answers.push(await request(app).get('/mail/config-v1.1.xml?emailaddress=fred@example.com').expect(200));
-  // An account setup (about seven requests) is far below the default 60 and sees none.
+  // An account setup (about seven requests) is far below the default 3000 and sees none.
   for (const res of answers.slice(0, 5)) expect([res.headers.ratelimit, res.headers['ratelimit-policy']]).toEqual([undefined, undefined]);
   expect(answers.slice(5).map((res) => /remaining=(\d+)/.exec(res.headers.ratelimit as string)?.[1])).toEqual(['4', '3', '2', '1', '0']);
   for (const res of answers.slice(5)) {

@@ -65,7 +65,7 @@ async function main(): Promise<number> {
   const port = await freePort();
   const server = spawn(process.execPath, [path.join(__dirname, '..', 'main.js'), '--config', values.config], {
     // The mix asks for the shipped example providers (hotmail.com) on purpose.
-    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', MAIL_AUTOCONFIG_RATE_LIMIT: '0', MAIL_AUTOCONFIG_ALLOW_EXAMPLES: 'true' },
+    env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), METRICS_PORT: '0', LOG_LEVEL: 'warn', MAIL_AUTOCONFIG_RATE_LIMIT: '0', MAIL_AUTOCONFIG_ALLOW_EXAMPLES: 'true' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const exited = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));

@@ -13,6 +13,15 @@ import { DEFAULT_CONFIG_FILE_LIMITS } from './config-files';
 
 export const DEFAULT_CONFIG_DIR = './config';
 
+/** Signed Apple profiles kept for repeat requests (about 5 KB each, docs/operations.md). */
+export const DEFAULT_SIGNED_PROFILE_CACHE_ENTRIES = 1000;
+
+/** Clients the rate limiter tracks per budget by default: at most about 10 MB each (docs/operations.md). */
+export const DEFAULT_MAX_TRACKED_CLIENTS = 50_000;
+
+/** The largest body limit an admin may set; see bodyLimitBytes. */
+export const MAX_BODY_LIMIT_BYTES = 64 * 1024;
+
 /** A yes/no setting: a YAML boolean, or "true"/"false" (also 1/0, yes/no) from the environment. */
 const flag = z.union([z.boolean(), z.stringbool()]);
 
@@ -30,8 +39,11 @@ function isProxyRange(entry: string): boolean {
 const settingsSchema = z.strictObject({
   port: z.coerce.number().int().min(0).max(65535).default(8080),
   host: z.string().min(1).default('0.0.0.0'),
-  /** Largest request body accepted (autodiscover POSTs are a few hundred bytes). */
-  bodyLimitBytes: z.coerce.number().int().min(256).max(10 * 1024 * 1024).default(8 * 1024),
+  /**
+   * Largest request body accepted: autodiscover POSTs are a few hundred bytes, so 8 KiB is
+   * twenty times that, and nothing we serve needs more than 64 KiB (docs/operations.md).
+   */
+  bodyLimitBytes: z.coerce.number().int().min(256).max(MAX_BODY_LIMIT_BYTES).default(8 * 1024),
   /**
    * Which proxies may set X-Forwarded-For/-Proto/-Host: false (none, the default), true
    * (any: only behind a proxy that overwrites them), or Express's list syntax such as
@@ -64,11 +76,14 @@ const settingsSchema = z.strictObject({
     .transform((value) => (value.endsWith('/') ? value : `${value}/`))
     .optional(),
   /**
-   * Serve GET /metrics (Prometheus). With metricsPort it is served on that port only, so
-   * it can stay off the public listener.
+   * Serve GET /metrics (Prometheus): on a port of its own, on loopback unless metricsHost
+   * says otherwise, so it stays off the public listener; on the main port only when
+   * metricsOnMainPort says so (docs/operations.md, "Metrics").
    */
   metricsEnabled: flag.default(true),
-  metricsPort: z.coerce.number().int().min(0).max(65535).optional(),
+  metricsPort: z.coerce.number().int().min(0).max(65535).default(9464),
+  metricsHost: z.string().min(1).default('127.0.0.1'),
+  metricsOnMainPort: flag.default(false),
   /** Log the full address a client asked about; by default only its domain is logged. */
   logEmailAddresses: flag.default(false),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -81,6 +96,8 @@ const settingsSchema = z.strictObject({
   signingCert: z.string().min(1).optional(),
   signingKey: z.string().min(1).optional(),
   signingChain: z.string().min(1).optional(),
+  /** How many signed profiles are kept, so a repeated request is not signed again; 0 signs every one. */
+  signedProfileCacheEntries: z.coerce.number().int().min(0).max(1_000_000).default(DEFAULT_SIGNED_PROFILE_CACHE_ENTRIES),
   /**
    * Slow clients: all request headers must arrive within headersTimeoutMs and the whole
    * request within requestTimeoutMs of the connection's first byte; idle keep-alive
@@ -89,14 +106,25 @@ const settingsSchema = z.strictObject({
   headersTimeoutMs: z.coerce.number().int().min(100).max(120_000).default(10_000),
   requestTimeoutMs: z.coerce.number().int().min(100).max(300_000).default(15_000),
   keepAliveTimeoutMs: z.coerce.number().int().min(100).max(120_000).default(5_000),
+  /**
+   * Open connections at most, in total and from one client address (a trusted proxy's
+   * excepted); the total stays under the usual limit of 1024 file descriptors
+   * (docs/operations.md, "Connections").
+   */
+  maxConnections: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+  maxConnectionsPerClient: z.coerce.number().int().min(1).max(1_000_000).default(200),
   /** On SIGTERM, how long in-flight requests may take before their connections are cut. */
   shutdownGraceMs: z.coerce.number().int().min(0).max(300_000).default(10_000),
   /**
-   * Requests one client (req.ip, so X-Forwarded-For counts only from a trustProxy address)
-   * may make per window; 0 turns limiting off. One Thunderbird account setup makes about
-   * 7 requests, so the default allows several setups a minute from one address.
+   * Mail protocol requests one client (req.ip, so X-Forwarded-For counts only from a
+   * trustProxy address) may make per window; 0 turns limiting off. Sized for a 500-person
+   * office behind one NAT address at its busiest minute (docs/operations.md, "Rate limits").
    */
-  rateLimitRequests: z.coerce.number().int().min(0).default(60),
+  rateLimitRequests: z.coerce.number().int().min(0).default(3000),
+  /** Setup page, stylesheet and icon requests per client and window, a budget apart from the protocols'; 0: not limited. */
+  pageRateLimitRequests: z.coerce.number().int().min(0).default(600),
+  /** Clients the rate limiter tracks per budget; past that the oldest are forgotten, which bounds its memory. */
+  rateLimitMaxClients: z.coerce.number().int().min(100).max(10_000_000).default(DEFAULT_MAX_TRACKED_CLIENTS),
   rateLimitWindowMs: z.coerce.number().int().min(1_000).max(86_400_000).default(60_000),
   /** Reload when a file in the config directory or a signing file changes, after this quiet time. */
   watchConfig: z.boolean().default(true),
@@ -128,6 +156,8 @@ const ENVIRONMENT: Record<string, keyof SettingsInput> = {
   TRUST_PROXY: 'trustProxy',
   METRICS_ENABLED: 'metricsEnabled',
   METRICS_PORT: 'metricsPort',
+  METRICS_HOST: 'metricsHost',
+  METRICS_ON_MAIN_PORT: 'metricsOnMainPort',
   LOG_EMAIL_ADDRESSES: 'logEmailAddresses',
   LOG_LEVEL: 'logLevel',
   PUBLIC_BASE_URL: 'publicBaseUrl',
@@ -135,7 +165,12 @@ const ENVIRONMENT: Record<string, keyof SettingsInput> = {
   MAIL_AUTOCONFIG_SIGNING_KEY: 'signingKey',
   MAIL_AUTOCONFIG_SIGNING_CHAIN: 'signingChain',
   MAIL_AUTOCONFIG_RATE_LIMIT: 'rateLimitRequests',
+  MAIL_AUTOCONFIG_PAGE_RATE_LIMIT: 'pageRateLimitRequests',
+  MAIL_AUTOCONFIG_RATE_LIMIT_MAX_CLIENTS: 'rateLimitMaxClients',
+  MAIL_AUTOCONFIG_SIGNED_PROFILE_CACHE: 'signedProfileCacheEntries',
   MAIL_AUTOCONFIG_SHUTDOWN_GRACE_MS: 'shutdownGraceMs',
+  MAIL_AUTOCONFIG_MAX_CONNECTIONS: 'maxConnections',
+  MAIL_AUTOCONFIG_MAX_CONNECTIONS_PER_CLIENT: 'maxConnectionsPerClient',
   MAIL_AUTOCONFIG_AUTODISCOVER_TTL_HOURS: 'autodiscoverTtlHours',
 };
 

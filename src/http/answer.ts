@@ -40,9 +40,9 @@ export interface Answer {
  * A redirect as Express's res.redirect sends it to a client that accepts anything;
  * `location` is a request target already, so it is not encoded again.
  */
-export function redirect(status: 301 | 302, location: string): Answer {
+export function redirect(status: 301 | 302, location: string, headers: HeaderPairs = []): Answer {
   const reason = status === 301 ? 'Moved Permanently' : 'Found';
-  return { status, contentType: 'text/plain; charset=utf-8', headers: [['Location', location]], body: `${reason}. Redirecting to ${location}` };
+  return { status, contentType: 'text/plain; charset=utf-8', headers: [['Location', location], ...headers], body: `${reason}. Redirecting to ${location}` };
 }
 
 

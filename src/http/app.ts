@@ -24,7 +24,7 @@ import { METRICS_ONLY_ROUTES, ROUTES } from './routes';
 export interface AppOptions {
   readonly registry: Registry | (() => Registry);
   readonly settings: Pick<Settings, 'bodyLimitBytes' | 'trustProxy' | 'autodiscoverHttpsRedirect'> &
-    Partial<Pick<Settings, 'metricsEnabled' | 'metricsPort' | 'logEmailAddresses' | 'autodiscoverTtlHours'>>;
+    Partial<Pick<Settings, 'metricsEnabled' | 'metricsOnMainPort' | 'logEmailAddresses' | 'autodiscoverTtlHours' | 'signedProfileCacheEntries'>>;
   readonly logger?: Logger;
   /** Signs Apple profiles when given (the running server's changes on reload); they are served unsigned otherwise. */
   readonly signing?: SigningIdentity | (() => SigningIdentity | undefined);
@@ -91,7 +91,7 @@ function dispatcher({ registry, settings, logger = pino({ level: 'silent' }), si
 }
 
 /** The `trust proxy` setting compiled as Express compiles it: all, a hop count, or a list of addresses and ranges. */
-function trustProxy(setting: Settings['trustProxy']): TrustProxy {
+export function trustProxy(setting: Settings['trustProxy']): TrustProxy {
   if (setting === true) return () => true;
   if (typeof setting === 'number') return (_address, hop) => hop < setting;
   return proxyaddr.compile(typeof setting === 'string' ? setting.split(',').map((entry) => entry.trim()) : []);

@@ -5,11 +5,14 @@
  * link, and the User-Agent decides nothing (iPadOS sends a
  * desktop one).
  */
+import { createHash } from 'node:crypto';
+import { DEFAULT_SIGNED_PROFILE_CACHE_ENTRIES } from '../config/settings';
 import type { SigningIdentity } from '../config/signing';
+import { ExpiringLruCache } from '../domains/lru-cache';
 import { MOBILECONFIG_CONTENT_TYPE, appleProfileRenderer, mobileconfigFileName } from '../formats/apple';
 import { signCms } from '../formats/cms';
 import { parseEmailAddress } from '../model/address';
-import { perProvider, type Registry } from '../registry';
+import { perProvider, type HostedProvider, type Registry } from '../registry';
 import type { Answer } from './answer';
 import { textError, unknownDomain } from './errors';
 import type { RequestView } from './request-view';
@@ -19,7 +22,9 @@ export function appleMobileconfigHandler(
   registry: () => Registry,
   /** The identity current when the request comes (reloads replace it); none: unsigned. */
   signing: () => SigningIdentity | undefined,
+  signedProfileCacheEntries: number = DEFAULT_SIGNED_PROFILE_CACHE_ENTRIES,
 ): (request: RequestView) => Answer | Promise<Answer> {
+  const signed = signedProfiles(signedProfileCacheEntries);
   return (request) => {
     const query = request.query;
     const given = query.has('emailaddress') ? query.get('emailaddress') : query.get('email');
@@ -37,9 +42,36 @@ export function appleMobileconfigHandler(
     // A Buffer, so no charset parameter is added to Apple's media type.
     const answer = (body: Buffer): Answer => ({ status: 200, contentType: MOBILECONFIG_CONTENT_TYPE, headers, body });
     const identity = signing();
-    return identity ? signCms(unsigned, identity).then(answer) : answer(unsigned);
+    return identity ? signed(found.provider, identity, unsigned).then(answer) : answer(unsigned);
   };
 }
 
 /** Each provider's profile template (apple.ts); undefined when Apple Mail can use none of its servers. */
 const profileRenderer = perProvider((provider) => appleProfileRenderer(provider.definition));
+
+interface SignedProfile {
+  readonly provider: HostedProvider;
+  readonly identity: SigningIdentity;
+  readonly bytes: Promise<Buffer>;
+}
+
+/**
+ * Signing costs twenty times what rendering does, so anyone sending GETs could spend our
+ * CPU on it: the signed bytes of recent profiles are kept, up to `entries`, keyed by the
+ * hash of the unsigned profile (the address is in it, so one entry per address). An entry
+ * counts only for the provider object and signing identity it was made with, which a
+ * reload or a new key replaces. A stream of distinct addresses still signs each one.
+ */
+function signedProfiles(entries: number) {
+  const cache = new ExpiringLruCache<SignedProfile>(entries);
+  return (provider: HostedProvider, identity: SigningIdentity, unsigned: Buffer): Promise<Buffer> => {
+    const key = createHash('sha256').update(unsigned).digest('base64');
+    const kept = cache.get(key)?.value;
+    if (kept && kept.provider === provider && kept.identity === identity) return kept.bytes;
+    const bytes = signCms(unsigned, identity);
+    cache.set(key, { provider, identity, bytes }, Number.POSITIVE_INFINITY);
+    // A failed signature is not kept: the next request tries again.
+    bytes.catch(() => cache.delete(key));
+    return bytes;
+  };
+}

@@ -98,7 +98,7 @@ export function createDispatcher({ routes, context, trust, bodyLimitBytes, error
     const route = found?.route;
     if (route) view.endpoint = route.label;
     if (rateLimiter && !route?.unlimited) {
-      const refusal = rateLimiter(req, view, headers);
+      const refusal = rateLimiter(req, view, headers, route?.rateBudget);
       if (refusal) return sendAnswer(res, refusal, DOCUMENT, headers);
     }
     if (!found || !route) return sendAnswer(res, PATH_NOT_FOUND, DOCUMENT, headers);

@@ -31,7 +31,7 @@ import { rememberRecent } from '../recent-results';
 import { perProviderAndDomain, type Registry } from '../registry';
 import { PreparedBody, redirect, type Answer } from './answer';
 import type { Outcome } from './observe';
-import { hostDomain, publicHost, type RequestView } from './request-view';
+import { hostDomain, type RequestView } from './request-view';
 
 export interface OutlookAutodiscoverOptions {
   readonly registry: () => Registry;
@@ -50,7 +50,7 @@ export function poxHandlers({ registry, httpsRedirect, ttlHours = DEFAULT_TTL_HO
   /** POST with the raw body, however it was read. */
   const poxPost = (request: RequestView, body: Buffer): Answer => {
     if (httpsRedirect && request.arrivedOverPlainHttp) {
-      const redirect = redirectToHttps(request);
+      const redirect = redirectToHttps(registry(), request);
       if (redirect) return redirect;
     }
     const pox = parsePoxRequest(body);
@@ -70,7 +70,7 @@ export function poxHandlers({ registry, httpsRedirect, ttlHours = DEFAULT_TTL_HO
   // answer for the Host's domain, never 404/405 (docs/endpoints.md).
   const poxGet = (request: RequestView): Answer => {
     if (httpsRedirect && request.arrivedOverPlainHttp) {
-      const redirect = redirectToHttps(request);
+      const redirect = redirectToHttps(registry(), request);
       if (redirect) return redirect;
     }
     const found = registry().find(hostDomain(request, 'autodiscover.'));
@@ -82,8 +82,9 @@ export function poxHandlers({ registry, httpsRedirect, ttlHours = DEFAULT_TTL_HO
   return { poxPost, poxGet };
 }
 
-/** The v2 JSON pointer's handler (routes.ts). */
-export function autodiscoverV2Handler(registry: () => Registry) {
+/** The v2 JSON pointer's handler (routes.ts); Outlook may keep a pointer as long as POX settings (`ttlHours`). */
+export function autodiscoverV2Handler(registry: () => Registry, ttlHours: number = DEFAULT_TTL_HOURS) {
+  const cacheControl = `private, max-age=${ttlHours * 3600}`;
   /** GET of the v2 paths; `pathEmail` is the decoded address from the path's `email` parameter. */
   const v2Json = (request: RequestView, pathEmail: string | undefined): Answer => {
     const query = request.query;
@@ -97,8 +98,15 @@ export function autodiscoverV2Handler(registry: () => Registry) {
     if (!address) return v2Error(400, 'InvalidUser');
     const found = registry().find(address.domainKey, hostDomain(request, 'autodiscover.'));
     if (!found) return v2Error(404, 'InvalidUser', address);
-    const host = publicHost(request) ?? `autodiscover.${found.domain}`;
-    return { status: 200, contentType: AUTODISCOVER_V2_CONTENT_TYPE, body: preparedV2Pointer(host), record: { address } };
+    // The Url names the hosted domain, never the Host the request came with: a pointer
+    // built from headers would send Outlook, or a cache, wherever a request said.
+    return {
+      status: 200,
+      contentType: AUTODISCOVER_V2_CONTENT_TYPE,
+      body: preparedV2Pointer(`autodiscover.${found.domain}`),
+      headers: [['Cache-Control', cacheControl], ['Vary', varyOnHost(request)]],
+      record: { address },
+    };
   };
   return v2Json;
 }
@@ -120,7 +128,7 @@ function poxError(error: PoxError, namespace: string = NAMESPACES.response, addr
 
 // Error answers come from fixed sets, so they are prepared when the module loads: the POX
 // ones in the generic namespace (all but their time), the v2 ones whole. The v2 pointer
-// depends on the public host, an open set: each is made once, within a bound.
+// depends on the hosted domain, a set as large as the configuration: each is made once, within a bound.
 const GENERIC_POX_ERRORS = Object.fromEntries(
   Object.values(POX_ERRORS).map((error) => [error.code, poxErrorRenderer({ error, namespace: NAMESPACES.response, serverId: SERVER_ID })]),
 ) as Record<PoxError['code'], PoxErrorRenderer>;
@@ -141,10 +149,18 @@ function v2Error(status: number, code: AutodiscoverV2Error, address?: EmailAddre
 
 /**
  * Outlook's "HTTP redirect" step GETs http://autodiscover.<domain>/… and expects a 302 to
- * the https URL; Thunderbird POSTs there without credentials and follows it too.
+ * the https URL; Thunderbird POSTs there without credentials and follows it too. The
+ * target is the hosted domain's autodiscover name, so a Host or X-Forwarded-Host that
+ * names no hosted domain gets the ordinary answer, never a redirect to where it says. No
+ * cache keeps it: whether to redirect depends on X-Forwarded-Proto.
  */
-function redirectToHttps(request: RequestView): Answer | undefined {
-  const host = publicHost(request);
-  if (!host) return undefined;
-  return redirect(302, `https://${host}${POX_PATH}`);
+function redirectToHttps(registry: Registry, request: RequestView): Answer | undefined {
+  const found = registry.find(hostDomain(request, 'autodiscover.'));
+  if (!found) return undefined;
+  return redirect(302, `https://autodiscover.${found.domain}${POX_PATH}`, [['Cache-Control', 'no-store'], ['Vary', varyOnHost(request)]]);
+}
+
+/** The request headers that chose the hosted domain: Host, and X-Forwarded-Host where a trusted proxy may set it. */
+function varyOnHost(request: RequestView): string {
+  return request.peerIsTrustedProxy ? 'Host, X-Forwarded-Host' : 'Host';
 }

@@ -6,18 +6,32 @@
  * allocation. Once a client has used half its budget, answers carry the draft-7
  * RateLimit headers; a 429 has them and Retry-After.
  *
+ * The mail protocols and the setup page (with its assets) have budgets of their own, so a
+ * person loading the page does not use up what their mail client needs, nor the other way
+ * round (docs/operations.md, "Rate limits"). Each budget tracks at most `maxClients`
+ * clients: past that the oldest window is forgotten, so rotating forwarded addresses
+ * cannot grow memory without bound.
+ *
  * Synchronous, and kept per app: the standalone server and an Express host each have one.
  */
 import type { IncomingMessage } from 'node:http';
 import { ipKeyGenerator } from 'express-rate-limit';
+import { DEFAULT_MAX_TRACKED_CLIENTS, type Settings } from '../config/settings';
 import type { Answer, HeaderList } from './answer';
 import { textError } from './errors';
 import type { RequestView } from './request-view';
 
+/** Which budget a route counts against (routes.ts): the mail protocols, or the setup page and its assets. */
+export type RateBudget = 'protocol' | 'page';
+
 export interface RateLimitOptions {
-  /** Requests allowed per client and window; 0 turns limiting off. */
+  /** Protocol requests allowed per client and window; 0 turns limiting off. */
   readonly requests: number;
+  /** Setup page requests (page, stylesheet, icon) allowed per client and window; 0: not limited. Default: `requests`. */
+  readonly pageRequests?: number;
   readonly windowMs: number;
+  /** Clients tracked per budget at most. */
+  readonly maxClients?: number;
 }
 
 const IPV6_SUBNET = 56;
@@ -27,18 +41,29 @@ interface Window {
   readonly resetTime: number;
 }
 
-/** Counts a request and adds the RateLimit headers; the 429 answer when it is refused. */
-export type RateLimiter = (req: IncomingMessage, view: RequestView, headers: HeaderList) => Answer | undefined;
+/** Counts a request against a budget and adds the RateLimit headers; the 429 answer when it is refused. */
+export interface RateLimiter {
+  (req: IncomingMessage, view: RequestView, headers: HeaderList, budget?: RateBudget): Answer | undefined;
+  /** How many clients the budgets track now, together. */
+  trackedClients(): number;
+}
 
-export function rateLimiter({ requests, windowMs }: RateLimitOptions): RateLimiter | undefined {
+type BudgetCounter = (key: string, headers: HeaderList) => Answer | undefined;
+
+export function rateLimiter({ requests, pageRequests = requests, windowMs, maxClients = DEFAULT_MAX_TRACKED_CLIENTS }: RateLimitOptions): RateLimiter | undefined {
   if (requests === 0) return undefined;
-  const windows = new Map<string, Window>();
-  const windowSeconds = Math.ceil(windowMs / 1000);
-  const policy = `${requests};w=${windowSeconds}`;
-  // Ended windows are dropped once per window, so the map holds at most two windows' clients.
+  const tracked: Map<string, Window>[] = [];
+  const budget = (limit: number): BudgetCounter | undefined => {
+    if (limit === 0) return undefined;
+    const windows = new Map<string, Window>();
+    tracked.push(windows);
+    return budgetCounter(windows, limit, windowMs, maxClients);
+  };
+  const counters: Record<RateBudget, BudgetCounter | undefined> = { protocol: budget(requests), page: budget(pageRequests) };
+  // Ended windows are dropped once per window, so a map holds at most two windows' clients.
   setInterval(() => {
     const now = Date.now();
-    for (const [key, window] of windows) if (window.resetTime <= now) windows.delete(key);
+    for (const windows of tracked) for (const [key, window] of windows) if (window.resetTime <= now) windows.delete(key);
   }, windowMs).unref();
 
   // A client's key, per connection while it comes without X-Forwarded-For: a keep-alive
@@ -51,11 +76,33 @@ export function rateLimiter({ requests, windowMs }: RateLimitOptions): RateLimit
     return key;
   };
 
-  return (req, view, headers) => {
-    const key = clientKey(req, view);
+  const limiter = (req: IncomingMessage, view: RequestView, headers: HeaderList, budget: RateBudget = 'protocol') => {
+    const count = counters[budget];
+    return count && count(clientKey(req, view), headers);
+  };
+  return Object.assign(limiter, { trackedClients: () => tracked.reduce((sum, windows) => sum + windows.size, 0) });
+}
+
+/** The limiter's options as the settings give them. */
+export function rateLimitOptions(settings: Pick<Settings, 'rateLimitRequests' | 'pageRateLimitRequests' | 'rateLimitWindowMs' | 'rateLimitMaxClients'>): RateLimitOptions {
+  return {
+    requests: settings.rateLimitRequests,
+    pageRequests: settings.pageRateLimitRequests,
+    windowMs: settings.rateLimitWindowMs,
+    maxClients: settings.rateLimitMaxClients,
+  };
+}
+
+function budgetCounter(windows: Map<string, Window>, requests: number, windowMs: number, maxClients: number): BudgetCounter {
+  const windowSeconds = Math.ceil(windowMs / 1000);
+  const policy = `${requests};w=${windowSeconds}`;
+  return (key, headers) => {
     const now = Date.now();
     let window = windows.get(key);
     if (!window || window.resetTime <= now) {
+      // Re-inserted, so the map's first key is always the oldest window: the one to forget when full.
+      windows.delete(key);
+      if (windows.size >= maxClients) windows.delete(windows.keys().next().value as string);
       window = { hits: 0, resetTime: now + windowMs };
       windows.set(key, window);
     }

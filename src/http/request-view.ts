@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import proxyaddr from 'proxy-addr';
-import { domainFromHost, toDomainKey } from '../model/domain';
+import { domainFromHost } from '../model/domain';
 import { queryParameter, rawQuery } from './query';
 
 /** Express's compiled `trust proxy` setting: whether the hop-th address is a trusted proxy. */
@@ -58,6 +58,11 @@ export class RequestView {
 
   private get trustsPeer(): boolean {
     return this.trust(this.req.socket.remoteAddress ?? '', 0);
+  }
+
+  /** Whether the connection comes from a trusted proxy, whose X-Forwarded-* headers are read. */
+  get peerIsTrustedProxy(): boolean {
+    return this.trustsPeer;
   }
 
   /** Express's req.hostname: the Host (X-Forwarded-Host from a trusted proxy) without its port. */
@@ -140,11 +145,3 @@ export function hostDomain(
   return domainFromHost(req.hostname, prefix);
 }
 
-/**
- * The host name clients used to reach us, if it is a DNS name (not an IP address, which
- * no certificate would cover); nothing else from the Host header is ever reflected.
- */
-export function publicHost(req: { readonly hostname: string | undefined }): string | undefined {
-  const host = req.hostname ? toDomainKey(req.hostname) : undefined;
-  return host === undefined || /\.\d+$|^\d+$/.test(host) ? undefined : host;
-}

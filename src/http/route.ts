@@ -6,6 +6,7 @@ import type { Registry } from '../registry';
 import type { Answer } from './answer';
 import type { AnswerKind } from './answer-kinds';
 import type { Metrics } from './metrics';
+import type { RateBudget } from './rate-limit';
 import type { RequestView } from './request-view';
 
 /** What a handler is given: the request, its path parameters, and for a POST the raw body. */
@@ -21,7 +22,7 @@ export type Handler = (request: RouteRequest) => Answer | Promise<Answer>;
 export interface RouteContext {
   readonly registry: () => Registry;
   readonly signing: () => SigningIdentity | undefined;
-  readonly settings: Pick<Settings, 'autodiscoverHttpsRedirect'> & Partial<Pick<Settings, 'autodiscoverTtlHours' | 'publicBaseUrl'>>;
+  readonly settings: Pick<Settings, 'autodiscoverHttpsRedirect'> & Partial<Pick<Settings, 'autodiscoverTtlHours' | 'publicBaseUrl' | 'signedProfileCacheEntries'>>;
   readonly metrics: Metrics;
   readonly status?: () => ReloadStatus;
 }
@@ -44,9 +45,11 @@ export interface Route {
   readonly openToEveryOrigin?: true;
   /** Monitors poll it and it costs nothing: exempt from the rate limit. */
   readonly unlimited?: true;
+  /** The rate limit budget it counts against; the mail protocols' when not given (rate-limit.ts). */
+  readonly rateBudget?: RateBudget;
   /** Served only when the settings say so. */
   readonly when?: (settings: RouteSettings) => boolean;
 }
 
-export type RouteSettings = Partial<Pick<Settings, 'metricsEnabled' | 'metricsPort'>>;
+export type RouteSettings = Partial<Pick<Settings, 'metricsEnabled' | 'metricsOnMainPort'>>;
 

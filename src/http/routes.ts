@@ -60,8 +60,8 @@ export const ROUTES: readonly Route[] = [
   {
     paths: ['/autodiscover/autodiscover.json', '/autodiscover/autodiscover.json/v1.0/:email'],
     methods: GET,
-    handler: ({ registry }) => {
-      const v2Json = autodiscoverV2Handler(registry);
+    handler: ({ registry, settings }) => {
+      const v2Json = autodiscoverV2Handler(registry, settings.autodiscoverTtlHours);
       return ({ view, params }) => v2Json(view, params.email);
     },
     label: 'v2 json',
@@ -70,8 +70,8 @@ export const ROUTES: readonly Route[] = [
   {
     paths: [APPLE_PROFILE_PATH, /^\/[^/]+\.mobileconfig$/i],
     methods: GET,
-    handler: ({ registry, signing }) => {
-      const answer = appleMobileconfigHandler(registry, signing);
+    handler: ({ registry, signing, settings }) => {
+      const answer = appleMobileconfigHandler(registry, signing, settings.signedProfileCacheEntries);
       return ({ view }) => answer(view);
     },
     label: 'apple',
@@ -89,7 +89,7 @@ export const ROUTES: readonly Route[] = [
     kind: DOCUMENT,
     openToEveryOrigin: true,
   },
-  { paths: ['/'], methods: GET, handler: () => setupForm, label: 'page', kind: PAGE },
+  { paths: ['/'], methods: GET, handler: () => setupForm, label: 'page', kind: PAGE, rateBudget: 'page' },
   {
     paths: [`/${SETUP_PATH}`],
     methods: GET,
@@ -99,9 +99,10 @@ export const ROUTES: readonly Route[] = [
     },
     label: 'page',
     kind: PAGE,
+    rateBudget: 'page',
   },
-  { paths: [`/${STYLESHEET_PATH}`], methods: GET, handler: () => () => STYLESHEET, label: 'page', kind: PAGE_ASSET },
-  { paths: [`/${ICON_PATH}`], methods: GET, handler: () => () => ICON, label: 'page', kind: PAGE_ASSET },
+  { paths: [`/${STYLESHEET_PATH}`], methods: GET, handler: () => () => STYLESHEET, label: 'page', kind: PAGE_ASSET, rateBudget: 'page' },
+  { paths: [`/${ICON_PATH}`], methods: GET, handler: () => () => ICON, label: 'page', kind: PAGE_ASSET, rateBudget: 'page' },
   {
     paths: ['/healthz'],
     methods: GET,
@@ -116,8 +117,8 @@ export const ROUTES: readonly Route[] = [
     handler: ({ metrics }) => () => metrics.answer(),
     label: 'other',
     kind: UNCACHED_DOCUMENT,
-    // Served on the main port unless a port of its own is set.
-    when: ({ metricsEnabled, metricsPort }) => metricsEnabled !== false && metricsPort === undefined,
+    // On the main port only when asked for: by default it has a loopback port of its own (server.ts).
+    when: ({ metricsEnabled, metricsOnMainPort }) => metricsEnabled !== false && metricsOnMainPort === true,
   },
 ];
 

@@ -32,6 +32,7 @@ export async function startTestServer(
     port: 0,
     host: '127.0.0.1',
     rateLimitRequests: 0,
+    metricsOnMainPort: true,
     watchConfig: false,
     shutdownGraceMs: 2_000,
     ...overrides,

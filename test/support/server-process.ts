@@ -44,10 +44,10 @@ export async function buildServer(): Promise<Build> {
   };
 }
 
-/** The environment of a server process: loopback, a free port, and our node_modules. */
+/** The environment of a server process: loopback, free ports (metrics too), and our node_modules. */
 function processEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   // The compiled files live outside the repository; let them find its node_modules.
-  return { PATH: process.env.PATH, NODE_PATH: path.join(REPO_ROOT, 'node_modules'), HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env };
+  return { PATH: process.env.PATH, NODE_PATH: path.join(REPO_ROOT, 'node_modules'), HOST: '127.0.0.1', PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'info', ...env };
 }
 
 /** Runs the server with `args` until it exits by itself (a refused configuration); killed after `timeoutMs`. */
@@ -64,10 +64,15 @@ export function runServerToExit(build: Build, args: string[], env: NodeJS.Proces
   );
 }
 
-/** Starts the server on `configDir` (or, when undefined, whatever `env` names) and resolves once it listens. */
-export function startServerProcess(build: Build, configDir: string | undefined, env: NodeJS.ProcessEnv = {}): Promise<ServerProcess> {
+/**
+ * Starts the server on `configDir` (or, when undefined, whatever `env` names) and resolves
+ * once it listens; with `fileLimit`, under that many file descriptors (sh's ulimit -n).
+ */
+export function startServerProcess(build: Build, configDir: string | undefined, env: NodeJS.ProcessEnv = {}, { fileLimit }: { fileLimit?: number } = {}): Promise<ServerProcess> {
   const args = configDir === undefined ? [] : ['--config', configDir];
-  const child = spawn(process.execPath, [build.mainJs, ...args], { cwd: REPO_ROOT, env: processEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const command = [process.execPath, build.mainJs, ...args];
+  const [program, ...argv] = fileLimit === undefined ? command : ['sh', '-c', `ulimit -n ${fileLimit} && exec "$0" "$@"`, ...command];
+  const child = spawn(program!, argv, { cwd: REPO_ROOT, env: processEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   const log: string[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
