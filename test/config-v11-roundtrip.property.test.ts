@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import { z } from 'zod';
 import { readIspdbProvider } from '../src/config/ispdb-reader';
-import { FIELDS_WITHOUT_ELEMENT, PROVIDER_FIELDS, appliesTo, type Block } from '../src/formats/config-v11';
+import { FIELDS_WITHOUT_ELEMENT, PROVIDER_FIELDS, SERVER_FIELDS, appliesTo, type Block } from '../src/formats/config-v11';
 import { renderMozillaAutoconfig } from '../src/formats/mozilla';
 import {
   AUTHENTICATION_METHODS,
@@ -233,8 +233,8 @@ function mapPaths(block: Block, prefix = '', serverTypes?: readonly string[]): S
     if (serverTypes && !serverTypes.some((type) => appliesTo(entry, type))) continue;
     const path = `${prefix}${prefix ? '.' : ''}${entry.field}`;
     paths.add(path);
-    const isServerList = entry.element === 'incomingServer' || entry.element === 'outgoingServer';
-    if (entry.block) for (const nested of mapPaths(entry.block, `${path}${entry.many ? '[]' : ''}`, isServerList ? entry.servers : undefined)) paths.add(nested);
+    const serverList = entry.block === SERVER_FIELDS ? entry.servers : undefined;
+    if (entry.block) for (const nested of mapPaths(entry.block, `${path}${entry.many ? '[]' : ''}`, serverList)) paths.add(nested);
   }
   return paths;
 }

@@ -299,8 +299,9 @@ class IspdbMapper {
     const marker = markerName === undefined ? undefined : child.attributes[markerName];
     const entry = applicable.find((candidate) => (marker === undefined ? !candidate.marker : candidate.marker?.value === marker.trim()));
     if (entry === undefined) {
-      const defined = named.flatMap((candidate) => (candidate.marker ? [`${markerName}="${candidate.marker.value}"`] : []));
-      return this.warn(child, `<${child.name} ${markerName}="${marker}"> is not supported here (autoconfig 1.2 defines ${defined.join(', ')}); skipped`);
+      const defined = applicable.flatMap((candidate) => (candidate.marker ? [`${markerName}="${candidate.marker.value}"`] : []));
+      const supported = defined.length > 0 ? `only ${defined.join(', ')} is` : `no ${markerName} is`;
+      return this.warn(child, `<${child.name} ${markerName}="${marker}"> is not supported here (${supported}); skipped`);
     }
     const value = this.readElement(child, entry, serverType);
     if (!entry.many) return this.single(target, child, entry.field, value);

@@ -15,7 +15,7 @@
  * never empty, so every server and the file itself stay usable (docs/endpoints.md#what-thunderbird-accepts).
  */
 import { HTTP_AUTHENTICATION_METHODS, type MailServer, type OtherIncomingServer, type ProviderDefinition } from '../model/provider';
-import { PROVIDER_FIELDS, appliesTo, type Block, type FieldEntry } from './config-v11';
+import { PROVIDER_FIELDS, SERVER_FIELDS, appliesTo, type Block, type FieldEntry } from './config-v11';
 import { ATTRIBUTE, TEXT, renderXml, type XmlTree, type XmlValue } from './xml';
 
 export const MOZILLA_CONTENT_TYPE = 'text/xml; charset=utf-8';
@@ -69,8 +69,8 @@ function writerOf(entries: readonly FieldEntry[], item: unknown): FieldEntry {
 function renderElement(entry: FieldEntry, value: unknown, serverType: string | undefined): XmlValue {
   if (entry.block) {
     const object = value as Record<string, unknown>;
-    // Servers are told apart by their type; every other block applies whole.
-    const type = entry.element === 'incomingServer' || entry.element === 'outgoingServer' ? (object.type as string) : serverType;
+    // A server's own type says which of its table's entries apply; every other block applies whole.
+    const type = entry.block === SERVER_FIELDS ? (object.type as string) : serverType;
     return renderBlock(entry.block, object, type);
   }
   const written = entry.codec!.write(value);
