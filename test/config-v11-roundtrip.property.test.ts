@@ -268,3 +268,30 @@ test('the generator fills every field of the model, so the round trip covers the
   for (const sample of fc.sample(provider, { numRuns: 300, seed: 1 })) valuePaths(sample, '', generated);
   expect(sorted(generated)).toEqual(sorted(schemaPaths(providerSchema)));
 });
+
+describe('the version says 1.2 exactly when the document carries something only 1.2 defines', () => {
+  const base: ProviderInput = {
+    id: 'v.example',
+    domains: ['v.example'],
+    incoming: [{ type: 'imap', hostname: 'imap.v.example', socketType: 'SSL' }],
+    outgoing: [{ type: 'smtp', hostname: 'smtp.v.example', socketType: 'SSL' }],
+  };
+  const oAuth2 = { issuer: 'id.v.example', scope: 'mail', authURL: 'https://id.v.example/a', tokenURL: 'https://id.v.example/t' };
+  const versionOf = (changes: Partial<ProviderInput>) =>
+    /<clientConfig version="([\d.]+)">/.exec(renderMozillaAutoconfig(providerSchema.parse({ ...base, ...changes })))?.[1];
+
+  test.each<[string, Partial<ProviderInput>, string]>([
+    ['nothing new', {}, '1.1'],
+    ['an Exchange server with OAuth2', { otherIncoming: [{ type: 'ews', url: 'https://ews.v.example/', authentication: ['OAuth2'] }] }, '1.1'],
+    ['OAuth2 without a client', { oAuth2 }, '1.1'],
+    ['an MX domain', { mxDomains: ['mx.v.example'] }, '1.2'],
+    ['a SASL mechanism', { incoming: [{ type: 'imap', hostname: 'imap.v.example', socketType: 'SSL', saslMechanisms: ['SCRAM-SHA-256'] }] }, '1.2'],
+    ['an OAuth2 client id', { oAuth2: { ...oAuth2, clientID: 'tb' } }, '1.2'],
+    ['an OAuth2 client secret', { oAuth2: { ...oAuth2, clientSecret: 's' } }, '1.2'],
+    ['a JMAP server', { otherIncoming: [{ type: 'jmap', url: 'https://jmap.v.example/' }] }, '1.2'],
+    ['an ActiveSync server', { otherIncoming: [{ type: 'activeSync', url: 'https://eas.v.example/' }] }, '1.2'],
+    ['HTTP authentication', { otherIncoming: [{ type: 'ews', url: 'https://ews.v.example/', authentication: ['OAuth2', 'Basic'] }] }, '1.2'],
+  ])('%s', (_name, changes, version) => {
+    expect(versionOf(changes)).toBe(version);
+  });
+});

@@ -118,7 +118,12 @@ export interface FieldEntry {
   readonly servers?: readonly string[];
   /** For lists: what happens to a repeated value when reading. */
   readonly repeats?: 'merged' | 'reported';
+  /** Only autoconfig 1.2 defines it: a document that carries it says `version="1.2"`. */
+  readonly since?: '1.2';
 }
+
+/** Server types that config-v1.1 files never had (ews, graph, owa and exchange occur in ISPDB 1.1 files). */
+export const VERSION_12_SERVER_TYPES: readonly string[] = ['jmap', 'activeSync'];
 
 /** The entries of one element, in document order. */
 export type Block = readonly FieldEntry[];
@@ -159,6 +164,7 @@ export const SERVER_FIELDS: Block = [
     many: true,
     codec: text,
     servers: MAIL_SERVER_TYPES,
+    since: '1.2',
   },
   {
     field: 'authentication',
@@ -168,6 +174,7 @@ export const SERVER_FIELDS: Block = [
     codec: token(HTTP_AUTHENTICATION_METHODS),
     servers: OTHER_INCOMING_TYPES,
     repeats: 'merged',
+    since: '1.2',
   },
   { field: 'authentication', element: 'authentication', many: true, codec: authenticationMethod, repeats: 'merged' },
   // Always written for mail servers: Thunderbird reads a missing username as the string "undefined" (docs/endpoints.md#what-thunderbird-accepts).
@@ -215,6 +222,7 @@ export const PROVIDER_FIELDS: readonly ProviderEntry[] = [
     many: true,
     codec: domainName,
     underEmailProvider: true,
+    since: '1.2',
   },
   { field: 'displayName', element: 'displayName', codec: text, underEmailProvider: true },
   { field: 'displayShortName', element: 'displayShortName', codec: text, underEmailProvider: true },
@@ -267,7 +275,14 @@ export const PROVIDER_FIELDS: readonly ProviderEntry[] = [
   {
     field: 'oAuth2',
     element: 'oAuth2',
-    block: ['issuer', 'scope', 'authURL', 'tokenURL', 'clientID', 'clientSecret'].map((name) => ({ field: name, element: name, codec: text })),
+    block: [
+      { field: 'issuer', element: 'issuer', codec: text },
+      { field: 'scope', element: 'scope', codec: text },
+      { field: 'authURL', element: 'authURL', codec: text },
+      { field: 'tokenURL', element: 'tokenURL', codec: text },
+      { field: 'clientID', element: 'clientID', codec: text, since: '1.2' },
+      { field: 'clientSecret', element: 'clientSecret', codec: text, since: '1.2' },
+    ],
     underEmailProvider: false,
   },
   { field: 'clientConfigUpdate', element: 'clientConfigUpdate', attribute: 'url', codec: text, underEmailProvider: false },

@@ -14,8 +14,8 @@
  * the generic methods always follow (the model defaults them) and the plain domains are
  * never empty, so every server and the file itself stay usable (docs/endpoints.md#what-thunderbird-accepts).
  */
-import { HTTP_AUTHENTICATION_METHODS, type MailServer, type OtherIncomingServer, type ProviderDefinition } from '../model/provider';
-import { PROVIDER_FIELDS, SERVER_FIELDS, appliesTo, type Block, type FieldEntry } from './config-v11';
+import type { ProviderDefinition } from '../model/provider';
+import { PROVIDER_FIELDS, SERVER_FIELDS, VERSION_12_SERVER_TYPES, appliesTo, type Block, type FieldEntry } from './config-v11';
 import { ATTRIBUTE, TEXT, renderXml, type XmlTree, type XmlValue } from './xml';
 
 export const MOZILLA_CONTENT_TYPE = 'text/xml; charset=utf-8';
@@ -24,13 +24,18 @@ export const MOZILLA_CONTENT_TYPE = 'text/xml; charset=utf-8';
 export function renderMozillaAutoconfig(provider: ProviderDefinition, extraDocumentation: ProviderDefinition['documentation'] = []): string {
   const fields = { ...provider, documentation: [...extraDocumentation, ...provider.documentation] };
   const level = (underEmailProvider: boolean) => PROVIDER_FIELDS.filter((entry) => entry.underEmailProvider === underEmailProvider);
-  return renderXml({
-    clientConfig: {
-      [`${ATTRIBUTE}version`]: usesVersion12(provider) ? '1.2' : '1.1',
-      emailProvider: renderBlock(level(true), fields),
-      ...renderBlock(level(false), fields),
-    },
-  });
+  const used: VersionUsed = { version12: false };
+  // The version attribute comes first but depends on what the rest writes: its place is kept, its value set after.
+  const clientConfig: XmlTree = { [`${ATTRIBUTE}version`]: undefined };
+  clientConfig.emailProvider = renderBlock(level(true), fields, used);
+  Object.assign(clientConfig, renderBlock(level(false), fields, used));
+  clientConfig[`${ATTRIBUTE}version`] = used.version12 ? '1.2' : '1.1';
+  return renderXml({ clientConfig });
+}
+
+/** Whether anything written so far exists only in autoconfig 1.2 (entries marked `since: '1.2'`, 1.2 server types). */
+interface VersionUsed {
+  version12: boolean;
 }
 
 /**
@@ -40,20 +45,25 @@ export function renderMozillaAutoconfig(provider: ProviderDefinition, extraDocum
  * model's order, each by the first entry whose codec takes it (HTTP methods with
  * `system="http"`, the others plain), since their order is the client's preference.
  */
-function renderBlock(block: Block, object: Record<string, unknown>, serverType?: string): XmlTree {
+function renderBlock(block: Block, object: Record<string, unknown>, used: VersionUsed, serverType?: string): XmlTree {
   const tree: XmlTree = {};
   const entries = block.filter((entry) => appliesTo(entry, serverType));
   const written = new Set<string>();
   for (const entry of entries) {
     const value = object[entry.field];
+    if (!entry.many && value !== undefined && entry.since === '1.2') used.version12 = true;
     if (entry.element === undefined) {
       tree[entry.ownText ? TEXT : `${ATTRIBUTE}${entry.attribute!}`] = value === undefined ? undefined : entry.codec!.write(value);
     } else if (!entry.many) {
-      tree[entry.element] = value === undefined ? undefined : renderElement(entry, value, serverType);
+      tree[entry.element] = value === undefined ? undefined : renderElement(entry, value, used, serverType);
     } else if (!written.has(entry.field)) {
       written.add(entry.field);
       const sameField = entries.filter((other) => other.field === entry.field);
-      const items = ((value ?? []) as unknown[]).map((item) => renderElement(writerOf(sameField, item), item, serverType));
+      const items = ((value ?? []) as unknown[]).map((item) => {
+        const writer = writerOf(sameField, item);
+        if (writer.since === '1.2') used.version12 = true;
+        return renderElement(writer, item, used, serverType);
+      });
       const existing = tree[entry.element];
       tree[entry.element] = [...(Array.isArray(existing) ? existing : []), ...items];
     }
@@ -66,33 +76,16 @@ function writerOf(entries: readonly FieldEntry[], item: unknown): FieldEntry {
 }
 
 /** One element for one value: its text, its attribute, or the element tree of an object. */
-function renderElement(entry: FieldEntry, value: unknown, serverType: string | undefined): XmlValue {
+function renderElement(entry: FieldEntry, value: unknown, used: VersionUsed, serverType: string | undefined): XmlValue {
   if (entry.block) {
     const object = value as Record<string, unknown>;
     // A server's own type says which of its table's entries apply; every other block applies whole.
     const type = entry.block === SERVER_FIELDS ? (object.type as string) : serverType;
-    return renderBlock(entry.block, object, type);
+    if (entry.block === SERVER_FIELDS && VERSION_12_SERVER_TYPES.includes(type!)) used.version12 = true;
+    return renderBlock(entry.block, object, used, type);
   }
   const written = entry.codec!.write(value);
   if (entry.attribute !== undefined) return { [`${ATTRIBUTE}${entry.attribute}`]: written };
   if (entry.marker !== undefined) return { [`${ATTRIBUTE}${entry.marker.attribute}`]: entry.marker.value, [TEXT]: written };
   return written;
 }
-
-/** Whether the definition says anything only autoconfig 1.2 can express. */
-function usesVersion12(provider: ProviderDefinition): boolean {
-  const mailServers: MailServer[] = [...provider.incoming, ...provider.outgoing];
-  return (
-    provider.mxDomains !== undefined ||
-    provider.oAuth2?.clientID !== undefined ||
-    provider.oAuth2?.clientSecret !== undefined ||
-    mailServers.some((server) => server.saslMechanisms !== undefined) ||
-    provider.otherIncoming.some((server) => VERSION_12_TYPES.has(server.type) || server.authentication?.some(isHttpAuthentication))
-  );
-}
-
-/** Server types that config-v1.1 files never had (ews, graph, owa and exchange occur in ISPDB 1.1 files). */
-const VERSION_12_TYPES = new Set<OtherIncomingServer['type']>(['jmap', 'activeSync']);
-
-const isHttpAuthentication = (method: string) => (HTTP_AUTHENTICATION_METHODS as readonly string[]).includes(method);
-
