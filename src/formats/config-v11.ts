@@ -16,11 +16,11 @@ import {
 } from '../model/provider';
 
 /** `<domain purpose="mx">`: one of the provider's MX domains (model `mxDomains`). */
-export const MX_PURPOSE = 'mx';
+const MX_PURPOSE = 'mx';
 /** `<authentication system="sasl">`: one SASL mechanism (model `saslMechanisms`). */
-export const SASL_SYSTEM = 'sasl';
+const SASL_SYSTEM = 'sasl';
 /** `<authentication system="http">`: HTTP Basic or Digest on a URL-based server. */
-export const HTTP_SYSTEM = 'http';
+const HTTP_SYSTEM = 'http';
 
 /** What the reader makes of one value: the value (perhaps with a note for the admin), a skip, or a problem. */
 export type ReadOutcome = { value: unknown; note?: string } | { skip: string } | { problem: string };
@@ -91,8 +91,6 @@ const domainName: ValueCodec = {
   },
 };
 
-export const CODECS = { text, optionalText, integer, boolean, token, authenticationMethod, domainName } as const;
-
 const MAIL_SERVER_TYPES = ['imap', 'pop3', 'smtp'] as const;
 
 /**
@@ -128,17 +126,17 @@ export const VERSION_12_SERVER_TYPES: readonly string[] = ['jmap', 'activeSync']
 /** The entries of one element, in document order. */
 export type Block = readonly FieldEntry[];
 
-export const LOCALISED_TEXT: Block = [
+const LOCALISED_TEXT: Block = [
   { field: 'lang', attribute: 'lang', codec: optionalText },
   { field: 'text', ownText: true, codec: text },
 ];
 
-export const FIELD_REFERENCE: Block = [
+const FIELD_REFERENCE: Block = [
   { field: 'id', attribute: 'id', codec: text },
   { field: 'name', attribute: 'name', codec: text },
 ];
 
-export const POP3_FIELDS: Block = [
+const POP3_FIELDS: Block = [
   { field: 'leaveMessagesOnServer', element: 'leaveMessagesOnServer', codec: boolean },
   { field: 'downloadOnBiff', element: 'downloadOnBiff', codec: boolean },
   { field: 'daysToLeaveMessagesOnServer', element: 'daysToLeaveMessagesOnServer', codec: integer },
