@@ -128,6 +128,50 @@ ${SMTP}`);
     ]);
   });
 
+  test('elements in the wrong place are skipped with a warning, and the rest of the file is read', () => {
+    const text = ispdb(
+      `    <domain purpose="backup">backup.example.net</domain>
+    <incomingServer type="imap">
+      <hostname>imap.example.org</hostname>
+      <socketType>SSL</socketType>
+      <socketType>STARTTLS</socketType>
+      <authentication system="http">Basic</authentication>
+      <authentication>password-cleartext</authentication>
+      <password>hunter2</password>
+      <restriction>client-IP-address</restriction>
+      <url>https://imap.example.org/</url>
+    </incomingServer>
+    <incomingServer type="jmap">
+      <url>https://jmap.example.org/</url>
+      <authentication system="sasl">SCRAM-SHA-256</authentication>
+      <pop3><leaveMessagesOnServer>true</leaveMessagesOnServer></pop3>
+    </incomingServer>
+${SMTP}`,
+      { root: '  <webMail><loginPage/></webMail>\n  <clientConfigUpdate/>' },
+    );
+    const result = loaded(readIspdbProvider(FILE, text));
+    expect(result.definition.domains).toEqual(['example.org']);
+    expect(result.definition.mxDomains).toBeUndefined();
+    expect(result.definition.incoming[0]).toMatchObject({ socketType: 'SSL', authentication: ['password-cleartext'] });
+    expect(result.definition.incoming[0]).not.toHaveProperty('restriction');
+    expect(result.definition.otherIncoming).toEqual([{ type: 'jmap', url: 'https://jmap.example.org/' }]);
+    expect(result.definition.webMail).toEqual({});
+    expect(result.definition.clientConfigUpdate).toBeUndefined();
+    expect(result.warnings.map(formatProblem)).toEqual([
+      `${FILE}:6: clientConfig/emailProvider/domain[2]: <domain purpose="backup"> is not supported here (only purpose="mx" is); skipped`,
+      `${FILE}:10: clientConfig/emailProvider/incomingServer/socketType[2]: <socketType> appears more than once; the first is used`,
+      `${FILE}:11: clientConfig/emailProvider/incomingServer/authentication: <authentication system="http"> is not supported here (only system="sasl" is); skipped`,
+      `${FILE}:13: clientConfig/emailProvider/incomingServer/password: <password> is ignored: passwords are never served`,
+      `${FILE}:14: clientConfig/emailProvider/incomingServer/restriction: <restriction> applies to outgoing servers only; ignored`,
+      `${FILE}:15: clientConfig/emailProvider/incomingServer/url: <url> on a imap server is ignored`,
+      `${FILE}:7: clientConfig/emailProvider/incomingServer: no <username>; %EMAILADDRESS% is assumed`,
+      `${FILE}:19: clientConfig/emailProvider/incomingServer[2]/authentication: <authentication system="sasl"> is not supported here (only system="http" is); skipped`,
+      `${FILE}:20: clientConfig/emailProvider/incomingServer[2]/pop3: <pop3> on a jmap server is ignored`,
+      `${FILE}:31: clientConfig/webMail/loginPage: <loginPage> without url="..." ignored`,
+      `${FILE}:32: clientConfig/clientConfigUpdate: <clientConfigUpdate> without url="..." ignored`,
+    ]);
+  });
+
   test('every element the model holds survives into the Mozilla output', () => {
     const text = ispdb(
       `    <displayShortName>Ex</displayShortName>

@@ -13,61 +13,32 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { decodeXmlText } from '../formats/xml';
 import { hasPlaceholder } from '../model/address';
 import { toDomainKey } from '../model/domain';
-import { HTTP_SYSTEM, MX_PURPOSE, POP3_FIELDS, SASL_SYSTEM } from '../formats/config-v11';
 import {
-  AUTHENTICATION_METHODS,
-  HTTP_AUTHENTICATION_METHODS,
-  OTHER_INCOMING_TYPES,
-  SOCKET_TYPES,
-  providerSchema,
-  type AuthenticationMethod,
-  type HttpAuthenticationMethod,
-} from '../model/provider';
+  DROPPED_ELEMENTS,
+  PROVIDER_FIELDS,
+  SERVER_FIELDS,
+  appliesTo,
+  knownAttributes,
+  type Block,
+  type FieldEntry,
+  type ValueCodec,
+} from '../formats/config-v11';
+import { OTHER_INCOMING_TYPES, providerSchema } from '../model/provider';
 import { formatFieldPath, type ConfigProblem } from './errors';
 import type { LoadedProvider } from './load-providers';
 
 /** Provider files are a few kilobytes (the largest ISPDB file is ~15 KB); refuse anything absurd before parsing. */
 export const MAX_ISPDB_FILE_BYTES = 1024 * 1024;
 
-/** Spellings of authentication methods that config-v1.1 files use besides the canonical ones (docs/configuration.md#authentication-methods). */
-const AUTHENTICATION_ALIASES: Record<string, AuthenticationMethod> = {
-  // Thunderbird 3.0's keywords, still in old ISPDB files; their meaning is kept.
-  plain: 'password-cleartext',
-  secure: 'password-encrypted',
-};
-
 /**
- * The attributes config-v1.1 gives each element (docs/configuration.md#provider-files). Anything else on
- * these elements is reported; elements outside this table are reported as unknown anyway.
+ * The attributes config-v1.1 gives each element, from the field map. Anything else on
+ * these elements is reported; elements outside the map are reported as unknown anyway.
  */
-const KNOWN_ATTRIBUTES: Record<string, readonly string[]> = {
-  clientConfig: ['version'],
-  emailProvider: ['id'],
-  domain: ['purpose'],
-  incomingServer: ['type'],
-  outgoingServer: ['type'],
-  authentication: ['system'],
-  checkInterval: ['minutes'],
-  documentation: ['url'],
-  descr: ['lang'],
-  instruction: ['lang', 'url'],
-  enable: ['visiturl'],
-  inputField: ['key', 'label'],
-  loginPage: ['url'],
-  loginPageInfo: ['url', 'waitForRedirectionURLPrefix'],
-  usernameField: ['id', 'name'],
-  passwordField: ['id', 'name'],
-  loginButton: ['id', 'name'],
-  clientConfigUpdate: ['url'],
-  ...Object.fromEntries(
-    [
-      'displayName', 'displayShortName', 'hostname', 'port', 'socketType', 'username', 'password', 'pop3',
-      'leaveMessagesOnServer', 'downloadOnBiff', 'daysToLeaveMessagesOnServer', 'useGlobalPreferredServer',
-      'restriction', 'addThisServer', 'url', 'owaURL', 'ewsURL', 'easURL', 'webMail', 'oAuth2', 'issuer', 'scope',
-      'authURL', 'tokenURL', 'clientID', 'clientSecret',
-    ].map((name) => [name, []]),
-  ),
-};
+const KNOWN_ATTRIBUTES = knownAttributes();
+
+/** The provider's fields that may stand directly in `<emailProvider>`, and those in `<clientConfig>`. */
+const EMAIL_PROVIDER_BLOCK: Block = PROVIDER_FIELDS.filter((entry) => entry.underEmailProvider || entry.readAtEitherLevel);
+const CLIENT_CONFIG_BLOCK: Block = PROVIDER_FIELDS.filter((entry) => !entry.underEmailProvider || entry.readAtEitherLevel);
 
 export type IspdbReadResult = (LoadedProvider & { readonly warnings: readonly ConfigProblem[] }) | { problems: ConfigProblem[] };
 
@@ -204,9 +175,11 @@ class IspdbMapper {
     this.checkAttributes(root);
 
     const input: ProviderDraft = { domains: [], incoming: [], outgoing: [], otherIncoming: [], documentation: [], inputFields: [] };
-    const skippedDomains: string[] = [];
-    for (const child of provider.children) this.emailProviderChild(child, input, skippedDomains);
-    for (const child of root.children) this.clientConfigChild(child, input);
+    for (const child of provider.children) this.emailProviderChild(child, input);
+    for (const child of root.children) {
+      if (child.name !== 'emailProvider') this.readChild(child, CLIENT_CONFIG_BLOCK, input);
+    }
+    const skippedDomains = this.skippedDomains(provider);
 
     const idDomain = toDomainKey(provider.attributes.id?.trim() ?? '');
     if (input.domains.length === 0 && idDomain !== undefined && skippedDomains.some(hasPlaceholder)) {
@@ -232,6 +205,15 @@ class IspdbMapper {
     return this.validate(input, provider);
   }
 
+  /** The texts of plain `<domain>` elements that are not domain names (each reported already). */
+  private skippedDomains(provider: Element): string[] {
+    return provider.children.flatMap((child) => {
+      if (child.name !== 'domain' || child.attributes.purpose !== undefined || child.children.length > 0) return [];
+      const value = decodeXmlText(child.rawText)?.trim();
+      return value !== undefined && toDomainKey(value) === undefined ? [value] : [];
+    });
+  }
+
   /** Checks the collected input against the canonical schema; its problems point at the elements they came from. */
   private validate(input: ProviderDraft, provider: Element): IspdbReadResult {
     const parsed = providerSchema.safeParse(input);
@@ -246,182 +228,141 @@ class IspdbMapper {
     };
   }
 
-  private emailProviderChild(child: Element, input: ProviderDraft, skippedDomains: string[]): void {
+  private emailProviderChild(child: Element, input: ProviderDraft): void {
     switch (child.name) {
-      case 'domain': {
-        const value = this.text(child);
-        if (value === undefined) return;
-        if (child.attributes.purpose !== undefined) {
-          // Autoconfig 1.2: the provider's MX domains, for clients' MX lookup; not hosted domains.
-          if (child.attributes.purpose.trim() !== MX_PURPOSE) {
-            this.warn(child, `<domain purpose="${child.attributes.purpose}"> is not a purpose autoconfig 1.2 defines; skipped`);
-          } else {
-            const key = toDomainKey(value);
-            if (key === undefined) this.warn(child, `${JSON.stringify(value)} is not a domain name; skipped`);
-            else this.push((input.mxDomains ??= []), child, key);
-          }
-          return;
-        }
-        const key = toDomainKey(value);
-        if (key === undefined) {
-          skippedDomains.push(value);
-          this.warn(child, `${JSON.stringify(value)} is not a domain name; skipped (as Thunderbird does)`);
-        } else if (input.domains.includes(key)) {
-          this.warn(child, `domain ${key} is listed twice`);
-        } else {
-          this.push(input.domains, child, key);
-        }
-        return;
-      }
-      case 'displayName':
-      case 'displayShortName':
-        return this.single(input, child, child.name, this.text(child));
-      case 'incomingServer': {
-        const server = this.server(child, 'incoming');
-        if (!server) return;
-        if (server.type !== 'imap' && server.type !== 'pop3') return this.push(input.otherIncoming, child, server);
-        if (input.otherIncoming.length > 0) {
-          this.warn(child, 'listed after an Exchange-family server, but served before it: IMAP/POP3 servers always come first');
-        }
-        return this.push(input.incoming, child, server);
-      }
-      case 'outgoingServer': {
-        const server = this.server(child, 'outgoing');
-        if (server) this.push(input.outgoing, child, server);
-        return;
-      }
-      case 'documentation':
-        return this.push(input.documentation, child, { url: this.attribute(child, 'url'), descr: this.localised(child, 'descr') });
+      case 'incomingServer':
+      case 'outgoingServer':
+        return this.serverChild(child, input);
       case 'instruction':
         // A few ISPDB files put help links as <instruction url> directly in emailProvider
         // (messagingengine.com); that is what <documentation url> says.
         if (child.attributes.url === undefined) return this.warn(child, '<instruction> without url outside <enable> is ignored');
         this.warn(child, '<instruction url> in <emailProvider> is read as <documentation url>');
-        return this.push(input.documentation, child, { url: this.attribute(child, 'url'), descr: this.localised(child, 'descr') });
-      case 'inputField':
-      case 'enable':
-        // Both occur at either level in the ISPDB (docs/configuration.md#provider-files).
-        return this.clientConfigChild(child, input);
+        return this.readChild(child, [{ ...this.entryFor('documentation'), element: 'instruction' }], input);
       default:
-        return this.warn(child, `unknown element <${child.name}> ignored`);
+        return this.readChild(child, EMAIL_PROVIDER_BLOCK, input);
     }
   }
 
-  private clientConfigChild(child: Element, input: ProviderDraft): void {
-    switch (child.name) {
-      case 'emailProvider':
-        return;
-      case 'enable':
-        return this.single(input, child, 'enable', this.enable(child));
-      case 'inputField': {
-        const value = this.text(child);
-        const field = { key: this.attribute(child, 'key'), label: this.attribute(child, 'label'), value: value || undefined };
-        return this.push(input.inputFields, child, field);
-      }
-      case 'webMail':
-        return this.single(input, child, 'webMail', this.webMail(child));
-      case 'oAuth2':
-        return this.single(input, child, 'oAuth2', this.oAuth2(child));
-      case 'clientConfigUpdate':
-        return this.single(input, child, 'clientConfigUpdate', this.attribute(child, 'url'));
-      default:
-        return this.warn(child, `unknown element <${child.name}> ignored`);
+  private entryFor(field: string): FieldEntry {
+    return PROVIDER_FIELDS.find((entry) => entry.field === field)!;
+  }
+
+  /**
+   * One `<incomingServer>` or `<outgoingServer>`: its type picks the model list (mail,
+   * other or outgoing) before the server's own table is read.
+   */
+  private serverChild(child: Element, input: ProviderDraft): void {
+    const direction = child.name === 'outgoingServer' ? 'outgoing' : 'incoming';
+    const type = this.serverType(child, direction);
+    if (type === undefined) return;
+    const entry = PROVIDER_FIELDS.find((candidate) => candidate.element === child.name && candidate.servers?.includes(type))!;
+    const server = this.server(child, type, direction);
+    if (entry.field === 'incoming' && input.otherIncoming.length > 0) {
+      this.warn(child, 'listed after an Exchange-family server, but served before it: IMAP/POP3 servers always come first');
     }
+    this.push(input[entry.field as 'incoming' | 'outgoing' | 'otherIncoming'], child, server);
+  }
+
+  // -------------------------------------------------------------------------------------
+  // The field map, read
+
+  /** Reads `element`'s attributes, own text and children into `target` as `block` says; anything else is reported. */
+  private readBlock(element: Element, block: Block, target: Record<string, unknown>, serverType?: string): Record<string, unknown> {
+    for (const entry of block) {
+      if (entry.element !== undefined || !appliesTo(entry, serverType)) continue;
+      const raw = entry.ownText ? this.text(element) : this.attribute(element, entry.attribute!);
+      this.setField(target, element, entry, raw === undefined ? undefined : this.convert(element, entry.codec!, raw));
+    }
+    if (block.some((entry) => entry.element !== undefined)) {
+      for (const child of element.children) this.readChild(child, block, target, serverType);
+    }
+    return target;
+  }
+
+  /**
+   * One child element: the entry naming it (told apart by its 1.2 marker attribute where
+   * several do) gives the field and the conversion.
+   */
+  private readChild(child: Element, block: Block, target: Record<string, unknown>, serverType?: string): void {
+    const named = block.filter((entry) => entry.element === child.name);
+    if (named.length === 0) {
+      const dropped = DROPPED_ELEMENTS[child.name];
+      return this.warn(child, dropped ? `<${child.name}> is ignored: ${dropped}` : `unknown element <${child.name}> ignored`);
+    }
+    const applicable = named.filter((entry) => appliesTo(entry, serverType));
+    if (applicable.length === 0) {
+      const outgoingOnly = named.every((entry) => entry.servers?.length === 1 && entry.servers[0] === 'smtp');
+      return this.warn(child, outgoingOnly ? `<${child.name}> applies to outgoing servers only; ignored` : `<${child.name}> on a ${serverType} server is ignored`);
+    }
+    const markerName = named.find((entry) => entry.marker)?.marker?.attribute;
+    const marker = markerName === undefined ? undefined : child.attributes[markerName];
+    const entry = applicable.find((candidate) => (marker === undefined ? !candidate.marker : candidate.marker?.value === marker.trim()));
+    if (entry === undefined) {
+      const defined = applicable.flatMap((candidate) => (candidate.marker ? [`${markerName}="${candidate.marker.value}"`] : []));
+      const supported = defined.length > 0 ? `only ${defined.join(', ')} is` : `no ${markerName} is`;
+      return this.warn(child, `<${child.name} ${markerName}="${marker}"> is not supported here (${supported}); skipped`);
+    }
+    const value = this.readElement(child, entry, serverType);
+    if (!entry.many) return this.single(target, child, entry.field, value);
+    if (value === undefined) return;
+    if (target[entry.field] === undefined) {
+      target[entry.field] = [];
+      this.remember(target, entry.field, child);
+    }
+    const list = target[entry.field] as unknown[];
+    if (entry.repeats !== undefined && list.includes(value)) {
+      if (entry.repeats === 'reported') this.warn(child, `${child.name} ${String(value)} is listed twice`);
+      return;
+    }
+    this.push(list, child, value);
+  }
+
+  /** The value of one child element: an object by its table, an attribute, or its text. */
+  private readElement(child: Element, entry: FieldEntry, serverType?: string): unknown {
+    if (entry.block) return this.readBlock(child, entry.block, {}, serverType);
+    if (entry.attribute !== undefined && child.attributes[entry.attribute] === undefined) {
+      this.warn(child, `<${child.name}> without ${entry.attribute}="..." ignored`);
+      return undefined;
+    }
+    const raw = entry.attribute === undefined ? this.text(child) : this.attribute(child, entry.attribute);
+    return raw === undefined ? undefined : this.convert(child, entry.codec!, raw);
+  }
+
+  /** A codec's reading of `raw`, its notes and problems reported at `element`. */
+  private convert(element: Element, codec: ValueCodec, raw: string): unknown {
+    const outcome = codec.read(raw);
+    if ('problem' in outcome) return this.fail(element, outcome.problem);
+    if ('skip' in outcome) return this.warn(element, outcome.skip);
+    if (outcome.note !== undefined) this.warn(element, outcome.note);
+    return outcome.value;
+  }
+
+  private setField(target: Record<string, unknown>, element: Element, entry: FieldEntry, value: unknown): void {
+    if (value === undefined) return;
+    target[entry.field] = value;
+    this.remember(target, entry.field, element);
   }
 
   // -------------------------------------------------------------------------------------
   // Servers
 
-  private server(element: Element, direction: 'incoming' | 'outgoing'): Record<string, unknown> | undefined {
-    const type = this.serverType(element, direction);
-    if (type === undefined) return undefined;
-    const server: Record<string, unknown> = { type };
+  private server(element: Element, type: string, direction: 'incoming' | 'outgoing'): Record<string, unknown> {
     const isMail = type === 'imap' || type === 'pop3' || type === 'smtp';
-    const socketTypes: string[] = [];
-    let sawSocketType = false;
-    const authentication: (AuthenticationMethod | HttpAuthenticationMethod)[] = [];
-    let saslMechanisms: string[] | undefined;
-    let sawAuthentication = false;
-
-    for (const child of element.children) {
-      const name = child.name;
-      switch (name) {
-        case 'hostname':
-        case 'username':
-          this.single(server, child, name, this.text(child));
-          break;
-        case 'port':
-          this.single(server, child, name, this.integer(child));
-          break;
-        case 'socketType': {
-          sawSocketType = true;
-          const value = this.token(child, SOCKET_TYPES);
-          if (value !== undefined) socketTypes.push(value);
-          break;
-        }
-        case 'authentication': {
-          sawAuthentication = true;
-          const system = child.attributes.system?.trim();
-          if (system === SASL_SYSTEM && isMail) {
-            const mechanism = this.text(child);
-            if (mechanism !== undefined) this.push((saslMechanisms ??= []), child, mechanism);
-            break;
-          }
-          if (system === HTTP_SYSTEM && !isMail) {
-            const method = this.token(child, HTTP_AUTHENTICATION_METHODS);
-            if (method !== undefined && !authentication.includes(method)) authentication.push(method);
-            break;
-          }
-          const method = this.authentication(child);
-          if (method !== undefined && !authentication.includes(method)) authentication.push(method);
-          break;
-        }
-        case 'useGlobalPreferredServer':
-          this.single(server, child, name, this.boolean(child));
-          break;
-        case 'password':
-          this.warn(child, '<password> is ignored: passwords are never served');
-          break;
-        case 'pop3':
-          if (type === 'pop3') this.single(server, child, 'pop3', this.pop3(child));
-          else this.warn(child, `<pop3> on a ${type} server is ignored`);
-          break;
-        case 'restriction':
-        case 'addThisServer':
-          if (direction !== 'outgoing') {
-            this.warn(child, `<${name}> applies to outgoing servers only; ignored`);
-          } else if (name === 'addThisServer') {
-            this.single(server, child, name, this.boolean(child));
-          } else {
-            this.single(server, child, name, this.token(child, ['client-IP-address']));
-          }
-          break;
-        case 'url':
-        case 'owaURL':
-        case 'ewsURL':
-        case 'easURL':
-          if (isMail) this.warn(child, `<${name}> on a ${type} server is ignored`);
-          else this.single(server, child, name, this.text(child));
-          break;
-        default:
-          this.warn(child, `unknown element <${name}> ignored`);
-      }
-    }
-
-    if (socketTypes.length > 1) this.warn(element, `several <socketType>; the first, ${socketTypes[0]}, is used`);
-    if (socketTypes[0] !== undefined) server.socketType = socketTypes[0];
-    // A present but unknown value has been reported already, at its own line.
-    else if (isMail && !sawSocketType) this.fail(element, 'no <socketType> (SSL, STARTTLS or plain)');
-
-    if (saslMechanisms) {
-      server.saslMechanisms = saslMechanisms;
-      this.remember(server, 'saslMechanisms', element);
-    }
-    if (authentication.length > 0) server.authentication = authentication;
-    else if (isMail) {
+    // The type has been matched already (without regard to case); the rest is the table's.
+    const server = this.readBlock(
+      element,
+      SERVER_FIELDS.filter((entry) => entry.field !== 'type'),
+      { type },
+      type,
+    );
+    const sawElement = (name: string) => element.children.some((child) => child.name === name);
+    // A present but unknown socketType has been reported already, at its own line.
+    if (isMail && !sawElement('socketType')) this.fail(element, 'no <socketType> (SSL, STARTTLS or plain)');
+    if (isMail && server.authentication === undefined) {
       this.fail(
         element,
-        sawAuthentication
+        sawElement('authentication')
           ? 'none of the <authentication> methods is known'
           : 'no <authentication>: Thunderbird drops a server that names none; add e.g. password-cleartext',
       );
@@ -441,104 +382,6 @@ class IspdbMapper {
       this.warn(element, `${direction} server type ${JSON.stringify(raw)} is not one of ${known.join(', ')}; server skipped`);
     }
     return type;
-  }
-
-  private authentication(element: Element): AuthenticationMethod | undefined {
-    if (element.attributes.system !== undefined) {
-      this.warn(element, `<authentication system="${element.attributes.system}"> (autoconfig 1.2) is not supported; skipped`);
-      return undefined;
-    }
-    const value = this.text(element);
-    if (value === undefined) return undefined;
-    const alias = AUTHENTICATION_ALIASES[value];
-    if (alias) {
-      this.warn(element, `deprecated authentication ${JSON.stringify(value)} read as ${alias}`);
-      return alias;
-    }
-    const method = AUTHENTICATION_METHODS.find((known) => known.toLowerCase() === value.toLowerCase());
-    if (method === undefined) this.warn(element, `unknown authentication ${JSON.stringify(value)} skipped`);
-    else if (method !== value) this.warn(element, `authentication ${JSON.stringify(value)} read as ${method}`);
-    return method;
-  }
-
-  private pop3(element: Element): Record<string, unknown> {
-    const options: Record<string, unknown> = {};
-    for (const child of element.children) {
-      const known = POP3_FIELDS.find((candidate) => candidate.element === child.name);
-      if (known === undefined) {
-        this.warn(child, `unknown element <${child.name}> ignored`);
-      } else if (known.attribute !== undefined && child.attributes[known.attribute] === undefined) {
-        this.warn(child, `<${known.element}> without ${known.attribute}="..." ignored`);
-      } else {
-        const raw = known.attribute === undefined ? this.text(child) : this.attribute(child, known.attribute);
-        this.single(options, child, known.field, known.kind === 'boolean' ? this.boolean(child, raw) : this.integer(child, raw));
-      }
-    }
-    return options;
-  }
-
-  // -------------------------------------------------------------------------------------
-  // Descriptive blocks
-
-  private enable(element: Element): Record<string, unknown> {
-    return { visitUrl: this.attribute(element, 'visiturl'), instruction: this.localised(element, 'instruction') };
-  }
-
-  private webMail(element: Element): Record<string, unknown> {
-    const webMail: Record<string, unknown> = {};
-    for (const child of element.children) {
-      if (child.name === 'loginPage') this.single(webMail, child, 'loginPage', this.attribute(child, 'url'));
-      else if (child.name === 'loginPageInfo') this.single(webMail, child, 'loginPageInfo', this.loginPageInfo(child));
-      else this.warn(child, `unknown element <${child.name}> ignored`);
-    }
-    return webMail;
-  }
-
-  private loginPageInfo(element: Element): Record<string, unknown> {
-    const info: Record<string, unknown> = {
-      url: this.attribute(element, 'url'),
-      waitForRedirectionURLPrefix: this.attribute(element, 'waitForRedirectionURLPrefix'),
-    };
-    for (const child of element.children) {
-      switch (child.name) {
-        case 'username':
-          this.single(info, child, 'username', this.text(child));
-          break;
-        case 'usernameField':
-        case 'passwordField':
-        case 'loginButton':
-          this.single(info, child, child.name, { id: child.attributes.id?.trim(), name: child.attributes.name?.trim() });
-          break;
-        default:
-          this.warn(child, `unknown element <${child.name}> ignored`);
-      }
-    }
-    return info;
-  }
-
-  private oAuth2(element: Element): Record<string, unknown> {
-    const oAuth2: Record<string, unknown> = {};
-    const fields = ['issuer', 'scope', 'authURL', 'tokenURL', 'clientID', 'clientSecret'];
-    for (const child of element.children) {
-      if (fields.includes(child.name)) this.single(oAuth2, child, child.name, this.text(child));
-      else this.warn(child, `unknown element <${child.name}> ignored`);
-    }
-    return oAuth2;
-  }
-
-  /** The `childName` children of `element` as localised text, or undefined when there are none. */
-  private localised(element: Element, childName: string): { lang?: string; text: string }[] | undefined {
-    const texts: { lang?: string; text: string }[] = [];
-    for (const child of element.children) {
-      if (child.name !== childName) {
-        this.warn(child, `unknown element <${child.name}> ignored`);
-        continue;
-      }
-      const text = this.text(child);
-      const lang = child.attributes.lang?.trim();
-      if (text !== undefined) texts.push(lang ? { lang, text } : { text });
-    }
-    return texts.length > 0 ? texts : undefined;
   }
 
   // -------------------------------------------------------------------------------------
@@ -561,33 +404,6 @@ class IspdbMapper {
     const decoded = decodeXmlText(raw);
     if (decoded === undefined) this.fail(element, `attribute ${name}: unknown entity or stray "&" (write &amp; for "&")`);
     return decoded?.trim();
-  }
-
-  private integer(element: Element, raw = this.text(element)): number | undefined {
-    if (raw === undefined) return undefined;
-    if (!/^\d{1,9}$/.test(raw)) {
-      this.fail(element, `must be a whole number, got ${JSON.stringify(raw)}`);
-      return undefined;
-    }
-    return Number(raw);
-  }
-
-  private boolean(element: Element, raw = this.text(element)): boolean | undefined {
-    if (raw === undefined) return undefined;
-    if (/^true$/i.test(raw)) return true;
-    if (/^false$/i.test(raw)) return false;
-    this.fail(element, `must be true or false, got ${JSON.stringify(raw)}`);
-    return undefined;
-  }
-
-  /** One of `allowed`, matched without regard to case (and reported when the case differs). */
-  private token<T extends string>(element: Element, allowed: readonly T[]): T | undefined {
-    const raw = this.text(element);
-    if (raw === undefined) return undefined;
-    const token = allowed.find((candidate) => candidate.toLowerCase() === raw.toLowerCase());
-    if (token === undefined) this.fail(element, `must be one of ${allowed.join(', ')}, got ${JSON.stringify(raw)}`);
-    else if (token !== raw) this.warn(element, `${JSON.stringify(raw)} read as ${token}`);
-    return token;
   }
 
   /** Sets `target[key]` from an element that may appear once; later repeats are reported and ignored. */
@@ -617,10 +433,10 @@ class IspdbMapper {
 
   /** Reports attributes config-v1.1 does not define on the elements it does define. */
   private checkAttributes(element: Element): void {
-    const known = KNOWN_ATTRIBUTES[element.name];
+    const known = KNOWN_ATTRIBUTES.get(element.name);
     if (known) {
       for (const name of Object.keys(element.attributes)) {
-        if (!known.includes(name) && !name.startsWith('xmlns')) this.warn(element, `unknown attribute ${name} ignored`);
+        if (!known.has(name) && !name.startsWith('xmlns')) this.warn(element, `unknown attribute ${name} ignored`);
       }
     }
     for (const child of element.children) this.checkAttributes(child);

@@ -14,154 +14,78 @@
  * the generic methods always follow (the model defaults them) and the plain domains are
  * never empty, so every server and the file itself stay usable (docs/endpoints.md#what-thunderbird-accepts).
  */
-import {
-  HTTP_AUTHENTICATION_METHODS,
-  type LocalisedText,
-  type MailServer,
-  type OtherIncomingServer,
-  type OutgoingServer,
-  type IncomingServer,
-  type ProviderDefinition,
-} from '../model/provider';
-import { HTTP_SYSTEM, MX_PURPOSE, POP3_FIELDS, SASL_SYSTEM } from './config-v11';
+import type { ProviderDefinition } from '../model/provider';
+import { PROVIDER_FIELDS, SERVER_FIELDS, VERSION_12_SERVER_TYPES, appliesTo, type Block, type FieldEntry } from './config-v11';
 import { ATTRIBUTE, TEXT, renderXml, type XmlTree, type XmlValue } from './xml';
 
 export const MOZILLA_CONTENT_TYPE = 'text/xml; charset=utf-8';
 
 /** `extraDocumentation` comes before the provider's own links (the setup page, when it has a public URL). */
 export function renderMozillaAutoconfig(provider: ProviderDefinition, extraDocumentation: ProviderDefinition['documentation'] = []): string {
-  return renderXml({
-    clientConfig: {
-      [`${ATTRIBUTE}version`]: usesVersion12(provider) ? '1.2' : '1.1',
-      emailProvider: {
-        [`${ATTRIBUTE}id`]: provider.id,
-        domain: [
-          ...provider.domains,
-          ...(provider.mxDomains ?? []).map((domain) => ({ [`${ATTRIBUTE}purpose`]: MX_PURPOSE, [TEXT]: domain })),
-        ],
-        displayName: provider.displayName,
-        displayShortName: provider.displayShortName,
-        // The other servers follow the mail servers: the ISPDB lists them after, and clients
-        // prefer the first server they support, so a 1.1 client's choice never changes.
-        incomingServer: [...provider.incoming.map(incomingServer), ...provider.otherIncoming.map(otherIncomingServer)],
-        outgoingServer: provider.outgoing.map(outgoingServer),
-        documentation: [...extraDocumentation, ...provider.documentation].map((doc) => ({
-          [`${ATTRIBUTE}url`]: doc.url,
-          descr: localised(doc.descr),
-        })),
-        inputField: provider.inputFields.map((field) => ({
-          [`${ATTRIBUTE}key`]: field.key,
-          [`${ATTRIBUTE}label`]: field.label,
-          [TEXT]: field.value,
-        })),
-      },
-      enable: provider.enable && {
-        [`${ATTRIBUTE}visiturl`]: provider.enable.visitUrl,
-        instruction: localised(provider.enable.instruction),
-      },
-      webMail: provider.webMail && {
-        loginPage: provider.webMail.loginPage && { [`${ATTRIBUTE}url`]: provider.webMail.loginPage },
-        loginPageInfo: provider.webMail.loginPageInfo && {
-          [`${ATTRIBUTE}url`]: provider.webMail.loginPageInfo.url,
-          [`${ATTRIBUTE}waitForRedirectionURLPrefix`]: provider.webMail.loginPageInfo.waitForRedirectionURLPrefix,
-          username: provider.webMail.loginPageInfo.username,
-          usernameField: fieldReference(provider.webMail.loginPageInfo.usernameField),
-          passwordField: fieldReference(provider.webMail.loginPageInfo.passwordField),
-          loginButton: fieldReference(provider.webMail.loginPageInfo.loginButton),
-        },
-      },
-      oAuth2: provider.oAuth2 && { ...provider.oAuth2 },
-      clientConfigUpdate: provider.clientConfigUpdate && { [`${ATTRIBUTE}url`]: provider.clientConfigUpdate },
-    },
-  });
+  const fields = { ...provider, documentation: [...extraDocumentation, ...provider.documentation] };
+  const level = (underEmailProvider: boolean) => PROVIDER_FIELDS.filter((entry) => entry.underEmailProvider === underEmailProvider);
+  const used: VersionUsed = { version12: false };
+  // The version attribute comes first but depends on what the rest writes: its place is kept, its value set after.
+  const clientConfig: XmlTree = { [`${ATTRIBUTE}version`]: undefined };
+  clientConfig.emailProvider = renderBlock(level(true), fields, used);
+  Object.assign(clientConfig, renderBlock(level(false), fields, used));
+  clientConfig[`${ATTRIBUTE}version`] = used.version12 ? '1.2' : '1.1';
+  return renderXml({ clientConfig });
 }
 
-/** Whether the definition says anything only autoconfig 1.2 can express. */
-function usesVersion12(provider: ProviderDefinition): boolean {
-  const mailServers: MailServer[] = [...provider.incoming, ...provider.outgoing];
-  return (
-    provider.mxDomains !== undefined ||
-    provider.oAuth2?.clientID !== undefined ||
-    provider.oAuth2?.clientSecret !== undefined ||
-    mailServers.some((server) => server.saslMechanisms !== undefined) ||
-    provider.otherIncoming.some((server) => VERSION_12_TYPES.has(server.type) || server.authentication?.some(isHttpAuthentication))
-  );
+/** Whether anything written so far exists only in autoconfig 1.2 (entries marked `since: '1.2'`, 1.2 server types). */
+interface VersionUsed {
+  version12: boolean;
 }
 
-/** Server types that config-v1.1 files never had (ews, graph, owa and exchange occur in ISPDB 1.1 files). */
-const VERSION_12_TYPES = new Set<OtherIncomingServer['type']>(['jmap', 'activeSync']);
-
-const isHttpAuthentication = (method: string) => (HTTP_AUTHENTICATION_METHODS as readonly string[]).includes(method);
-
-/** `<authentication>` elements: 1.2 SASL mechanisms first, then the methods, HTTP ones with `system="http"`. */
-function authenticationElements(methods: readonly string[] = [], saslMechanisms: readonly string[] = []): XmlValue[] {
-  return [
-    ...saslMechanisms.map((mechanism) => systemAuthentication(SASL_SYSTEM, mechanism)),
-    ...methods.map((method) => (isHttpAuthentication(method) ? systemAuthentication(HTTP_SYSTEM, method) : method)),
-  ];
+/**
+ * The element tree of one model object, walking its table in order. Entries naming the
+ * same element add to one list (domains then MX domains; SASL then generic methods). A
+ * field with several entries is written where its first entry stands, its items in the
+ * model's order, each by the first entry whose codec takes it (HTTP methods with
+ * `system="http"`, the others plain), since their order is the client's preference.
+ */
+function renderBlock(block: Block, object: Record<string, unknown>, used: VersionUsed, serverType?: string): XmlTree {
+  const tree: XmlTree = {};
+  const entries = block.filter((entry) => appliesTo(entry, serverType));
+  const written = new Set<string>();
+  for (const entry of entries) {
+    const value = object[entry.field];
+    if (!entry.many && value !== undefined && entry.since === '1.2') used.version12 = true;
+    if (entry.element === undefined) {
+      tree[entry.ownText ? TEXT : `${ATTRIBUTE}${entry.attribute!}`] = value === undefined ? undefined : entry.codec!.write(value);
+    } else if (!entry.many) {
+      tree[entry.element] = value === undefined ? undefined : renderElement(entry, value, used, serverType);
+    } else if (!written.has(entry.field)) {
+      written.add(entry.field);
+      const sameField = entries.filter((other) => other.field === entry.field);
+      const items = ((value ?? []) as unknown[]).map((item) => {
+        const writer = writerOf(sameField, item);
+        if (writer.since === '1.2') used.version12 = true;
+        return renderElement(writer, item, used, serverType);
+      });
+      const existing = tree[entry.element];
+      tree[entry.element] = [...(Array.isArray(existing) ? existing : []), ...items];
+    }
+  }
+  return tree;
 }
 
-function systemAuthentication(system: string, method: string): XmlValue {
-  return { [`${ATTRIBUTE}system`]: system, [TEXT]: method };
+function writerOf(entries: readonly FieldEntry[], item: unknown): FieldEntry {
+  return entries.find((entry) => entry.codec?.values === undefined || entry.codec.values.includes(item as string)) ?? entries[0]!;
 }
 
-function serverFields(server: MailServer): XmlTree {
-  return {
-    [`${ATTRIBUTE}type`]: server.type,
-    hostname: server.hostname,
-    port: server.port,
-    socketType: server.socketType,
-    authentication: authenticationElements(server.authentication, server.saslMechanisms),
-    // Always present: Thunderbird reads a missing username as the string "undefined" (docs/endpoints.md#what-thunderbird-accepts).
-    username: server.username,
-  };
-}
-
-function incomingServer(server: IncomingServer): XmlTree {
-  const pop3 = server.type === 'pop3' ? server.pop3 : undefined;
-  return {
-    ...serverFields(server),
-    pop3:
-      pop3 &&
-      Object.fromEntries(
-        POP3_FIELDS.map(({ element, field, attribute }) => {
-          const value = pop3[field];
-          return [element, attribute === undefined || value === undefined ? value : { [`${ATTRIBUTE}${attribute}`]: value }];
-        }),
-      ),
-    useGlobalPreferredServer: server.useGlobalPreferredServer,
-  };
-}
-
-function otherIncomingServer(server: OtherIncomingServer): XmlTree {
-  return {
-    [`${ATTRIBUTE}type`]: server.type,
-    url: server.url,
-    hostname: server.hostname,
-    port: server.port,
-    socketType: server.socketType,
-    authentication: authenticationElements(server.authentication),
-    username: server.username,
-    owaURL: server.owaURL,
-    ewsURL: server.ewsURL,
-    easURL: server.easURL,
-    useGlobalPreferredServer: server.useGlobalPreferredServer,
-  };
-}
-
-function outgoingServer(server: OutgoingServer): XmlTree {
-  return {
-    ...serverFields(server),
-    restriction: server.restriction,
-    addThisServer: server.addThisServer,
-    useGlobalPreferredServer: server.useGlobalPreferredServer,
-  };
-}
-
-function localised(texts: LocalisedText | undefined): XmlValue {
-  return texts?.map(({ lang, text }) => ({ [`${ATTRIBUTE}lang`]: lang, [TEXT]: text }));
-}
-
-function fieldReference(field: { id?: string; name?: string } | undefined): XmlValue {
-  return field && { [`${ATTRIBUTE}id`]: field.id, [`${ATTRIBUTE}name`]: field.name };
+/** One element for one value: its text, its attribute, or the element tree of an object. */
+function renderElement(entry: FieldEntry, value: unknown, used: VersionUsed, serverType: string | undefined): XmlValue {
+  if (entry.block) {
+    const object = value as Record<string, unknown>;
+    // A server's own type says which of its table's entries apply; every other block applies whole.
+    const type = entry.block === SERVER_FIELDS ? (object.type as string) : serverType;
+    if (entry.block === SERVER_FIELDS && VERSION_12_SERVER_TYPES.includes(type!)) used.version12 = true;
+    return renderBlock(entry.block, object, used, type);
+  }
+  const written = entry.codec!.write(value);
+  if (entry.attribute !== undefined) return { [`${ATTRIBUTE}${entry.attribute}`]: written };
+  if (entry.marker !== undefined) return { [`${ATTRIBUTE}${entry.marker.attribute}`]: entry.marker.value, [TEXT]: written };
+  return written;
 }
