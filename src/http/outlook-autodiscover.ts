@@ -27,7 +27,7 @@ import {
   type PoxError,
 } from '../formats/outlook-pox';
 import { poxErrorRenderer, poxSettingsRenderer, type PoxErrorRenderer } from '../formats/pox-template';
-import { rememberRecent } from '../recent-results';
+import { rememberRecent } from '../model/recent-results';
 import { perProviderAndDomain, type Registry } from '../registry';
 import { PreparedBody, redirect, type Answer } from './answer';
 import type { Outcome } from './observe';
