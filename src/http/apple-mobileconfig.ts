@@ -5,7 +5,7 @@
  * link, and the User-Agent decides nothing (iPadOS sends a
  * desktop one).
  */
-import type { SigningIdentity } from '../config/signing';
+import type { SigningIdentity } from '../model/signing-identity';
 import { MOBILECONFIG_CONTENT_TYPE, appleProfileRenderer, mobileconfigFileName } from '../formats/apple';
 import { signCms } from '../formats/cms';
 import { parseEmailAddress } from '../model/address';
