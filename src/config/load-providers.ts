@@ -9,7 +9,7 @@ import { setImmediate as yieldToRequests } from 'node:timers/promises';
 import path from 'node:path';
 import { readYaml, YamlSyntaxError, type Locate, type ReadFile, type SourcePosition } from './read-yaml';
 import { readJson, JsonSyntaxError } from './read-json';
-import { providerSchema, type ProviderDefinition } from '../model/provider';
+import { providerSchema } from '../model/provider';
 import { toDomainKey } from '../model/domain';
 import { at, ConfigError, formatPlace, problemsFromZod } from './errors';
 import type { ConfigProblem, LoadedProvider } from '../model/loaded-provider';
