@@ -7,10 +7,10 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { parseEmailAddress, type EmailAddress } from '../model/address';
+import { AUTODISCOVER_HOST_PREFIX } from '../model/discovery-hosts';
 import {
   AUTODISCOVER_V2_CONTENT_TYPE,
   AUTODISCOVER_V2_ERRORS,
-  POX_PATH,
   isAutodiscoverV1,
   renderAutodiscoverV2Error,
   renderAutodiscoverV2Pointer,
@@ -38,19 +38,21 @@ export interface OutlookAutodiscoverOptions {
   readonly httpsRedirect: boolean;
   /** `<TTL>` of the settings answers (autodiscoverTtlHours setting). */
   readonly ttlHours?: number;
+  /** The POX endpoint's path (routes.ts), where plain-http requests are redirected. */
+  readonly poxPath: string;
 }
 
 /** MSDOC: the error Id identifies the server; a stable hash of its name, computed once. */
 const SERVER_ID = String(createHash('sha256').update(hostname()).digest().readUInt32BE(0));
 
 /** The POX handlers (routes.ts): POST with the raw body, GET without one. */
-export function poxHandlers({ registry, httpsRedirect, ttlHours = DEFAULT_TTL_HOURS }: OutlookAutodiscoverOptions) {
+export function poxHandlers({ registry, httpsRedirect, ttlHours = DEFAULT_TTL_HOURS, poxPath }: OutlookAutodiscoverOptions) {
   // Per provider and hosted domain, split for splicing (pox-template.ts); undefined when Outlook can use none of the servers.
   const settingsRenderer = perProviderAndDomain((provider, domain) => poxSettingsRenderer(provider.definition, domain, ttlHours));
   /** POST with the raw body, however it was read. */
   const poxPost = (request: RequestView, body: Buffer): Answer => {
     if (httpsRedirect && request.arrivedOverPlainHttp) {
-      const redirect = redirectToHttps(request);
+      const redirect = redirectToHttps(request, poxPath);
       if (redirect) return redirect;
     }
     const pox = parsePoxRequest(body);
@@ -58,7 +60,7 @@ export function poxHandlers({ registry, httpsRedirect, ttlHours = DEFAULT_TTL_HO
     if (pox.kind === 'unsupported-schema') return poxError(POX_ERRORS.providerUnavailable, pox.namespace);
     const address = parseEmailAddress(pox.emailAddress);
     if (!address) return poxError(POX_ERRORS.invalidRequest);
-    const found = registry().find(address.domainKey, hostDomain(request, 'autodiscover.'));
+    const found = registry().find(address.domainKey, hostDomain(request, AUTODISCOVER_HOST_PREFIX));
     if (!found) return poxError(POX_ERRORS.unknownAddress, NAMESPACES.response, address);
     const render = settingsRenderer(found.provider, found.domain);
     if (render === undefined) return poxError(POX_ERRORS.noConfiguration, NAMESPACES.response, address);
@@ -70,10 +72,10 @@ export function poxHandlers({ registry, httpsRedirect, ttlHours = DEFAULT_TTL_HO
   // answer for the Host's domain, never 404/405 (docs/endpoints.md).
   const poxGet = (request: RequestView): Answer => {
     if (httpsRedirect && request.arrivedOverPlainHttp) {
-      const redirect = redirectToHttps(request);
+      const redirect = redirectToHttps(request, poxPath);
       if (redirect) return redirect;
     }
-    const found = registry().find(hostDomain(request, 'autodiscover.'));
+    const found = registry().find(hostDomain(request, AUTODISCOVER_HOST_PREFIX));
     if (!found) return poxError(POX_ERRORS.invalidRequest);
     const settings = renderPoxSettings(found.provider.definition, { domain: found.domain, ttlHours });
     if (settings === undefined) return poxError(POX_ERRORS.noConfiguration);
@@ -82,8 +84,10 @@ export function poxHandlers({ registry, httpsRedirect, ttlHours = DEFAULT_TTL_HO
   return { poxPost, poxGet };
 }
 
-/** The v2 JSON pointer's handler (routes.ts). */
-export function autodiscoverV2Handler(registry: () => Registry) {
+/** The v2 JSON pointer's handler (routes.ts): it points at `poxPath` on the host the client asked. */
+export function autodiscoverV2Handler(registry: () => Registry, poxPath: string) {
+  // The pointer depends on the public host, an open set: each is made once, within a bound.
+  const preparedV2Pointer = rememberRecent((host) => new PreparedBody(renderAutodiscoverV2Pointer(`https://${host}${poxPath}`)), 1024, 255);
   /** GET of the v2 paths; `pathEmail` is the decoded address from the path's `email` parameter. */
   const v2Json = (request: RequestView, pathEmail: string | undefined): Answer => {
     const query = request.query;
@@ -95,9 +99,9 @@ export function autodiscoverV2Handler(registry: () => Registry) {
     if (email === undefined || email === '') return v2Error(400, 'MandatoryParameterMissing');
     const address = email === null ? undefined : parseEmailAddress(email);
     if (!address) return v2Error(400, 'InvalidUser');
-    const found = registry().find(address.domainKey, hostDomain(request, 'autodiscover.'));
+    const found = registry().find(address.domainKey, hostDomain(request, AUTODISCOVER_HOST_PREFIX));
     if (!found) return v2Error(404, 'InvalidUser', address);
-    const host = publicHost(request) ?? `autodiscover.${found.domain}`;
+    const host = publicHost(request) ?? `${AUTODISCOVER_HOST_PREFIX}${found.domain}`;
     return { status: 200, contentType: AUTODISCOVER_V2_CONTENT_TYPE, body: preparedV2Pointer(host), record: { address } };
   };
   return v2Json;
@@ -119,15 +123,13 @@ function poxError(error: PoxError, namespace: string = NAMESPACES.response, addr
 }
 
 // Error answers come from fixed sets, so they are prepared when the module loads: the POX
-// ones in the generic namespace (all but their time), the v2 ones whole. The v2 pointer
-// depends on the public host, an open set: each is made once, within a bound.
+// ones in the generic namespace (all but their time), the v2 ones whole.
 const GENERIC_POX_ERRORS = Object.fromEntries(
   Object.values(POX_ERRORS).map((error) => [error.code, poxErrorRenderer({ error, namespace: NAMESPACES.response, serverId: SERVER_ID })]),
 ) as Record<PoxError['code'], PoxErrorRenderer>;
 const V2_ERROR_BODIES = Object.fromEntries(
   AUTODISCOVER_V2_ERRORS.map((code) => [code, new PreparedBody(renderAutodiscoverV2Error(code))]),
 ) as Record<AutodiscoverV2Error, PreparedBody>;
-const preparedV2Pointer = rememberRecent((host) => new PreparedBody(renderAutodiscoverV2Pointer(host)), 1024, 255);
 
 function v2Error(status: number, code: AutodiscoverV2Error, address?: EmailAddress): Answer {
   return {
@@ -143,8 +145,8 @@ function v2Error(status: number, code: AutodiscoverV2Error, address?: EmailAddre
  * Outlook's "HTTP redirect" step GETs http://autodiscover.<domain>/… and expects a 302 to
  * the https URL; Thunderbird POSTs there without credentials and follows it too.
  */
-function redirectToHttps(request: RequestView): Answer | undefined {
+function redirectToHttps(request: RequestView, poxPath: string): Answer | undefined {
   const host = publicHost(request);
   if (!host) return undefined;
-  return redirect(302, `https://${host}${POX_PATH}`);
+  return redirect(302, `https://${host}${poxPath}`);
 }
