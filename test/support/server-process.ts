@@ -20,6 +20,8 @@ export interface ServerProcess {
 }
 
 export interface Build {
+  /** The package: package.json beside dist/, as an embedder installs it. */
+  readonly packageDir: string;
   /** `npm start`'s entry. */
   readonly mainJs: string;
   /** The `mail-autoconfig` binary. */
