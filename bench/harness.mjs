@@ -5,7 +5,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -67,7 +67,9 @@ export async function startNode(args, port, env = {}) {
  */
 export function startServer(configDir, port, env = {}, nodeOptions = []) {
   const dist = env.BENCH_DIST ? path.resolve(ROOT, env.BENCH_DIST) : path.join(ROOT, 'dist');
-  return startNode([...nodeOptions, path.join(dist, 'main.js'), '--config', env.BENCH_CONFIG ?? configDir], port, {
+  // The process entry is cli/main.js; builds older than that move had it at the top.
+  const main = existsSync(path.join(dist, 'cli', 'main.js')) ? path.join(dist, 'cli', 'main.js') : path.join(dist, 'main.js');
+  return startNode([...nodeOptions, main, '--config', env.BENCH_CONFIG ?? configDir], port, {
     HOST: '127.0.0.1',
     PORT: String(port),
     METRICS_PORT: '0',

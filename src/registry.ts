@@ -4,7 +4,7 @@
  * requests only look them up.
  */
 import { setImmediate as yieldToRequests } from 'node:timers/promises';
-import type { LoadedProvider } from './config/load-providers';
+import type { LoadedProvider } from './model/loaded-provider';
 import { setupPageDocumentation } from './formats/html';
 import { renderMozillaAutoconfig } from './formats/mozilla';
 

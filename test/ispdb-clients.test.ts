@@ -11,7 +11,7 @@ import { load } from 'cheerio';
 import request from 'supertest';
 import { formatProblem } from '../src/config/errors';
 import { readIspdbProvider } from '../src/config/ispdb-reader';
-import type { LoadedProvider } from '../src/config/load-providers';
+import type { LoadedProvider } from '../src/model/loaded-provider';
 import { defaultSettings } from '../src/config/settings';
 import { providerWarnings } from '../src/config/warnings';
 import { createApp } from '../src/http/app';

@@ -1,4 +1,4 @@
-import { rememberRecent } from '../src/recent-results';
+import { rememberRecent } from '../src/model/recent-results';
 
 test('remembers results of short inputs, undefined included, and forgets everything when full', () => {
   const calls: string[] = [];

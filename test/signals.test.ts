@@ -124,7 +124,7 @@ test('SIGTERM: new connections refused, slow in-flight requests completed, keep-
 }, 20_000);
 
 test('log lines still waiting for the end of their turn are written when the process exits or crashes', async () => {
-  const destination = path.join(path.dirname(build.mainJs), 'log-destination.js');
+  const destination = path.join(path.dirname(build.mainJs), '..', 'log-destination.js');
   const run = (ending: string) =>
     promisify(execFile)(process.execPath, ['-e', `const log = require(${JSON.stringify(destination)}).standardOutputLog(); log.write('one\\n'); log.write('two\\n'); ${ending}`], {
       env: { PATH: process.env.PATH, NODE_PATH: path.join(REPO_ROOT, 'node_modules') },

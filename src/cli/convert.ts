@@ -4,9 +4,10 @@
  * ISPDB file can adopt it, and can hand our definitions to anyone who reads config-v1.1.
  */
 import { readFile } from 'node:fs/promises';
-import { formatProblem, type ConfigProblem } from '../config/errors';
+import { formatProblem } from '../config/errors';
+import type { ConfigProblem, LoadedProvider } from '../model/loaded-provider';
 import { readIspdbProvider } from '../config/ispdb-reader';
-import { parseProviderFile, type LoadedProvider } from '../config/load-providers';
+import { parseProviderFile } from '../config/load-providers';
 import { renderMozillaAutoconfig } from '../formats/mozilla';
 import { renderProviderYaml } from '../formats/provider-yaml';
 import type { ProviderDefinition } from '../model/provider';

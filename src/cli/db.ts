@@ -6,7 +6,8 @@
  */
 import { Client } from 'pg';
 import { ConfigError } from '../config/errors';
-import { loadProviders, type LoadedProvider } from '../config/load-providers';
+import { loadProviders } from '../config/load-providers';
+import type { LoadedProvider } from '../model/loaded-provider';
 import { redactSecrets } from '../domains/redact';
 import { DEFAULT_DOMAIN_QUERY, DOMAIN_TABLE, importDomains, initSchema, providerIdsInTable, tryDomainQuery } from '../domains/schema';
 import { loadDatabaseSettings, type DatabaseSettings } from '../domains/settings';

@@ -13,6 +13,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { NAMESPACES } from '../formats/outlook-pox';
+import { AUTODISCOVER_V2_EMAIL_PATH, HEALTH_PATH, MOZILLA_PATH, MOZILLA_WELL_KNOWN_PATH, POX_PATH } from '../http/routes';
 
 /**
  * Allowed RSS growth between warm-up and the end of the run. V8 keeps growing its heap
@@ -38,17 +39,27 @@ interface Probe {
   readonly contains: string;
 }
 
-/** The mix: what clients, scanners and monitors send, with the answer each must get. */
+/** Outlook capitalises the POX path's segments (/Autodiscover/Autodiscover.xml). */
+const capitalised = (path: string) => path.replace(/\/([a-z])/g, (_, letter: string) => `/${letter.toUpperCase()}`);
+
+/** The mix: what clients, scanners and monitors send, with the answer each must get; the paths come from the route table. */
 const PROBES: readonly Probe[] = [
-  { method: 'GET', path: '/mail/config-v1.1.xml?emailaddress=fred%40example.com', host: 'autoconfig.example.com', status: 200, contains: '</clientConfig>' },
-  { method: 'GET', path: '/.well-known/autoconfig/mail/config-v1.1.xml', host: 'hotmail.com', status: 200, contains: 'pop3.live.com' },
-  { method: 'GET', path: '/mail/config-v1.1.xml?emailaddress=x%40unknown.invalid', host: 'autoconfig.unknown.invalid', status: 404, contains: 'No configuration' },
-  { method: 'GET', path: '/mail/config-v1.1.xml?emailaddress=%22%3Cx%3E%26', host: 'autoconfig.example.com', status: 400, contains: 'Invalid email' },
-  { method: 'POST', path: '/autodiscover/autodiscover.xml', host: 'autodiscover.example.com', body: POX_REQUEST('fred@example.com'), status: 200, contains: '<Action>settings</Action>' },
-  { method: 'POST', path: '/Autodiscover/Autodiscover.xml', host: 'autodiscover.unknown.invalid', body: POX_REQUEST('x@unknown.invalid'), status: 200, contains: '<ErrorCode>500</ErrorCode>' },
-  { method: 'POST', path: '/autodiscover/autodiscover.xml', host: 'example.com', body: '<!DOCTYPE a [<!ENTITY b "c">]><a>&b;</a>', status: 200, contains: '<ErrorCode>600</ErrorCode>' },
-  { method: 'GET', path: '/autodiscover/autodiscover.json/v1.0/fred@example.com?Protocol=AutodiscoverV1', host: 'autodiscover.example.com', status: 200, contains: '"AutodiscoverV1"' },
-  { method: 'GET', path: '/healthz', host: 'localhost', status: 200, contains: '"ok"' },
+  { method: 'GET', path: `${MOZILLA_PATH}?emailaddress=fred%40example.com`, host: 'autoconfig.example.com', status: 200, contains: '</clientConfig>' },
+  { method: 'GET', path: MOZILLA_WELL_KNOWN_PATH, host: 'hotmail.com', status: 200, contains: 'pop3.live.com' },
+  { method: 'GET', path: `${MOZILLA_PATH}?emailaddress=x%40unknown.invalid`, host: 'autoconfig.unknown.invalid', status: 404, contains: 'No configuration' },
+  { method: 'GET', path: `${MOZILLA_PATH}?emailaddress=%22%3Cx%3E%26`, host: 'autoconfig.example.com', status: 400, contains: 'Invalid email' },
+  { method: 'POST', path: POX_PATH, host: 'autodiscover.example.com', body: POX_REQUEST('fred@example.com'), status: 200, contains: '<Action>settings</Action>' },
+  { method: 'POST', path: capitalised(POX_PATH), host: 'autodiscover.unknown.invalid', body: POX_REQUEST('x@unknown.invalid'), status: 200, contains: '<ErrorCode>500</ErrorCode>' },
+  { method: 'POST', path: POX_PATH, host: 'example.com', body: '<!DOCTYPE a [<!ENTITY b "c">]><a>&b;</a>', status: 200, contains: '<ErrorCode>600</ErrorCode>' },
+  {
+    method: 'GET',
+    path: `${AUTODISCOVER_V2_EMAIL_PATH.replace(':email', 'fred@example.com')}?Protocol=AutodiscoverV1`,
+    host: 'autodiscover.example.com',
+    status: 200,
+    contains: '"AutodiscoverV1"',
+  },
+  { method: 'GET', path: HEALTH_PATH, host: 'localhost', status: 200, contains: '"ok"' },
+  // Not a route: what scanners try.
   { method: 'GET', path: '/wp-login.php', host: 'example.com', status: 404, contains: 'Not found' },
 ];
 
@@ -63,7 +74,7 @@ async function main(): Promise<number> {
   const seconds = Number(values.seconds);
   const concurrency = Number(values.concurrency);
   const port = await freePort();
-  const server = spawn(process.execPath, [path.join(__dirname, '..', 'main.js'), '--config', values.config], {
+  const server = spawn(process.execPath, [path.join(__dirname, 'main.js'), '--config', values.config], {
     // The mix asks for the shipped example providers (hotmail.com) on purpose.
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), METRICS_PORT: '0', LOG_LEVEL: 'warn', MAIL_AUTOCONFIG_RATE_LIMIT: '0', MAIL_AUTOCONFIG_ALLOW_EXAMPLES: 'true' },
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -160,7 +171,7 @@ function freePort(): Promise<number> {
 }
 
 async function waitUntilUp(port: number, agent: Agent): Promise<void> {
-  const health = PROBES.find((probe) => probe.path === '/healthz')!;
+  const health = PROBES.find((probe) => probe.path === HEALTH_PATH)!;
   for (let attempt = 0; attempt < 100; attempt += 1) {
     if ((await send(port, agent, health)) === undefined) return;
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -5,16 +5,7 @@
 import type { z } from 'zod';
 import type { Locate, SourcePosition } from './read-yaml';
 import { alternatives, closestNames, knownKeysAt } from './suggest';
-
-export interface ConfigProblem {
-  readonly file: string;
-  /** Dotted field path such as `incoming[0].port`; empty for file-level problems. */
-  readonly field: string;
-  readonly message: string;
-  /** Where in the file (1-based), where the reader knows it. */
-  readonly line?: number;
-  readonly column?: number;
-}
+import type { ConfigProblem } from '../model/loaded-provider';
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly ConfigProblem[]) {

@@ -24,8 +24,8 @@ import {
   type ValueCodec,
 } from '../formats/config-v11';
 import { OTHER_INCOMING_TYPES, providerSchema } from '../model/provider';
-import { formatFieldPath, type ConfigProblem } from './errors';
-import type { LoadedProvider } from './load-providers';
+import { formatFieldPath } from './errors';
+import type { ConfigProblem, LoadedProvider } from '../model/loaded-provider';
 
 /** Provider files are a few kilobytes (the largest ISPDB file is ~15 KB); refuse anything absurd before parsing. */
 export const MAX_ISPDB_FILE_BYTES = 1024 * 1024;

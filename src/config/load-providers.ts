@@ -9,19 +9,12 @@ import { setImmediate as yieldToRequests } from 'node:timers/promises';
 import path from 'node:path';
 import { readYaml, YamlSyntaxError, type Locate, type ReadFile, type SourcePosition } from './read-yaml';
 import { readJson, JsonSyntaxError } from './read-json';
-import { providerSchema, type ProviderDefinition } from '../model/provider';
+import { providerSchema } from '../model/provider';
 import { toDomainKey } from '../model/domain';
-import { at, ConfigError, formatPlace, problemsFromZod, type ConfigProblem } from './errors';
+import { at, ConfigError, formatPlace, problemsFromZod } from './errors';
+import type { ConfigProblem, LoadedProvider } from '../model/loaded-provider';
 import { readIspdbProvider } from './ispdb-reader';
 import { DEFAULT_CONFIG_FILE_LIMITS, readProviderFileText, type ConfigFileLimits } from './config-files';
-
-export interface LoadedProvider {
-  readonly definition: ProviderDefinition;
-  /** The file it came from, as the admin would name it (relative to the working directory). */
-  readonly file: string;
-  /** What the reader tolerated but an admin may want to fix (ignored elements, old spellings). */
-  readonly warnings?: readonly ConfigProblem[];
-}
 
 const PROVIDER_FILE = /\.(ya?ml|json|xml)$/i;
 

@@ -6,7 +6,8 @@ import type { ConfigFileLimits } from './config-files';
 import { ConfigError } from './errors';
 import { loadProviders } from './load-providers';
 import { loadSettings, type Settings } from './settings';
-import { loadSigningIdentity, type SigningIdentity } from './signing';
+import { loadSigningIdentity } from './signing';
+import type { SigningIdentity } from '../model/signing-identity';
 import { Registry, type RegistryOptions } from '../registry';
 
 export async function loadRegistry(configDir: string, options: RegistryOptions = {}, limits?: ConfigFileLimits): Promise<Registry> {

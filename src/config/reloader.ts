@@ -9,9 +9,10 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { ConfigError, type ConfigProblem } from './errors';
+import { ConfigError } from './errors';
+import type { ConfigProblem } from '../model/loaded-provider';
 import type { LoadedConfig } from './load';
-import type { SigningIdentity } from './signing';
+import type { SigningIdentity } from '../model/signing-identity';
 import type { Registry } from '../registry';
 
 export interface ReloadError {

@@ -8,18 +8,8 @@
 import { X509Certificate, createPrivateKey, webcrypto, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { ConfigError } from './errors';
+import type { SigningIdentity } from '../model/signing-identity';
 import type { Settings } from './settings';
-
-export interface SigningIdentity {
-  /** DER of the signer's certificate. */
-  readonly certificate: Uint8Array;
-  /** DER of the intermediates, signer's issuer first; sent along so devices can build the path. */
-  readonly chain: readonly Uint8Array[];
-  readonly privateKey: webcrypto.CryptoKey;
-  /** The signer's subject and when it expires (ISO 8601), for the log. */
-  readonly subject: string;
-  readonly expires: string;
-}
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 

@@ -3,7 +3,7 @@
  * but that leak passwords, get dropped by Thunderbird, or fail on common networks.
  * `mail-autoconfig check` prints them; they never stop the server.
  */
-import type { ConfigProblem } from './errors';
+import type { ConfigProblem } from '../model/loaded-provider';
 import { usesMailboxPassword } from '../model/client-capabilities';
 import type { MailServer, ProviderDefinition } from '../model/provider';
 

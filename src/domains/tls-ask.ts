@@ -3,11 +3,8 @@
  * `GET /tls/ask?domain=NAME`, 200 to go ahead. Only the discovery names of hosted domains
  * may get one, so nobody can make us request certificates for arbitrary names.
  */
-import { PACC_HOST_PREFIX } from '../formats/pacc';
+import { DISCOVERY_PREFIXES } from '../model/discovery-hosts';
 import { toDomainKey } from '../model/domain';
-
-/** The host names mail clients look up for domain D (docs/endpoints.md). */
-export const DISCOVERY_PREFIXES = ['autoconfig.', 'autodiscover.', PACC_HOST_PREFIX] as const;
 
 /**
  * The hosted-domain candidate D when `name` is exactly `autoconfig.D`, `autodiscover.D` or

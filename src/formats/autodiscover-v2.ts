@@ -3,7 +3,6 @@
  * IMAP/POP/SMTP settings, so the only protocol served is AutodiscoverV1.
  */
 export const AUTODISCOVER_V2_CONTENT_TYPE = 'application/json; charset=utf-8';
-export const POX_PATH = '/autodiscover/autodiscover.xml';
 
 export type AutodiscoverV2Error = 'MissingProtocol' | 'ProtocolNotSupported' | 'MandatoryParameterMissing' | 'InvalidUser';
 
@@ -20,8 +19,9 @@ export function isAutodiscoverV1(protocol: string): boolean {
   return protocol.toLowerCase() === 'autodiscoverv1';
 }
 
-export function renderAutodiscoverV2Pointer(publicHost: string): string {
-  return JSON.stringify({ Protocol: 'AutodiscoverV1', Url: `https://${publicHost}${POX_PATH}` });
+/** The pointer to `poxUrl`, the absolute https URL of this server's POX endpoint. */
+export function renderAutodiscoverV2Pointer(poxUrl: string): string {
+  return JSON.stringify({ Protocol: 'AutodiscoverV1', Url: poxUrl });
 }
 
 export function renderAutodiscoverV2Error(code: AutodiscoverV2Error): string {

@@ -8,6 +8,7 @@
  */
 import { isIP } from 'node:net';
 import { substitutePlaceholders } from '../model/address';
+import { AUTODISCOVER_HOST_PREFIX, DISCOVERY_PREFIXES } from '../model/discovery-hosts';
 import type { MailServer, ProviderDefinition, ServerType, SocketType } from '../model/provider';
 import { paccDigest, renderPacc } from './pacc';
 
@@ -52,8 +53,8 @@ export interface DnsOptions {
 export function dnsRecords(definition: ProviderDefinition, domain: string, { target, ttl = DEFAULT_TTL }: DnsOptions): DnsRecord[] {
   const records: DnsRecord[] = [];
   const family = isIP(target);
-  for (const prefix of ['autoconfig', 'autodiscover', 'ua-auto-config']) {
-    const name = absolute(`${prefix}.${domain}`);
+  for (const prefix of DISCOVERY_PREFIXES) {
+    const name = absolute(`${prefix}${domain}`);
     if (family === 0) records.push({ name, ttl, type: 'CNAME', target: absolute(target) });
     else records.push({ name, ttl, type: family === 4 ? 'A' : 'AAAA', address: target });
   }
@@ -66,7 +67,7 @@ export function dnsRecords(definition: ProviderDefinition, domain: string, { tar
     priority: 0,
     weight: 0,
     port: AUTODISCOVER_SRV_PORT,
-    target: family === 0 ? absolute(target) : absolute(`autodiscover.${domain}`),
+    target: family === 0 ? absolute(target) : absolute(`${AUTODISCOVER_HOST_PREFIX}${domain}`),
   });
   // PACC clients read the document only if its SHA-256 matches this record; a domain
   // whose servers PACC cannot describe is served no document, so it gets no record.

@@ -25,12 +25,19 @@ import { SafeHtml, html } from './html-template';
 import { qrCodeSvg } from './qr-svg';
 
 export const HTML_CONTENT_TYPE = 'text/html; charset=utf-8';
-/** The stylesheet and icon, relative to the pages (content in setup-assets.ts, served by http/setup-page.ts). */
-export const STYLESHEET_PATH = 'static/setup.css';
-export const ICON_PATH = 'static/favicon.svg';
-/** The form's target, relative to the pages, and the name of its one field. */
-export const SETUP_PATH = 'setup';
+/** The name of the form's one field. */
 export const EMAIL_FIELD = 'email';
+
+/**
+ * Where the pages link, relative to the pages so they also work under a proxy's path
+ * prefix: the stylesheet and icon (content in setup-assets.ts) and the form's target.
+ * The server's route table says where they are.
+ */
+export interface PageLinks {
+  readonly stylesheet: string;
+  readonly icon: string;
+  readonly form: string;
+}
 
 // ---------------------------------------------------------------------------------------
 // Plain words: the capability table's words (model/client-capabilities.ts), used by the
@@ -64,14 +71,14 @@ export interface SetupFormInput {
   readonly error?: string;
 }
 
-export function renderSetupForm(input: SetupFormInput = {}): string {
-  return page({
+export function renderSetupForm(links: PageLinks, input: SetupFormInput = {}): string {
+  return page(links, {
     title: input.error ? 'Error: mail settings for your address' : 'Mail settings for your address',
     body: html`
       <h1>Mail settings for your address</h1>
       <p>Enter your email address to see how to set up any mail program: servers, ports,
       security and the notes for Outlook, Thunderbird, Apple Mail and others.</p>
-      ${addressForm(input)}`,
+      ${addressForm(links, input)}`,
   });
 }
 
@@ -87,6 +94,7 @@ export interface SetupPageInput {
   readonly appleDevice?: boolean;
   /** The page's own absolute URL, to make the profile link absolute for the QR code shown to other visitors. */
   readonly pageUrl?: string;
+  readonly links: PageLinks;
 }
 
 /**
@@ -97,11 +105,11 @@ export function isAppleDevice(userAgent: string | undefined): boolean {
   return /\b(iPhone|iPad|iPod|Macintosh)\b/.test(userAgent ?? '');
 }
 
-export function renderSetupPage({ provider, address, appleProfilePath, appleDevice = false, pageUrl }: SetupPageInput): string {
+export function renderSetupPage({ provider, address, appleProfilePath, appleDevice = false, pageUrl, links }: SetupPageInput): string {
   const profileLink = appleProfilePath === undefined ? undefined : profileHref(appleProfilePath, address);
   const incoming = provider.incoming.map((server) => serverRow(server, address, provider.inputFields));
   const outgoing = provider.outgoing.map((server) => serverRow(server, address, provider.inputFields));
-  return page({
+  return page(links, {
     title: `Mail settings for ${address.address}`,
     body: html`
       <h1>Mail settings for <span class="address">${address.address}</span></h1>
@@ -122,19 +130,19 @@ export function renderSetupPage({ provider, address, appleProfilePath, appleDevi
       ${helpSection(provider)}
       <section aria-labelledby="another">
         <h2 id="another">Another address</h2>
-        ${addressForm({})}
+        ${addressForm(links, {})}
       </section>`,
   });
 }
 
-export function renderUnknownDomainPage(address: EmailAddress): string {
-  return page({
+export function renderUnknownDomainPage(address: EmailAddress, links: PageLinks): string {
+  return page(links, {
     title: `No mail settings for ${address.domain}`,
     body: html`
       <h1>No mail settings for <span class="address">${address.domain}</span></h1>
       <p>This server does not know the mail settings of <strong>${address.domain}</strong>.
       Check the address for typing errors, or ask the provider of your mailbox for its settings.</p>
-      ${addressForm({ value: address.address })}`,
+      ${addressForm(links, { value: address.address })}`,
   });
 }
 
@@ -143,15 +151,15 @@ export function setupPageDocumentation(publicBaseUrl: string): ProviderDefinitio
   return { url: publicBaseUrl, descr: [{ lang: 'en', text: 'Settings for every mail program, step by step' }] };
 }
 
-function page({ title, body }: { title: string; body: SafeHtml }): string {
+function page(links: PageLinks, { title, body }: { title: string; body: SafeHtml }): string {
   return html`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title}</title>
-<link rel="stylesheet" href="${STYLESHEET_PATH}">
-<link rel="icon" href="${ICON_PATH}" type="image/svg+xml">
+<link rel="stylesheet" href="${links.stylesheet}">
+<link rel="icon" href="${links.icon}" type="image/svg+xml">
 </head>
 <body>
 <main>
@@ -167,10 +175,10 @@ ${body}
  * in an email field to punycode and refuse non-ASCII local parts, which we accept. The
  * server checks the address and answers with the error beside the field.
  */
-function addressForm({ value, error }: SetupFormInput): SafeHtml {
+function addressForm(links: PageLinks, { value, error }: SetupFormInput): SafeHtml {
   const describedBy = error ? 'email-error email-hint' : 'email-hint';
   return html`
-    <form method="get" action="${SETUP_PATH}" class="address-form">
+    <form method="get" action="${links.form}" class="address-form">
       <label for="email">Email address</label>
       <p id="email-hint" class="hint">For example name@example.com</p>
       ${error && html`<p id="email-error" class="error">${error}</p>`}

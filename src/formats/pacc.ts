@@ -13,10 +13,7 @@ import { AUTHENTICATION_CAPABILITIES, SOCKET_CAPABILITIES } from '../model/clien
 import { readableName } from '../model/display-name';
 import { DEFAULT_PORTS, type MailServer, type ProviderDefinition } from '../model/provider';
 
-export const PACC_PATH = '/.well-known/user-agent-configuration.json';
 export const PACC_CONTENT_TYPE = 'application/json; charset=utf-8';
-/** The host clients ask: PACC's own name in front of the email domain. */
-export const PACC_HOST_PREFIX = 'ua-auto-config.';
 
 /** The draft's limits on the provider's names (MUST ≤60 and ≤20 characters). */
 const MAX_NAME = 60;

@@ -11,7 +11,7 @@ import pino, { type Logger } from 'pino';
 import proxyaddr from 'proxy-addr';
 import type { ReloadStatus } from '../config/reloader';
 import type { Settings } from '../config/settings';
-import type { SigningIdentity } from '../config/signing';
+import type { SigningIdentity } from '../model/signing-identity';
 import type { Registry } from '../registry';
 import { accessLog } from './access-log';
 import { createDispatcher, type Dispatcher } from './dispatcher';

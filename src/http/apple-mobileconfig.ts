@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { DEFAULT_SIGNED_PROFILE_CACHE_ENTRIES } from '../config/settings';
-import type { SigningIdentity } from '../config/signing';
+import type { SigningIdentity } from '../model/signing-identity';
 import { ExpiringLruCache } from '../domains/lru-cache';
 import { MOBILECONFIG_CONTENT_TYPE, appleProfileRenderer, mobileconfigFileName } from '../formats/apple';
 import { signCms } from '../formats/cms';

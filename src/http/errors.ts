@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { rememberRecent } from '../recent-results';
+import { rememberRecent } from '../model/recent-results';
 import { PreparedBody, sendAnswer, type Answer, type HeaderList } from './answer';
 import { DOCUMENT } from './answer-kinds';
 

@@ -7,7 +7,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { Counter, Gauge, Histogram, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
-import { rememberRecent } from '../recent-results';
+import { rememberRecent } from '../model/recent-results';
 import type { Registry } from '../registry';
 import type { Answer } from './answer';
 import { requestOutcome } from './observe';

@@ -4,6 +4,7 @@
  * precomputed document, identical for every address of the domain.
  */
 import { parseEmailAddress, type EmailAddress } from '../model/address';
+import { AUTOCONFIG_HOST_PREFIX } from '../model/discovery-hosts';
 import { MOZILLA_CONTENT_TYPE } from '../formats/mozilla';
 import { perProvider, type Registry } from '../registry';
 import { PreparedBody, type Answer } from './answer';
@@ -25,7 +26,7 @@ export function mozillaAutoconfigHandler(registry: () => Registry): (request: Re
     }
     // The Host is the fallback for requests without an address, and for Thunderbird's
     // MX lookup, which asks autoconfig.<mx-domain> with the user's own address.
-    const found = registry().find(address?.domainKey, hostDomain(request, 'autoconfig.'));
+    const found = registry().find(address?.domainKey, hostDomain(request, AUTOCONFIG_HOST_PREFIX));
     // The address is noted so that the access log need not parse it again.
     if (!found) return unknownDomain({ address });
     return { status: 200, contentType: MOZILLA_CONTENT_TYPE, headers: OPEN_TO_EVERY_ORIGIN, body: prepared(found.provider), record: { address } };

@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseEmailAddress, type EmailAddress } from '../model/address';
+import { AUTOCONFIG_HOST_PREFIX, AUTODISCOVER_HOST_PREFIX } from '../model/discovery-hosts';
 import { domainFromHost } from '../model/domain';
 import { viewOf } from './request-view';
 
@@ -60,8 +61,8 @@ export function requestAddress(req: IncomingMessage, res: ServerResponse): Email
 export function requestDomain(req: IncomingMessage, res: ServerResponse): string | undefined {
   const address = requestAddress(req, res);
   if (address) return address.domainKey;
-  const host = domainFromHost(viewOf(req).hostname, 'autoconfig.');
+  const host = domainFromHost(viewOf(req).hostname, AUTOCONFIG_HOST_PREFIX);
   // An IP address in Host names no mail domain.
   if (host === undefined || /(^|\.)\d+$/.test(host)) return undefined;
-  return host.startsWith('autodiscover.') ? domainFromHost(host, 'autodiscover.') : host;
+  return host.startsWith(AUTODISCOVER_HOST_PREFIX) ? domainFromHost(host, AUTODISCOVER_HOST_PREFIX) : host;
 }

@@ -7,10 +7,10 @@
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { parseEmailAddress, type EmailAddress } from '../model/address';
+import { AUTODISCOVER_HOST_PREFIX } from '../model/discovery-hosts';
 import {
   AUTODISCOVER_V2_CONTENT_TYPE,
   AUTODISCOVER_V2_ERRORS,
-  POX_PATH,
   isAutodiscoverV1,
   renderAutodiscoverV2Error,
   renderAutodiscoverV2Pointer,
@@ -27,7 +27,7 @@ import {
   type PoxError,
 } from '../formats/outlook-pox';
 import { poxErrorRenderer, poxSettingsRenderer, type PoxErrorRenderer } from '../formats/pox-template';
-import { rememberRecent } from '../recent-results';
+import { rememberRecent } from '../model/recent-results';
 import { perProviderAndDomain, type Registry } from '../registry';
 import { PreparedBody, redirect, type Answer } from './answer';
 import type { Outcome } from './observe';
@@ -38,19 +38,21 @@ export interface OutlookAutodiscoverOptions {
   readonly httpsRedirect: boolean;
   /** `<TTL>` of the settings answers (autodiscoverTtlHours setting). */
   readonly ttlHours?: number;
+  /** The POX endpoint's path (routes.ts), where plain-http requests are redirected. */
+  readonly poxPath: string;
 }
 
 /** MSDOC: the error Id identifies the server; a stable hash of its name, computed once. */
 const SERVER_ID = String(createHash('sha256').update(hostname()).digest().readUInt32BE(0));
 
 /** The POX handlers (routes.ts): POST with the raw body, GET without one. */
-export function poxHandlers({ registry, httpsRedirect, ttlHours = DEFAULT_TTL_HOURS }: OutlookAutodiscoverOptions) {
+export function poxHandlers({ registry, httpsRedirect, ttlHours = DEFAULT_TTL_HOURS, poxPath }: OutlookAutodiscoverOptions) {
   // Per provider and hosted domain, split for splicing (pox-template.ts); undefined when Outlook can use none of the servers.
   const settingsRenderer = perProviderAndDomain((provider, domain) => poxSettingsRenderer(provider.definition, domain, ttlHours));
   /** POST with the raw body, however it was read. */
   const poxPost = (request: RequestView, body: Buffer): Answer => {
     if (httpsRedirect && request.arrivedOverPlainHttp) {
-      const redirect = redirectToHttps(registry(), request);
+      const redirect = redirectToHttps(registry(), request, poxPath);
       if (redirect) return redirect;
     }
     const pox = parsePoxRequest(body);
@@ -58,7 +60,7 @@ export function poxHandlers({ registry, httpsRedirect, ttlHours = DEFAULT_TTL_HO
     if (pox.kind === 'unsupported-schema') return poxError(POX_ERRORS.providerUnavailable, pox.namespace);
     const address = parseEmailAddress(pox.emailAddress);
     if (!address) return poxError(POX_ERRORS.invalidRequest);
-    const found = registry().find(address.domainKey, hostDomain(request, 'autodiscover.'));
+    const found = registry().find(address.domainKey, hostDomain(request, AUTODISCOVER_HOST_PREFIX));
     if (!found) return poxError(POX_ERRORS.unknownAddress, NAMESPACES.response, address);
     const render = settingsRenderer(found.provider, found.domain);
     if (render === undefined) return poxError(POX_ERRORS.noConfiguration, NAMESPACES.response, address);
@@ -70,10 +72,10 @@ export function poxHandlers({ registry, httpsRedirect, ttlHours = DEFAULT_TTL_HO
   // answer for the Host's domain, never 404/405 (docs/endpoints.md).
   const poxGet = (request: RequestView): Answer => {
     if (httpsRedirect && request.arrivedOverPlainHttp) {
-      const redirect = redirectToHttps(registry(), request);
+      const redirect = redirectToHttps(registry(), request, poxPath);
       if (redirect) return redirect;
     }
-    const found = registry().find(hostDomain(request, 'autodiscover.'));
+    const found = registry().find(hostDomain(request, AUTODISCOVER_HOST_PREFIX));
     if (!found) return poxError(POX_ERRORS.invalidRequest);
     const settings = renderPoxSettings(found.provider.definition, { domain: found.domain, ttlHours });
     if (settings === undefined) return poxError(POX_ERRORS.noConfiguration);
@@ -83,8 +85,10 @@ export function poxHandlers({ registry, httpsRedirect, ttlHours = DEFAULT_TTL_HO
 }
 
 /** The v2 JSON pointer's handler (routes.ts); Outlook may keep a pointer as long as POX settings (`ttlHours`). */
-export function autodiscoverV2Handler(registry: () => Registry, ttlHours: number = DEFAULT_TTL_HOURS) {
+export function autodiscoverV2Handler(registry: () => Registry, poxPath: string, ttlHours: number = DEFAULT_TTL_HOURS) {
   const cacheControl = `private, max-age=${ttlHours * 3600}`;
+  // The pointer depends on the hosted domain, a set as large as the configuration: each is made once, within a bound.
+  const preparedV2Pointer = rememberRecent((host) => new PreparedBody(renderAutodiscoverV2Pointer(`https://${host}${poxPath}`)), 1024, 255);
   /** GET of the v2 paths; `pathEmail` is the decoded address from the path's `email` parameter. */
   const v2Json = (request: RequestView, pathEmail: string | undefined): Answer => {
     const query = request.query;
@@ -96,14 +100,14 @@ export function autodiscoverV2Handler(registry: () => Registry, ttlHours: number
     if (email === undefined || email === '') return v2Error(400, 'MandatoryParameterMissing');
     const address = email === null ? undefined : parseEmailAddress(email);
     if (!address) return v2Error(400, 'InvalidUser');
-    const found = registry().find(address.domainKey, hostDomain(request, 'autodiscover.'));
+    const found = registry().find(address.domainKey, hostDomain(request, AUTODISCOVER_HOST_PREFIX));
     if (!found) return v2Error(404, 'InvalidUser', address);
     // The Url names the hosted domain, never the Host the request came with: a pointer
     // built from headers would send Outlook, or a cache, wherever a request said.
     return {
       status: 200,
       contentType: AUTODISCOVER_V2_CONTENT_TYPE,
-      body: preparedV2Pointer(`autodiscover.${found.domain}`),
+      body: preparedV2Pointer(`${AUTODISCOVER_HOST_PREFIX}${found.domain}`),
       headers: [['Cache-Control', cacheControl], ['Vary', varyOnHost(request)]],
       record: { address },
     };
@@ -127,15 +131,13 @@ function poxError(error: PoxError, namespace: string = NAMESPACES.response, addr
 }
 
 // Error answers come from fixed sets, so they are prepared when the module loads: the POX
-// ones in the generic namespace (all but their time), the v2 ones whole. The v2 pointer
-// depends on the hosted domain, a set as large as the configuration: each is made once, within a bound.
+// ones in the generic namespace (all but their time), the v2 ones whole.
 const GENERIC_POX_ERRORS = Object.fromEntries(
   Object.values(POX_ERRORS).map((error) => [error.code, poxErrorRenderer({ error, namespace: NAMESPACES.response, serverId: SERVER_ID })]),
 ) as Record<PoxError['code'], PoxErrorRenderer>;
 const V2_ERROR_BODIES = Object.fromEntries(
   AUTODISCOVER_V2_ERRORS.map((code) => [code, new PreparedBody(renderAutodiscoverV2Error(code))]),
 ) as Record<AutodiscoverV2Error, PreparedBody>;
-const preparedV2Pointer = rememberRecent((host) => new PreparedBody(renderAutodiscoverV2Pointer(host)), 1024, 255);
 
 function v2Error(status: number, code: AutodiscoverV2Error, address?: EmailAddress): Answer {
   return {
@@ -154,10 +156,10 @@ function v2Error(status: number, code: AutodiscoverV2Error, address?: EmailAddre
  * names no hosted domain gets the ordinary answer, never a redirect to where it says. No
  * cache keeps it: whether to redirect depends on X-Forwarded-Proto.
  */
-function redirectToHttps(registry: Registry, request: RequestView): Answer | undefined {
-  const found = registry.find(hostDomain(request, 'autodiscover.'));
+function redirectToHttps(registry: Registry, request: RequestView, poxPath: string): Answer | undefined {
+  const found = registry.find(hostDomain(request, AUTODISCOVER_HOST_PREFIX));
   if (!found) return undefined;
-  return redirect(302, `https://autodiscover.${found.domain}${POX_PATH}`, [['Cache-Control', 'no-store'], ['Vary', varyOnHost(request)]]);
+  return redirect(302, `https://${AUTODISCOVER_HOST_PREFIX}${found.domain}${poxPath}`, [['Cache-Control', 'no-store'], ['Vary', varyOnHost(request)]]);
 }
 
 /** The request headers that chose the hosted domain: Host, and X-Forwarded-Host where a trusted proxy may set it. */

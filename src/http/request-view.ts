@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import proxyaddr from 'proxy-addr';
+import type { DiscoveryPrefix } from '../model/discovery-hosts';
 import { domainFromHost } from '../model/domain';
 import { queryParameter, rawQuery } from './query';
 
@@ -141,7 +142,7 @@ export function viewOf(req: IncomingMessage): RequestView {
 /** The hosted domain named by the Host header (X-Forwarded-Host from a trusted proxy), without `prefix`. */
 export function hostDomain(
   req: { readonly hostname: string | undefined },
-  prefix: 'autoconfig.' | 'autodiscover.' | 'ua-auto-config.'): string | undefined {
+  prefix: DiscoveryPrefix): string | undefined {
   return domainFromHost(req.hostname, prefix);
 }
 

@@ -1,7 +1,7 @@
 /** The shape of a row of the route table (routes.ts), and what its handler is given. */
 import type { ReloadStatus } from '../config/reloader';
 import type { Settings } from '../config/settings';
-import type { SigningIdentity } from '../config/signing';
+import type { SigningIdentity } from '../model/signing-identity';
 import type { Registry } from '../registry';
 import type { Answer } from './answer';
 import type { AnswerKind } from './answer-kinds';

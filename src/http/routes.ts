@@ -6,10 +6,11 @@
  * A path is a string, matched case-insensitively (clients vary the case of
  * /Autodiscover/Autodiscover.xml) with one optional trailing slash, whose `:name`
  * segments are handed to the handler decoded; or a regular expression, matched as it is.
+ *
+ * This is the one place that spells a path: renderers and handlers are handed the ones
+ * they link to, and the soak test asks with the names below (test/route-paths.test.ts).
  */
-import { POX_PATH } from '../formats/autodiscover-v2';
-import { ICON_PATH, SETUP_PATH, STYLESHEET_PATH } from '../formats/html';
-import { PACC_PATH } from '../formats/pacc';
+import type { PageLinks } from '../formats/html';
 import { DOCUMENT, PAGE, PAGE_ASSET, UNCACHED_DOCUMENT } from './answer-kinds';
 import { appleMobileconfigHandler } from './apple-mobileconfig';
 import { healthHandler } from './health';
@@ -18,20 +19,34 @@ import { autodiscoverV2Handler, poxHandlers } from './outlook-autodiscover';
 import { paccHandler } from './pacc';
 import type { Method, Route } from './route';
 import { pathMatcher } from './route-match';
-import { ICON, STYLESHEET, setupForm, setupPageHandler } from './setup-page';
+import { ICON, STYLESHEET, setupFormHandler, setupPageHandler } from './setup-page';
 
+export const MOZILLA_PATH = '/mail/config-v1.1.xml';
+export const MOZILLA_WELL_KNOWN_PATH = '/.well-known/autoconfig/mail/config-v1.1.xml';
+/** POX autodiscover; the v2 JSON points at it and plain-http requests are redirected to it. */
+export const POX_PATH = '/autodiscover/autodiscover.xml';
+export const AUTODISCOVER_V2_PATH = '/autodiscover/autodiscover.json';
+/** The v2 JSON path with the address as its last segment. */
+export const AUTODISCOVER_V2_EMAIL_PATH = '/autodiscover/autodiscover.json/v1.0/:email';
 /** Apple profiles; the setup page links the first. */
 export const APPLE_PROFILE_PATH = '/mobileconfig';
-
+export const PACC_PATH = '/.well-known/user-agent-configuration.json';
+export const SETUP_PATH = '/setup';
+const STYLESHEET_PATH = '/static/setup.css';
+const ICON_PATH = '/static/favicon.svg';
+export const HEALTH_PATH = '/healthz';
 export const METRICS_PATH = '/metrics';
+
+/** The pages sit at the top level, so their relative links are the paths without the leading slash. */
+const PAGE_LINKS: PageLinks = { stylesheet: STYLESHEET_PATH.slice(1), icon: ICON_PATH.slice(1), form: SETUP_PATH.slice(1) };
 
 const GET: readonly Method[] = ['GET'];
 
 export const ROUTES: readonly Route[] = [
   {
     paths: [
-      '/mail/config-v1.1.xml',
-      '/.well-known/autoconfig/mail/config-v1.1.xml',
+      MOZILLA_PATH,
+      MOZILLA_WELL_KNOWN_PATH,
       // Nine asks for this prefixed variant.
       '/v1.1/mail/config-v1.1.xml',
       // Autoconfig draft -01's URL, since dropped; Stalwart and others still serve it.
@@ -50,7 +65,12 @@ export const ROUTES: readonly Route[] = [
     paths: [POX_PATH],
     methods: ['GET', 'POST'],
     handler: ({ registry, settings }) => {
-      const { poxGet, poxPost } = poxHandlers({ registry, httpsRedirect: settings.autodiscoverHttpsRedirect, ttlHours: settings.autodiscoverTtlHours });
+      const { poxGet, poxPost } = poxHandlers({
+        registry,
+        httpsRedirect: settings.autodiscoverHttpsRedirect,
+        ttlHours: settings.autodiscoverTtlHours,
+        poxPath: POX_PATH,
+      });
       return ({ view, body }) => (view.method === 'POST' ? poxPost(view, body) : poxGet(view));
     },
     label: 'outlook',
@@ -58,10 +78,10 @@ export const ROUTES: readonly Route[] = [
     readsBody: true,
   },
   {
-    paths: ['/autodiscover/autodiscover.json', '/autodiscover/autodiscover.json/v1.0/:email'],
+    paths: [AUTODISCOVER_V2_PATH, AUTODISCOVER_V2_EMAIL_PATH],
     methods: GET,
     handler: ({ registry, settings }) => {
-      const v2Json = autodiscoverV2Handler(registry, settings.autodiscoverTtlHours);
+      const v2Json = autodiscoverV2Handler(registry, POX_PATH, settings.autodiscoverTtlHours);
       return ({ view, params }) => v2Json(view, params.email);
     },
     label: 'v2 json',
@@ -89,22 +109,22 @@ export const ROUTES: readonly Route[] = [
     kind: DOCUMENT,
     openToEveryOrigin: true,
   },
-  { paths: ['/'], methods: GET, handler: () => setupForm, label: 'page', kind: PAGE, rateBudget: 'page' },
+  { paths: ['/'], methods: GET, handler: () => setupFormHandler(PAGE_LINKS), label: 'page', kind: PAGE, rateBudget: 'page' },
   {
-    paths: [`/${SETUP_PATH}`],
+    paths: [SETUP_PATH],
     methods: GET,
     handler: ({ registry, settings }) => {
-      const answer = setupPageHandler({ registry, appleProfilePath: APPLE_PROFILE_PATH, publicBaseUrl: settings.publicBaseUrl });
+      const answer = setupPageHandler({ registry, appleProfilePath: APPLE_PROFILE_PATH, publicBaseUrl: settings.publicBaseUrl, links: PAGE_LINKS });
       return ({ view }) => answer(view);
     },
     label: 'page',
     kind: PAGE,
     rateBudget: 'page',
   },
-  { paths: [`/${STYLESHEET_PATH}`], methods: GET, handler: () => () => STYLESHEET, label: 'page', kind: PAGE_ASSET, rateBudget: 'page' },
-  { paths: [`/${ICON_PATH}`], methods: GET, handler: () => () => ICON, label: 'page', kind: PAGE_ASSET, rateBudget: 'page' },
+  { paths: [STYLESHEET_PATH], methods: GET, handler: () => () => STYLESHEET, label: 'page', kind: PAGE_ASSET, rateBudget: 'page' },
+  { paths: [ICON_PATH], methods: GET, handler: () => () => ICON, label: 'page', kind: PAGE_ASSET, rateBudget: 'page' },
   {
-    paths: ['/healthz'],
+    paths: [HEALTH_PATH],
     methods: GET,
     handler: ({ registry, status }) => healthHandler(registry, status),
     label: 'other',

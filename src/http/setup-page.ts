@@ -8,11 +8,11 @@ import { parseEmailAddress } from '../model/address';
 import {
   EMAIL_FIELD,
   HTML_CONTENT_TYPE,
-  SETUP_PATH,
   isAppleDevice,
   renderSetupForm,
   renderSetupPage,
   renderUnknownDomainPage,
+  type PageLinks,
 } from '../formats/html';
 import { SETUP_ICON_SVG, SETUP_STYLESHEET } from '../formats/setup-assets';
 import type { Registry } from '../registry';
@@ -25,6 +25,8 @@ export interface SetupPageOptions {
   readonly appleProfilePath?: string;
   /** Where people reach the page; the QR code's link is made absolute against it. */
   readonly publicBaseUrl?: string;
+  /** Where the pages link (routes.ts). */
+  readonly links: PageLinks;
 }
 
 const MESSAGES = {
@@ -36,28 +38,31 @@ const MESSAGES = {
 export const STYLESHEET: Answer = { status: 200, contentType: 'text/css; charset=utf-8', body: new PreparedBody(SETUP_STYLESHEET) };
 export const ICON: Answer = { status: 200, contentType: 'image/svg+xml', body: new PreparedBody(SETUP_ICON_SVG) };
 
-export const setupForm = (): Answer => page(200, renderSetupForm());
+/** The empty form, the same for everyone. */
+export function setupFormHandler(links: PageLinks): () => Answer {
+  return () => page(200, renderSetupForm(links));
+}
 
-export function setupPageHandler({ registry, appleProfilePath, publicBaseUrl }: SetupPageOptions): (request: RequestView) => Answer {
+export function setupPageHandler({ registry, appleProfilePath, publicBaseUrl, links }: SetupPageOptions): (request: RequestView) => Answer {
   return (request) => {
     // `/setup/` would resolve the page's relative links one folder too deep; the relative
     // redirect keeps working under a proxy's path prefix.
     if (request.path.endsWith('/')) {
       const query = request.originalUrl.indexOf('?');
-      return redirect(301, `../${SETUP_PATH}${query === -1 ? '' : request.originalUrl.slice(query)}`);
+      return redirect(301, `../${links.form}${query === -1 ? '' : request.originalUrl.slice(query)}`);
     }
     const input = formField(request, EMAIL_FIELD);
     if (input === undefined || input.trim() === '') {
-      return page(400, renderSetupForm({ value: input, error: MESSAGES.missing }));
+      return page(400, renderSetupForm(links, { value: input, error: MESSAGES.missing }));
     }
     const address = parseEmailAddress(input);
-    if (!address) return page(400, renderSetupForm({ value: input, error: MESSAGES.invalid }));
+    if (!address) return page(400, renderSetupForm(links, { value: input, error: MESSAGES.invalid }));
     const found = registry().find(address.domainKey);
-    if (!found) return page(404, renderUnknownDomainPage(address));
+    if (!found) return page(404, renderUnknownDomainPage(address, links));
     // The User-Agent only orders the page (the profile first on Apple devices).
     const appleDevice = isAppleDevice(request.userAgent);
     const pageUrl = publicBaseUrl === undefined ? request.url : new URL(request.originalUrl.slice(1), publicBaseUrl).href;
-    return page(200, renderSetupPage({ provider: found.provider.definition, address, appleProfilePath, appleDevice, pageUrl }));
+    return page(200, renderSetupPage({ provider: found.provider.definition, address, appleProfilePath, appleDevice, pageUrl, links }));
   };
 }
 

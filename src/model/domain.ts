@@ -4,7 +4,7 @@
  * everything that matches domains goes through `toDomainKey`.
  */
 import { domainToASCII } from 'node:url';
-import { rememberRecent } from '../recent-results';
+import { rememberRecent } from './recent-results';
 
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 const MAX_DOMAIN_LENGTH = 253;

@@ -4,7 +4,7 @@
  * read by ./client-requests).
  */
 import request from 'supertest';
-import type { SigningIdentity } from '../../src/config/signing';
+import type { SigningIdentity } from '../../src/model/signing-identity';
 import { defaultSettings } from '../../src/config/settings';
 import { createApp } from '../../src/http/app';
 import { providerSchema, type ProviderInput } from '../../src/model/provider';

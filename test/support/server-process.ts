@@ -1,6 +1,6 @@
 /**
  * Runs the real server as its own process, as `npm start` would: compiles src/ into a
- * fresh temporary directory (never a stale dist/), starts `node main.js`, and reads the
+ * fresh temporary directory (never a stale dist/), starts `node cli/main.js`, and reads the
  * listening port from its log. For tests of signals, which only a real process receives.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -20,6 +20,8 @@ export interface ServerProcess {
 }
 
 export interface Build {
+  /** The package: package.json beside dist/, as an embedder installs it. */
+  readonly packageDir: string;
   /** `npm start`'s entry. */
   readonly mainJs: string;
   /** The `mail-autoconfig` binary. */
@@ -38,7 +40,8 @@ export async function buildServer(): Promise<Build> {
   await promisify(execFile)(process.execPath, [tsc, '-p', path.join(REPO_ROOT, 'tsconfig.build.json'), '--outDir', outDir], { cwd: REPO_ROOT });
   await copyFile(path.join(REPO_ROOT, 'package.json'), path.join(packageDir, 'package.json'));
   return {
-    mainJs: path.join(outDir, 'main.js'),
+    packageDir,
+    mainJs: path.join(outDir, 'cli', 'main.js'),
     cliJs: path.join(outDir, 'cli', 'index.js'),
     remove: () => rm(packageDir, { recursive: true, force: true }),
   };
