@@ -9,7 +9,8 @@ import { ConfigError } from '../config/errors';
 import { loadProviders, type LoadedProvider } from '../config/load-providers';
 import { redactSecrets } from '../domains/redact';
 import { DEFAULT_DOMAIN_QUERY, DOMAIN_TABLE, importDomains, initSchema, providerIdsInTable, tryDomainQuery } from '../domains/schema';
-import { loadDatabaseSettings, type DatabaseSettings } from '../domains/settings';
+import { loadSettings } from '../config/settings';
+import type { DatabaseSettings } from '../domains/settings';
 import { EXIT, parseCommandArgs, usageError, type CliIo } from './io';
 
 export const DB_USAGE = `usage: mail-autoconfig db <init|import|check> [--config DIR]
@@ -47,7 +48,7 @@ export async function runDbCommand(args: readonly string[], io: CliIo): Promise<
   let settings: DatabaseSettings | undefined;
   let providers: LoadedProvider[] = [];
   try {
-    settings = await loadDatabaseSettings(parsed.configDir, io.env);
+    settings = (await loadSettings(parsed.configDir, io.env)).database;
     if (subcommand !== 'init') providers = await loadProviders(parsed.configDir);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
