@@ -13,12 +13,14 @@ import { PACC_PATH } from '../formats/pacc';
 import { DOCUMENT, PAGE, PAGE_ASSET, UNCACHED_DOCUMENT } from './answer-kinds';
 import { appleMobileconfigHandler } from './apple-mobileconfig';
 import { healthHandler } from './health';
+import { hostedDomains } from './hosted';
 import { mozillaAutoconfigHandler } from './mozilla-autoconfig';
 import { autodiscoverV2Handler, poxHandlers } from './outlook-autodiscover';
 import { paccHandler } from './pacc';
-import type { Method, Route } from './route';
+import type { Method, Route, RouteSettings } from './route';
 import { pathMatcher } from './route-match';
 import { ICON, STYLESHEET, setupForm, setupPageHandler } from './setup-page';
+import { tlsAskHandler } from './tls-ask';
 
 /** Apple profiles; the setup page links the first. */
 export const APPLE_PROFILE_PATH = '/mobileconfig';
@@ -38,8 +40,8 @@ export const ROUTES: readonly Route[] = [
       '/.well-known/mail-v1.xml',
     ],
     methods: GET,
-    handler: ({ registry }) => {
-      const answer = mozillaAutoconfigHandler(registry);
+    handler: (context) => {
+      const answer = mozillaAutoconfigHandler(hostedDomains(context));
       return ({ view }) => answer(view);
     },
     label: 'mozilla',
@@ -49,8 +51,9 @@ export const ROUTES: readonly Route[] = [
   {
     paths: [POX_PATH],
     methods: ['GET', 'POST'],
-    handler: ({ registry, settings }) => {
-      const { poxGet, poxPost } = poxHandlers({ registry, httpsRedirect: settings.autodiscoverHttpsRedirect, ttlHours: settings.autodiscoverTtlHours });
+    handler: (context) => {
+      const { settings } = context;
+      const { poxGet, poxPost } = poxHandlers({ findHosted: hostedDomains(context), httpsRedirect: settings.autodiscoverHttpsRedirect, ttlHours: settings.autodiscoverTtlHours });
       return ({ view, body }) => (view.method === 'POST' ? poxPost(view, body) : poxGet(view));
     },
     label: 'outlook',
@@ -60,8 +63,8 @@ export const ROUTES: readonly Route[] = [
   {
     paths: ['/autodiscover/autodiscover.json', '/autodiscover/autodiscover.json/v1.0/:email'],
     methods: GET,
-    handler: ({ registry }) => {
-      const v2Json = autodiscoverV2Handler(registry);
+    handler: (context) => {
+      const v2Json = autodiscoverV2Handler(hostedDomains(context));
       return ({ view, params }) => v2Json(view, params.email);
     },
     label: 'v2 json',
@@ -70,8 +73,8 @@ export const ROUTES: readonly Route[] = [
   {
     paths: [APPLE_PROFILE_PATH, /^\/[^/]+\.mobileconfig$/i],
     methods: GET,
-    handler: ({ registry, signing }) => {
-      const answer = appleMobileconfigHandler(registry, signing);
+    handler: (context) => {
+      const answer = appleMobileconfigHandler(hostedDomains(context), context.signing);
       return ({ view }) => answer(view);
     },
     label: 'apple',
@@ -81,8 +84,8 @@ export const ROUTES: readonly Route[] = [
   {
     paths: [PACC_PATH],
     methods: GET,
-    handler: ({ registry }) => {
-      const answer = paccHandler(registry);
+    handler: (context) => {
+      const answer = paccHandler(hostedDomains(context));
       return ({ view }) => answer(view);
     },
     label: 'pacc',
@@ -93,8 +96,9 @@ export const ROUTES: readonly Route[] = [
   {
     paths: [`/${SETUP_PATH}`],
     methods: GET,
-    handler: ({ registry, settings }) => {
-      const answer = setupPageHandler({ registry, appleProfilePath: APPLE_PROFILE_PATH, publicBaseUrl: settings.publicBaseUrl });
+    handler: (context) => {
+      const { settings } = context;
+      const answer = setupPageHandler({ findHosted: hostedDomains(context), appleProfilePath: APPLE_PROFILE_PATH, publicBaseUrl: settings.publicBaseUrl });
       return ({ view }) => answer(view);
     },
     label: 'page',
@@ -105,7 +109,7 @@ export const ROUTES: readonly Route[] = [
   {
     paths: ['/healthz'],
     methods: GET,
-    handler: ({ registry, status }) => healthHandler(registry, status),
+    handler: ({ registry, status, domainSource }) => healthHandler(registry, status, domainSource),
     label: 'other',
     kind: UNCACHED_DOCUMENT,
     unlimited: true,
@@ -121,14 +125,24 @@ export const ROUTES: readonly Route[] = [
   },
 ];
 
-/** The table of the separate metrics port: /metrics and nothing else. */
-export const METRICS_ONLY_ROUTES: readonly Route[] = ROUTES.filter((route) => route.paths.includes(METRICS_PATH)).map((route) => ({
-  paths: route.paths,
-  methods: route.methods,
-  handler: route.handler,
-  label: route.label,
-  kind: route.kind,
-}));
+export const TLS_ASK_PATH = '/tls/ask';
+
+/**
+ * The table of the separate metrics port, which only the proxy and the monitoring reach:
+ * /metrics (unless turned off), and Caddy's on-demand TLS ask, which must not be public
+ * since it tells which domains are hosted (docs/deploying.md).
+ */
+export const METRICS_PORT_ROUTES: readonly Route[] = [
+  ...ROUTES.filter((route) => route.paths.includes(METRICS_PATH)).map((route) => ({
+    paths: route.paths,
+    methods: route.methods,
+    handler: route.handler,
+    label: route.label,
+    kind: route.kind,
+    when: ({ metricsEnabled }: RouteSettings) => metricsEnabled !== false,
+  })),
+  { paths: [TLS_ASK_PATH], methods: GET, handler: tlsAskHandler, label: 'other', kind: UNCACHED_DOCUMENT },
+];
 
 /** The metrics label of a path: its route's, else 'other'. */
 const routeOf = pathMatcher(ROUTES);
