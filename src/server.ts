@@ -84,7 +84,9 @@ export async function startServer(settings: Settings, initial: LoadedConfig, log
   if (domainSource) {
     logger.info({ database: domainSource.displayUrl }, 'domain database configured');
     // Never throws and is not awaited: with the database down the server starts degraded and reconnects in the background.
-    void domainSource.start();
+    void domainSource.start().then(() => {
+      if (domainSource.health().state === 'ok') logger.info({ database: domainSource.displayUrl }, 'domain database connected');
+    });
   }
   logger.info(
     { address: server.address(), configDir: settings.configDir, providers: initial.registry.providers.length, domains: initial.registry.domainCount },
