@@ -268,7 +268,7 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
   test('the optional database URL, once uncommented, comes from a Secret and is the setting the server reads', async () => {
     expect(theContainer.env.some(({ name }) => name === 'MAIL_AUTOCONFIG_DATABASE_URL')).toBe(false);
     const text = read('deploy', 'kubernetes', 'deployment.yaml');
-    const block = /^(\s*)# - name: MAIL_AUTOCONFIG_DATABASE_URL\n(?:\1#   .*\n)+/m.exec(text)!;
+    const block = /^(\s*)# - name: MAIL_AUTOCONFIG_DATABASE_URL\n(?:\1# {3}.*\n)+/m.exec(text)!;
     expect(block).not.toBeNull();
     const uncommented = text.replace(block[0], block[0].replace(/^(\s*)# /gm, '$1'));
     const withDatabase = deployment.parse(YAML.parse(uncommented)).spec.template.spec.containers[0]!;
