@@ -9,6 +9,7 @@ import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { runDbCommand } from '../src/cli/db';
+import { runCommand } from '../src/cli/index';
 import { loadServedConfig } from '../src/config/load';
 import { defaultSettings, type SettingsInput } from '../src/config/settings';
 import { startServer, type RunningServer } from '../src/server';
@@ -263,4 +264,41 @@ describe('two server processes on one database', () => {
     for (const { port } of processes) expect((await mozilla(port, 'moving.example')).body).toContain('<hostname>pop3.live.com</hostname>');
     for (const { log } of processes) expect(log.join('')).not.toContain(postgres.password);
   }, 60_000);
+});
+
+describe('the command line', () => {
+  const run = async (argv: string[], env: NodeJS.ProcessEnv = { MAIL_AUTOCONFIG_DATABASE_URL: postgres.url }) => {
+    let stdout = '';
+    let stderr = '';
+    const code = await runCommand(argv, { stdout: (text) => void (stdout += text), stderr: (text) => void (stderr += text), env });
+    return { code, stdout, stderr };
+  };
+
+  test('db is a command with the strict conventions: listed in the usage, wrong usage exits 2', async () => {
+    expect((await run(['--help'])).stdout).toMatch(/^ {2}db +hosted domains in PostgreSQL/m);
+    expect((await run(['help', 'db'])).stdout).toContain('usage: mail-autoconfig db <init|import|check>');
+    for (const argv of [['db'], ['db', 'drop'], ['db', 'check', '--bogus'], ['db', 'check', 'extra']]) {
+      const result = await run(argv);
+      expect([argv, result.code]).toEqual([argv, 2]);
+      expect(result.stderr).toContain('usage: mail-autoconfig db');
+    }
+    expect((await run(['db', 'check', '--config', SHIPPED_CONFIG], {})).code).toBe(1);
+  });
+
+  test('check validates the database too when one is configured: the query runs, unknown provider ids are listed', async () => {
+    const checked = await run(['check', '--config', SHIPPED_CONFIG]);
+    expect(checked.stdout).toContain('ok: the domain query runs');
+    expect(checked.stdout).toContain('unknown provider id "no-such-provider" (1 domain)');
+    expect(checked.code).toBe(1);
+    expect(checked.stdout + checked.stderr).not.toContain(postgres.password);
+    // Without a database, check is about the files alone.
+    const filesOnly = await run(['check', '--config', SHIPPED_CONFIG], {});
+    expect(filesOnly.code).toBe(0);
+    expect(filesOnly.stdout).not.toContain('domain query');
+    // A database that cannot be reached fails the check, without its password.
+    const unreachable = await run(['check', '--config', SHIPPED_CONFIG], { MAIL_AUTOCONFIG_DATABASE_URL: 'postgres://u:hunter2@127.0.0.1:1/db' });
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toMatch(/database: .*ECONNREFUSED|database: connect/);
+    expect(unreachable.stderr).not.toContain('hunter2');
+  });
 });
