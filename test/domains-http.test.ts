@@ -72,6 +72,8 @@ async function serve(database: Partial<NonNullable<SettingsInput['database']>> =
   const logger = pino({ level: 'info' }, { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) });
   const server = await startServer(settings, await loadServedConfig(settings), logger);
   running.push(server);
+  // Connecting ends by expiring the cache (changes made while not listening are unknown), so the tests start after it.
+  await eventually(async () => logLines.some((line) => line.msg === 'domain database connected'), 10_000);
   return { port: (server.server.address() as AddressInfo).port, metricsPort: (server.metricsServer!.address() as AddressInfo).port };
 }
 
