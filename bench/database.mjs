@@ -5,7 +5,9 @@
  * a query) and warm ones (from the cache, async lookup and sync peek) as p50/p99 and
  * lookups/s, against a plain Map in the same run; the memory after a stream of 200 000
  * distinct domains (bounded by the cache); and how long an UPDATE takes to reach a second
- * source instance. A script, not a test: it prints figures and passes no judgement.
+ * source instance; then GET autoconfig req/s through the built server for a domain only the
+ * database knows against one from the provider files, in turns. A script, not a test: it
+ * prints figures and passes no judgement.
  */
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -15,7 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { ROOT, freePort } from './harness.mjs';
+import { ROOT, drive as driveHttp, freePort, median, startServer as startBuiltServer, stop } from './harness.mjs';
 
 const { DatabaseDomainSource } = await import(path.join(ROOT, 'dist/domains/database-source.js'));
 const { initSchema } = await import(path.join(ROOT, 'dist/domains/schema.js'));
@@ -162,6 +164,29 @@ try {
   const sorted = propagation.sort((a, b) => a - b);
   print(`UPDATE → second instance serves it (50 changes, includes the UPDATE's commit):`);
   print(`  p50 ${percentile(sorted, 50).toFixed(2)} ms   p99 ${percentile(sorted, 99).toFixed(2)} ms   max ${sorted.at(-1).toFixed(2)} ms`);
+  print('');
+
+  // Over HTTP: the built server on the shipped providers and this database, a database
+  // domain (warm in its cache after the first request) against a files domain, in turns.
+  const httpPort = await freePort();
+  const { child } = await startBuiltServer(path.join(ROOT, 'config'), httpPort, { MAIL_AUTOCONFIG_DATABASE_URL: url, LOG_LEVEL: 'warn' });
+  try {
+    const probeFor = (domain) => ({ method: 'GET', path: `/mail/config-v1.1.xml?emailaddress=fred%40${domain}`, host: `autoconfig.${domain}` });
+    // Index 99 is an example.com domain the UPDATEs above left alone.
+    const probes = { 'files domain (example.com)': probeFor('example.com'), 'database domain (cached)': probeFor(domainName(99)) };
+    const rates = Object.fromEntries(Object.keys(probes).map((name) => [name, []]));
+    for (let round = 0; round < 3; round += 1) {
+      for (const [name, probe] of Object.entries(probes)) {
+        const result = await driveHttp(httpPort, probe, { seconds: 3, connections: 50 });
+        if (result.non2xx > 0 || result.errors > 0) throw new Error(`${name}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+        rates[name].push(result.rps);
+      }
+    }
+    print('GET autoconfig through the server (3 rounds of 3 s, 50 connections, median req/s):');
+    for (const [name, values] of Object.entries(rates)) print(`  ${name.padEnd(30)} ${Math.round(median(values)).toLocaleString('en')} req/s`);
+  } finally {
+    await stop(child);
+  }
   await admin.end();
 } finally {
   await Promise.allSettled(sources.map((source) => source.close()));

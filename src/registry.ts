@@ -7,6 +7,8 @@ import { setImmediate as yieldToRequests } from 'node:timers/promises';
 import type { LoadedProvider } from './model/loaded-provider';
 import { setupPageDocumentation } from './formats/html';
 import { renderMozillaAutoconfig } from './formats/mozilla';
+import { MAX_DOMAIN_LENGTH } from './model/domain';
+import { rememberRecent } from './model/recent-results';
 
 export interface HostedProvider extends LoadedProvider {
   /** The config-v1.1 document, which depends only on the provider (placeholders stay). */
@@ -91,15 +93,19 @@ export function perProvider<T>(make: (provider: HostedProvider) => T): (provider
 }
 
 /**
+ * Domains a database may assign to one provider beyond its file's, whose per-domain values
+ * are kept at once: a database can name millions, so those are remembered within a bound.
+ */
+const DATABASE_DOMAINS_REMEMBERED = 10_000;
+
+/**
  * perProvider for values that also depend on which of the provider's domains was asked
- * for: one per hosted domain at most, since `domain` is always one the registry found.
+ * for: one per domain of its file, plus up to DATABASE_DOMAINS_REMEMBERED recent ones a
+ * database assigned to it (`domain` is always one the files or the database host).
  */
 export function perProviderAndDomain<T>(make: (provider: HostedProvider, domain: string) => T): (provider: HostedProvider, domain: string) => T {
-  const byDomain = perProvider(() => new Map<string, { readonly value: T }>());
-  return (provider, domain) => {
-    const made = byDomain(provider);
-    let entry = made.get(domain);
-    if (!entry) made.set(domain, (entry = { value: make(provider, domain) }));
-    return entry.value;
-  };
+  const byDomain = perProvider((provider) =>
+    rememberRecent((domain) => make(provider, domain), provider.definition.domains.length + DATABASE_DOMAINS_REMEMBERED, MAX_DOMAIN_LENGTH),
+  );
+  return (provider, domain) => byDomain(provider)(domain);
 }

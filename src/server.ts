@@ -1,8 +1,9 @@
 /**
  * Runs the HTTP server: listens with explicit slow-client timeouts, reloads the
  * configuration and the signing material on SIGHUP or directory change (keeping the last
- * good ones when the new ones are broken), serves /metrics on its own port unless told
- * to serve it on the main one, and shuts down gracefully: in-flight requests finish, keep-alive connections
+ * good ones when the new ones are broken), serves /metrics and the TLS ask on a port of
+ * their own (loopback unless told otherwise), looks hosted domains up in PostgreSQL when
+ * configured (starting degraded rather than failing when the database is down), and shuts down gracefully: in-flight requests finish, keep-alive connections
  * close, and whatever is still open after the grace period is cut.
  */
 import { once } from 'node:events';
@@ -12,6 +13,7 @@ import { loadServedConfig, type LoadedConfig } from './config/load';
 import { ConfigReloader } from './config/reloader';
 import type { Settings } from './config/settings';
 import { signingFiles } from './config/signing';
+import { DatabaseDomainSource } from './domains/database-source';
 import { createMetricsListener, createRequestListener, trustProxy } from './http/app';
 import { limitConnections } from './http/connection-limit';
 import { Metrics } from './http/metrics';
@@ -25,7 +27,7 @@ const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 
 export interface RunningServer {
   readonly server: Server;
-  /** The separate listener for /metrics, unless it is off or on the main port. */
+  /** The internal listener for /metrics and the TLS ask, unless /metrics is on the main port. */
   readonly metricsServer?: Server;
   reload(): Promise<boolean>;
   close(): Promise<void>;
@@ -33,8 +35,10 @@ export interface RunningServer {
 
 /** Serves `initial` (as loadConfiguration read it) until a reload replaces it. */
 export async function startServer(settings: Settings, initial: LoadedConfig, logger: Logger): Promise<RunningServer> {
-  // The registry getter is only called once requests arrive, after the reloader exists.
-  const metrics = new Metrics(() => reloader.registry(), { processMetrics: true });
+  // The registry getters are only called once requests arrive, after the reloader exists;
+  // the database's provider ids are checked against the current registry, so reloads count.
+  const domainSource = settings.database && new DatabaseDomainSource({ settings: settings.database, isKnownProvider: (id) => reloader.registry().provider(id) !== undefined, logger });
+  const metrics = new Metrics(() => reloader.registry(), { processMetrics: true, domainDatabaseUp: domainSource && (() => domainSource.health().state === 'ok') });
   metrics.recordConfigLoad(true);
   const reloader = new ConfigReloader({
     configDir: settings.configDir,
@@ -53,6 +57,7 @@ export async function startServer(settings: Settings, initial: LoadedConfig, log
     metrics,
     status: reloader.status,
     rateLimit: rateLimitOptions(settings),
+    domainSource,
   });
   const timeouts = {
     headersTimeout: settings.headersTimeoutMs,
@@ -63,7 +68,7 @@ export async function startServer(settings: Settings, initial: LoadedConfig, log
   // Responses not yet sent when shutdown starts are told to close their connection, so
   // keep-alive clients do not hold the server open until keepAliveTimeoutMs. Most answers
   // are sent before the listener returns; only the others (a body still arriving, a
-  // profile being signed) need tracking, which spares the hot paths a listener each.
+  // profile being signed, a domain asked of the database) need tracking, which spares the hot paths a listener each.
   let closing = false;
   const inFlight = new Set<ServerResponse>();
   const server = createServer(timeouts, (req, res) => {
@@ -79,13 +84,20 @@ export async function startServer(settings: Settings, initial: LoadedConfig, log
     server.once('error', reject);
     server.listen(settings.port, settings.host, () => resolve());
   });
+  if (domainSource) {
+    logger.info({ database: domainSource.displayUrl }, 'domain database configured');
+    // Never throws and is not awaited: with the database down the server starts degraded and reconnects in the background.
+    void domainSource.start().then(() => {
+      if (domainSource.health().state === 'ok') logger.info({ database: domainSource.displayUrl }, 'domain database connected');
+    });
+  }
   logger.info(
     { address: server.address(), configDir: settings.configDir, providers: initial.registry.providers.length, domains: initial.registry.domainCount },
     'listening',
   );
   let metricsServer: Server | undefined;
-  if (settings.metricsEnabled && !settings.metricsOnMainPort) {
-    metricsServer = createServer(timeouts, createMetricsListener(metrics, logger));
+  if (!settings.metricsOnMainPort) {
+    metricsServer = createServer(timeouts, createMetricsListener({ metrics, logger, registry: reloader.registry, domainSource, settings }));
     metricsServer.listen(settings.metricsPort, settings.metricsHost);
     await once(metricsServer, 'listening');
     logger.info({ address: metricsServer.address() }, 'metrics listening');
@@ -104,7 +116,7 @@ export async function startServer(settings: Settings, initial: LoadedConfig, log
       }, settings.shutdownGraceMs).unref();
       server.close(() => {
         clearTimeout(timer);
-        resolve();
+        void (domainSource?.close() ?? Promise.resolve()).then(resolve);
       });
       server.closeIdleConnections();
     });

@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { parseProviderFile } from '../src/config/load-providers';
 import { loadSettings } from '../src/config/settings';
 import { examplesPolicy, isExampleProvider } from '../src/cli/examples';
+import { TLS_ASK_PATH } from '../src/http/routes';
 import { REPO_ROOT, SHIPPED_CONFIG } from './support/app';
 
 const K8S_DIR = path.join(REPO_ROOT, 'deploy', 'kubernetes');
@@ -42,7 +43,12 @@ const container = z.strictObject({
   name: z.string().regex(DNS_1123),
   image: z.string().min(1),
   args: z.array(z.string()).optional(),
-  env: z.array(z.strictObject({ name: z.string(), value: z.string() })),
+  env: z.array(
+    z.union([
+      z.strictObject({ name: z.string(), value: z.string() }),
+      z.strictObject({ name: z.string(), valueFrom: z.strictObject({ secretKeyRef: z.strictObject({ name: z.string().regex(DNS_1123), key: z.string() }) }) }),
+    ]),
+  ),
   ports: z.array(z.strictObject({ name: z.string().regex(PORT_NAME).max(15), containerPort: z.number().int().min(1).max(65535) })),
   readinessProbe: httpProbe,
   livenessProbe: httpProbe,
@@ -195,7 +201,7 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
   const theDeployment = only(deployment, 'Deployment');
   const pod = theDeployment.spec.template.spec;
   const theContainer = pod.containers[0]!;
-  const env = Object.fromEntries(theContainer.env.map(({ name, value }) => [name, value]));
+  const env = Object.fromEntries(theContainer.env.flatMap((entry) => ('value' in entry ? [[entry.name, entry.value]] : [])));
   const portByName = Object.fromEntries(theContainer.ports.map(({ name, containerPort }) => [name, containerPort]));
 
   test('Deployment: 3 replicas, probes on /healthz, requests, read-only root, non-root as the image', () => {
@@ -250,16 +256,30 @@ describe('Kubernetes manifests (deploy/kubernetes)', () => {
     expect(theContainer.env.some(({ name }) => name.startsWith('MAIL_AUTOCONFIG_SIGNING'))).toBe(false);
     // What an admin does: uncomment the lines of the block (comments that are YAML).
     const uncommented = read('deploy', 'kubernetes', 'deployment.yaml').replace(
-      /^(\s*)# ((?:- name| {2}value| {2}mountPath| {2}readOnly| {2}secret| {4}secretName):.*)$/gm,
+      /^(\s*)# ((?:- name(?!: MAIL_AUTOCONFIG_DATABASE)| {2}value| {2}mountPath| {2}readOnly| {2}secret| {4}secretName):.*)$/gm,
       '$1$2',
     );
     const signed = deployment.parse(YAML.parse(uncommented)).spec.template.spec;
     const signedContainer = signed.containers[0]!;
-    const settings = await loadSettings(SHIPPED_CONFIG, Object.fromEntries(signedContainer.env.map(({ name, value }) => [name, value])));
+    const settings = await loadSettings(SHIPPED_CONFIG, Object.fromEntries(signedContainer.env.flatMap((entry) => ('value' in entry ? [[entry.name, entry.value]] : []))));
     const mount = signedContainer.volumeMounts.find((entry) => entry.name === 'signing')!;
     expect(mount.readOnly).toBe(true);
     for (const file of [settings.signingCert, settings.signingKey]) expect(path.posix.dirname(file!)).toBe(mount.mountPath);
     expect(signed.volumes.find((entry) => entry.name === 'signing')?.secret?.secretName).toBeDefined();
+  });
+
+  test('the optional database URL, once uncommented, comes from a Secret and is the setting the server reads', async () => {
+    expect(theContainer.env.some(({ name }) => name === 'MAIL_AUTOCONFIG_DATABASE_URL')).toBe(false);
+    const text = read('deploy', 'kubernetes', 'deployment.yaml');
+    const block = /^(\s*)# - name: MAIL_AUTOCONFIG_DATABASE_URL\n(?:\1# {3}.*\n)+/m.exec(text)!;
+    expect(block).not.toBeNull();
+    const uncommented = text.replace(block[0], block[0].replace(/^(\s*)# /gm, '$1'));
+    const withDatabase = deployment.parse(YAML.parse(uncommented)).spec.template.spec.containers[0]!;
+    const entry = withDatabase.env.find(({ name }) => name === 'MAIL_AUTOCONFIG_DATABASE_URL')!;
+    expect('valueFrom' in entry && entry.valueFrom.secretKeyRef).toEqual({ name: 'mail-autoconfig-database', key: 'url' });
+    // What the Secret holds is read as the database setting.
+    const settings = await loadSettings(SHIPPED_CONFIG, { ...env, [entry.name]: 'postgres://mail:secret@postgres.internal/mail' });
+    expect(settings.database?.url).toBe('postgres://mail:secret@postgres.internal/mail');
   });
 
   test('Service selects the pods and targets named container ports', () => {
@@ -356,6 +376,10 @@ describe('docker-compose.yml and the Caddyfile', () => {
   const server = compose.services['mail-autoconfig'];
   const caddy = compose.services.caddy;
   const caddyfile = read('deploy', 'caddy', 'Caddyfile');
+  // The server's environment as Compose hands it over with none of the optional variables set in the shell.
+  const serverEnv = Object.fromEntries(
+    Object.entries(server.environment as Record<string, string>).map(([name, value]) => [name, value.replace(/\$\{\w+:-([^}]*)\}/g, '$1')]),
+  );
 
   test('the server is reachable only through Caddy, with its config read-only at /etc/mail-autoconfig', async () => {
     expect(server.ports).toBeUndefined();
@@ -365,7 +389,7 @@ describe('docker-compose.yml and the Caddyfile', () => {
     expect(path.resolve(REPO_ROOT, configMount.split(':')[0]!)).not.toBe(SHIPPED_CONFIG);
     expect(read('docker-compose.yml')).toContain(`${configMount.split(':')[0]}/providers/`);
     expect(server.read_only).toBe(true);
-    const settings = await loadSettings(SHIPPED_CONFIG, server.environment);
+    const settings = await loadSettings(SHIPPED_CONFIG, serverEnv);
     expect(settings.trustProxy).not.toBe(false);
     expect(server.expose).toContain(String(settings.port));
     expect(server.expose).toContain(String(settings.metricsPort));
@@ -374,19 +398,37 @@ describe('docker-compose.yml and the Caddyfile', () => {
     expect(caddy.depends_on['mail-autoconfig'].condition).toBe('service_healthy');
   });
 
-  test('Caddy mounts this Caddyfile, proxies to the server, and serves every name over https and http', () => {
+  test('Caddy mounts this Caddyfile and proxies every name to the server over https (on demand) and plain http', () => {
     const mount = (caddy.volumes as string[]).find((volume) => volume.endsWith(':/etc/caddy/Caddyfile:ro'))!;
     expect(path.normalize(mount.split(':')[0]!)).toBe(path.join('deploy', 'caddy', 'Caddyfile'));
-    expect(caddyfile).toMatch(/reverse_proxy mail-autoconfig:8080\n/);
-    // Site addresses: the lines before each `{` of a site block (after the global options).
-    const siteNames = [...caddyfile.matchAll(/^([a-z][^\n{(]*?(?:,\n[^\n{]*?)*)\s*\{$/gm)]
-      .map((match) => match[1]!)
-      .flatMap((list) => list.split(/[,\s]+/).filter(Boolean));
-    const https = siteNames.filter((name) => !name.startsWith('http://'));
-    const http = siteNames.filter((name) => name.startsWith('http://')).map((name) => name.slice('http://'.length));
-    expect(https.length).toBeGreaterThan(0);
-    expect(http.sort()).toEqual([...https].sort());
-    const domains = (prefix: string) => https.filter((name) => name.startsWith(prefix)).map((name) => name.slice(prefix.length)).sort();
-    expect(domains('autoconfig.')).toEqual(domains('autodiscover.'));
+    expect(caddyfile).toMatch(/\(mail_autoconfig\) \{\n\treverse_proxy mail-autoconfig:8080\n/);
+    // Site blocks after the global options: exactly the catch-all https:// and http://, each proxying.
+    const sites = [...caddyfile.matchAll(/^(\S[^\n{]*?)\s*\{\n([\s\S]*?)^\}$/gm)].map((match) => ({ address: match[1]!, body: match[2]! }));
+    const proxied = sites.filter((site) => site.body.includes('import mail_autoconfig'));
+    expect(proxied.map((site) => site.address).sort()).toEqual(['http://', 'https://']);
+    expect(proxied.find((site) => site.address === 'https://')!.body).toMatch(/^\ttls \{\n\t\ton_demand\n\t\}$/m);
+  });
+
+  test('on-demand TLS asks the server on its metrics port, which Compose sets and only the network reaches', async () => {
+    const settings = await loadSettings(SHIPPED_CONFIG, serverEnv);
+    expect(settings.metricsPort).toBeDefined();
+    const ask = /^\{\n(?:\t.*\n)*?\ton_demand_tls \{\n\t\task (\S+)\n\t\}\n/m.exec(caddyfile);
+    expect(ask?.[1]).toBe(`http://mail-autoconfig:${settings.metricsPort}${TLS_ASK_PATH}`);
+    expect(server.ports).toBeUndefined();
+  });
+
+  test('the optional PostgreSQL is under the database profile, unpublished, and the server reads its URL from the environment', async () => {
+    const postgresService = compose.services.postgres;
+    expect(postgresService.profiles).toEqual(['database']);
+    expect(postgresService.ports).toBeUndefined();
+    expect(postgresService.healthcheck.test).toContain('pg_isready');
+    expect(compose.services.caddy.profiles).toBeUndefined();
+    expect(server.profiles).toBeUndefined();
+    // Passed through from the shell; empty (unset) means the files only.
+    expect(server.environment.MAIL_AUTOCONFIG_DATABASE_URL).toBe('${MAIL_AUTOCONFIG_DATABASE_URL:-}');
+    expect((await loadSettings(SHIPPED_CONFIG, serverEnv)).database).toBeUndefined();
+    const user = postgresService.environment.POSTGRES_USER as string;
+    const withDatabase = await loadSettings(SHIPPED_CONFIG, { ...serverEnv, MAIL_AUTOCONFIG_DATABASE_URL: `postgres://${user}:pw@postgres/${postgresService.environment.POSTGRES_DB}` });
+    expect(withDatabase.database?.url).toContain('@postgres/');
   });
 });

@@ -1,8 +1,12 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { ConfigError } from '../src/config/errors';
 import { ExpiringLruCache } from '../src/domains/lru-cache';
 import { redactDatabaseUrl, redactSecrets } from '../src/domains/redact';
 import { DEFAULT_DOMAIN_QUERY } from '../src/domains/schema';
-import { databaseSettingsFrom, listensForChanges } from '../src/domains/settings';
+import { listensForChanges } from '../src/domains/settings';
+import { loadSettings } from '../src/config/settings';
 import { tlsAskAllows } from '../src/domains/tls-ask';
 
 describe('tlsAskAllows: certificates only for discovery names of hosted domains', () => {
@@ -97,48 +101,62 @@ describe('ExpiringLruCache', () => {
   });
 });
 
-describe('database settings', () => {
+describe('database settings: the database section of the server settings', () => {
   const url = 'postgres://autoconfig:pa%2Fss@db.internal:5432/mail';
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'mail-autoconfig-db-settings-'));
+  });
+  afterEach(() => rm(dir, { recursive: true, force: true }));
+  const load = async (yaml: string | undefined, env: NodeJS.ProcessEnv = {}) => {
+    if (yaml !== undefined) await writeFile(path.join(dir, 'settings.yaml'), yaml);
+    return loadSettings(dir, env);
+  };
+  const failure = async (yaml: string | undefined, env: NodeJS.ProcessEnv = {}) => {
+    const error = await load(yaml, env).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  };
 
-  test('no section and no environment: no database', () => {
-    expect(databaseSettingsFrom(undefined, {})).toBeUndefined();
+  test('no section and no environment: no database', async () => {
+    expect((await load(undefined)).database).toBeUndefined();
+    expect((await load('port: 8081\n')).database).toBeUndefined();
   });
 
-  test('defaults apply, and the default query listens for changes', () => {
-    const settings = databaseSettingsFrom(undefined, { MAIL_AUTOCONFIG_DATABASE_URL: url })!;
+  test('defaults apply, and the default query listens for changes', async () => {
+    const settings = (await load(undefined, { MAIL_AUTOCONFIG_DATABASE_URL: url })).database!;
     expect(settings).toMatchObject({ url, domainQuery: DEFAULT_DOMAIN_QUERY, poolMax: 5, queryTimeoutMs: 1000, cacheEntries: 100_000, cacheTtlMs: 300_000, missTtlMs: 30_000, maxPendingLookups: 1000 });
     expect(listensForChanges(settings)).toBe(true);
   });
 
-  test('the environment overrides the file; a custom query only listens when told to', () => {
+  test('the environment overrides the file; a custom query only listens when told to', async () => {
     const query = 'SELECT transport FROM virtual_domains WHERE name = $1';
-    const settings = databaseSettingsFrom({ url: 'postgres://other/db', poolMax: 3 }, { MAIL_AUTOCONFIG_DATABASE_URL: url, MAIL_AUTOCONFIG_DOMAIN_QUERY: query })!;
+    const settings = (await load('database:\n  url: postgres://other/db\n  poolMax: 3\n', { MAIL_AUTOCONFIG_DATABASE_URL: url, MAIL_AUTOCONFIG_DOMAIN_QUERY: query })).database!;
     expect(settings.url).toBe(url);
     expect(settings.poolMax).toBe(3);
     expect(listensForChanges(settings)).toBe(false);
-    expect(listensForChanges(databaseSettingsFrom({ url, domainQuery: query, listen: true }, {})!)).toBe(true);
+    expect(listensForChanges((await load(`database: { url: "${url}", domainQuery: "${query}", listen: true }\n`)).database!)).toBe(true);
   });
 
   test.each([
     ['no parameter', 'SELECT provider_id FROM t WHERE domain = lower(name)'],
     ['a second parameter', 'SELECT provider_id FROM t WHERE domain = $1 AND x = $2'],
     ['$10 only', 'SELECT provider_id FROM t WHERE domain = $10'],
-  ])('a query with %s is refused', (_what, domainQuery) => {
-    expect(() => databaseSettingsFrom({ url, domainQuery }, {})).toThrow(/database\.domainQuery: must use exactly one parameter/);
+  ])('a query with %s is refused, at its line and column', async (_what, domainQuery) => {
+    expect(await failure(`port: 8080\ndatabase:\n  url: "${url}"\n  domainQuery: "${domainQuery}"\n`)).toMatch(/settings\.yaml:4:3: database\.domainQuery: must use exactly one parameter/);
   });
 
-  test('a bad setting names its field; a bad URL is quoted without its password', () => {
-    expect(() => databaseSettingsFrom({ url, poolMax: 0 }, {})).toThrow(ConfigError);
-    expect(() => databaseSettingsFrom({ url, poolMax: 0 }, {})).toThrow(/database\.poolMax/);
-    let message = '';
-    try {
-      databaseSettingsFrom({ url: 'mysql://user:hunter2@db/mail' }, {});
-    } catch (error) {
-      message = (error as Error).message;
-    }
-    expect(message).toMatch(/database\.url: must be a postgres/);
-    expect(message).not.toContain('hunter2');
-    expect(() => databaseSettingsFrom({ domainQuery: DEFAULT_DOMAIN_QUERY }, {})).toThrow(/database\.url/);
+  test('a bad setting names its field and place; a bad URL is quoted without its password, from the file or the environment', async () => {
+    expect(await failure(`database:\n  url: "${url}"\n  poolMax: 0\n`)).toMatch(/settings\.yaml:3:\d+: database\.poolMax/);
+    expect(await failure(`database:\n  url: "${url}"\n  poolMaks: 3\n`)).toMatch(/database\.poolMaks: unknown setting; did you mean poolMax\?/);
+    const fromFile = await failure('database:\n  url: mysql://user:hunter2@db/mail\n');
+    expect(fromFile).toMatch(/database\.url: must be a postgres/);
+    expect(fromFile).not.toContain('hunter2');
+    const fromEnv = await failure(undefined, { MAIL_AUTOCONFIG_DATABASE_URL: 'mysql://user:hunter2@db/mail' });
+    expect(fromEnv).toMatch(/environment variable MAIL_AUTOCONFIG_DATABASE_URL: database\.url: must be a postgres/);
+    expect(fromEnv).not.toContain('hunter2');
+    expect(await failure(`database:\n  domainQuery: "${DEFAULT_DOMAIN_QUERY}"\n`)).toMatch(/database\.url: required/);
+    expect(await failure(undefined, { MAIL_AUTOCONFIG_DATABASE_POOL_MAX: '3' })).toMatch(/database\.url: required/);
   });
 });
 

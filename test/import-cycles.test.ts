@@ -21,10 +21,11 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   // Pure renderers from a definition to a document.
   formats: ['model'],
   // Reading files into the model (the ISPDB reader parses with the Mozilla format's
-  // reader), and the registry built from what was read.
-  config: ['model', 'formats', 'registry'],
+  // reader), the registry built from what was read, and the database settings' schema.
+  config: ['model', 'formats', 'registry', 'domains'],
   registry: ['model', 'formats'],
-  domains: ['model', 'formats', 'config', 'registry'],
+  // Hosted domains from PostgreSQL: looked up against the registry, read no files.
+  domains: ['model', 'formats', 'registry'],
   probe: ['model'],
   // The route table, the dispatcher and the answer writer.
   http: ['model', 'formats', 'config', 'registry', 'domains'],

@@ -5,6 +5,7 @@
  */
 import { formatProblem } from '../config/errors';
 import { providerWarnings } from '../config/warnings';
+import { checkDatabase } from './db';
 import { EXIT, loadConfigurationFor, parseCommandArgs, type CliIo } from './io';
 
 export const CHECK_USAGE = `usage: mail-autoconfig check [--config DIR] [--strict]
@@ -12,6 +13,8 @@ export const CHECK_USAGE = `usage: mail-autoconfig check [--config DIR] [--stric
 Validates the configuration (settings.yaml, environment, providers/*) and prints the
 providers and domains it hosts, with warnings: unencrypted servers, OAuth2 without a
 password fallback, STARTTLS listed before implicit TLS, port 25 as the first SMTP choice.
+With a domain database configured it also runs its query and lists provider ids in the
+table that no provider file defines (as \`mail-autoconfig db check\`).
 
   --config DIR   configuration directory (default: $MAIL_AUTOCONFIG_CONFIG or ./config)
   --strict       exit 1 on warnings too
@@ -26,7 +29,7 @@ export async function checkCommand(args: readonly string[], io: CliIo): Promise<
 
   const configuration = await loadConfigurationFor(parsed.configDir, io);
   if (typeof configuration === 'number') return configuration;
-  const { registry } = configuration;
+  const { registry, settings } = configuration;
   let warningCount = 0;
   for (const provider of registry.providers) {
     io.stdout(`${provider.file}: ${provider.definition.id} (${provider.definition.domains.join(', ')})\n`);
@@ -40,5 +43,9 @@ export async function checkCommand(args: readonly string[], io: CliIo): Promise<
   io.stdout(
     `ok: ${plural(registry.providers.length, 'provider')}, ${plural(registry.domainCount, 'domain')}, ${plural(warningCount, 'warning')}\n`,
   );
+  if (settings.database !== undefined) {
+    const database = await checkDatabase(settings.database, registry.providers, io);
+    if (database !== EXIT.ok) return database;
+  }
   return parsed.values.strict && warningCount > 0 ? EXIT.failure : EXIT.ok;
 }

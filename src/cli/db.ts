@@ -10,7 +10,8 @@ import { loadProviders } from '../config/load-providers';
 import type { LoadedProvider } from '../model/loaded-provider';
 import { redactSecrets } from '../domains/redact';
 import { DEFAULT_DOMAIN_QUERY, DOMAIN_TABLE, importDomains, initSchema, providerIdsInTable, tryDomainQuery } from '../domains/schema';
-import { loadDatabaseSettings, type DatabaseSettings } from '../domains/settings';
+import { loadSettings } from '../config/settings';
+import type { DatabaseSettings } from '../domains/settings';
 import { EXIT, parseCommandArgs, usageError, type CliIo } from './io';
 
 export const DB_USAGE = `usage: mail-autoconfig db <init|import|check> [--config DIR]
@@ -48,7 +49,7 @@ export async function runDbCommand(args: readonly string[], io: CliIo): Promise<
   let settings: DatabaseSettings | undefined;
   let providers: LoadedProvider[] = [];
   try {
-    settings = await loadDatabaseSettings(parsed.configDir, io.env);
+    settings = (await loadSettings(parsed.configDir, io.env)).database;
     if (subcommand !== 'init') providers = await loadProviders(parsed.configDir);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
@@ -60,14 +61,30 @@ export async function runDbCommand(args: readonly string[], io: CliIo): Promise<
     return EXIT.failure;
   }
 
+  const configured = settings;
+  return withDatabase(configured, io, (client) => {
+    if (subcommand === 'init') return init(client, io);
+    if (subcommand === 'import') return importFromFiles(client, providers, io);
+    return check(client, configured, providers, io);
+  });
+}
+
+/**
+ * The database side of `mail-autoconfig check`: the query runs, and the table names no
+ * provider id that the files do not define.
+ */
+export function checkDatabase(settings: DatabaseSettings, providers: readonly LoadedProvider[], io: CliIo): Promise<number> {
+  return withDatabase(settings, io, (client) => check(client, settings, providers, io));
+}
+
+/** Runs `work` on a connection, reporting any database error without the password (exit 1). */
+async function withDatabase(settings: DatabaseSettings, io: CliIo, work: (client: Client) => Promise<number>): Promise<number> {
   const client = new Client({ connectionString: settings.url, connectionTimeoutMillis: settings.connectTimeoutMs, application_name: 'mail-autoconfig db' });
   // A connection lost between queries surfaces as the next query's error; this only keeps it from crashing.
   client.on('error', () => undefined);
   try {
     await client.connect();
-    if (subcommand === 'init') return await init(client, io);
-    if (subcommand === 'import') return await importFromFiles(client, providers, io);
-    return await check(client, settings, providers, io);
+    return await work(client);
   } catch (error) {
     io.stderr(`mail-autoconfig: database: ${redactSecrets((error as Error).message ?? String(error), settings.url)}\n`);
     return EXIT.failure;

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 /**
  * `mail-autoconfig [command] [options]`: `serve` (the default) runs the server; the admin
- * commands (`check`, `dns`, `probe`, `import`, `export`) each live in their own module and
+ * commands (`check`, `dns`, `probe`, `import`, `export`, `db`) each live in their own module and
  * are listed here once. Anything it does not understand is refused with the usage and
  * exit 2, so a typo never starts a server on a default it did not mean.
  */
 import { CHECK_USAGE, checkCommand } from './check';
+import { DB_USAGE, runDbCommand } from './db';
 import { EXPORT_USAGE, IMPORT_USAGE, exportCommand, importCommand } from './convert';
 import { DNS_USAGE, dnsCommand } from './dns';
 import { EXIT, usageError, type CliIo } from './io';
@@ -21,6 +22,7 @@ const COMMANDS: Record<string, { summary: string; usage: string; run: (args: rea
   probe: { summary: "connect to a domain's mail servers and report TLS, certificates, greetings", usage: PROBE_USAGE, run: probeCommand },
   import: { summary: 'print the YAML provider file of a Mozilla ISPDB (config-v1.1) file', usage: IMPORT_USAGE, run: importCommand },
   export: { summary: 'print the config-v1.1 XML of a provider file', usage: EXPORT_USAGE, run: exportCommand },
+  db: { summary: 'hosted domains in PostgreSQL: init the table, import the files, check', usage: DB_USAGE, run: runDbCommand },
 };
 
 export const USAGE = `usage: mail-autoconfig [command] [options]

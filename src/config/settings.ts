@@ -10,6 +10,7 @@ import { readYaml, YamlSyntaxError, type Locate } from './read-yaml';
 import { z } from 'zod';
 import { at, ConfigError, problemsFromZod } from './errors';
 import { DEFAULT_CONFIG_FILE_LIMITS } from './config-files';
+import { DATABASE_ENVIRONMENT, databaseSettingsSchema } from '../domains/settings';
 
 export const DEFAULT_CONFIG_DIR = './config';
 
@@ -133,6 +134,8 @@ const settingsSchema = z.strictObject({
   maxProviderFileBytes: z.coerce.number().int().min(1024).max(256 * 1024 * 1024).default(DEFAULT_CONFIG_FILE_LIMITS.maxProviderFileBytes),
   /** Whether provider files may be links to files outside the config directory. */
   allowFilesOutsideConfigDir: flag.default(DEFAULT_CONFIG_FILE_LIMITS.allowFilesOutsideConfigDir),
+  /** Hosted domains from PostgreSQL besides the provider files ("Hosted domains from PostgreSQL" in docs/configuration.md). */
+  database: databaseSettingsSchema.optional(),
 })
   .superRefine((settings, ctx) => {
     if ((settings.signingCert === undefined) !== (settings.signingKey === undefined)) {
@@ -215,12 +218,22 @@ export async function loadSettings(configDir: string, env: NodeJS.ProcessEnv): P
       variableOf.set(key, variable);
     }
   }
-  const input = { ...fromFile, ...fromEnv };
+  // The database variables fill the nested `database:` section, each over its value in the file.
+  const databaseFromFile = fromFile.database;
+  let database = typeof databaseFromFile === 'object' && databaseFromFile !== null && !Array.isArray(databaseFromFile) ? { ...databaseFromFile } : databaseFromFile;
+  for (const [variable, key] of Object.entries(DATABASE_ENVIRONMENT)) {
+    const value = env[variable];
+    if (value === undefined || value === '') continue;
+    if (typeof database !== 'object' || database === null || Array.isArray(database)) database = {};
+    (database as Record<string, unknown>)[key] = value;
+    variableOf.set(`database.${key}`, variable);
+  }
+  const input = database === undefined ? { ...fromFile, ...fromEnv } : { ...fromFile, ...fromEnv, database };
   const result = settingsSchema.safeParse(input);
   if (!result.success) {
     // A value from the environment wins over the file, so its problem is the variable's.
     const source = (fieldPath: readonly PropertyKey[]) => {
-      const variable = variableOf.get(String(fieldPath[0]));
+      const variable = variableOf.get(String(fieldPath[0])) ?? variableOf.get(fieldPath.slice(0, 2).join('.'));
       return variable === undefined ? { file, locate } : { file: `environment variable ${variable}` };
     };
     throw new ConfigError(problemsFromZod(result.error, { file: source, input, schema: settingsSchema, keyWord: 'setting', reference: SETTINGS_REFERENCE }));

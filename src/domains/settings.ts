@@ -1,14 +1,9 @@
 /**
  * Settings for hosted domains from PostgreSQL: the `database:` section of settings.yaml,
- * overridden by environment variables. A separate schema so that it can be merged into
- * the server settings as one optional field (`database: databaseSettingsSchema.optional()`);
- * without `url` nothing here is used and the domains come from the provider files alone.
+ * overridden by environment variables, read and validated with the other server settings
+ * (config/settings.ts); without that section the domains come from the provider files alone.
  */
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { z } from 'zod';
-import { ConfigError, problemsFromZod } from '../config/errors';
-import { readYaml } from '../config/read-yaml';
 import { redactDatabaseUrl } from './redact';
 import { DEFAULT_DOMAIN_QUERY } from './schema';
 
@@ -74,46 +69,4 @@ export const DATABASE_ENVIRONMENT: Record<string, keyof DatabaseSettingsInput> =
 /** Whether the source should LISTEN: as configured, else only with the default table. */
 export function listensForChanges(settings: DatabaseSettings): boolean {
   return settings.listen ?? settings.domainQuery === DEFAULT_DOMAIN_QUERY;
-}
-
-/**
- * The database settings from settings.yaml's `database:` value and the environment, or
- * undefined when neither names a URL (domains then come from files only).
- */
-export function databaseSettingsFrom(fromFile: unknown, env: NodeJS.ProcessEnv, where = 'settings.yaml (or environment)'): DatabaseSettings | undefined {
-  const merged: Record<string, unknown> = typeof fromFile === 'object' && fromFile !== null ? { ...fromFile } : {};
-  for (const [variable, key] of Object.entries(DATABASE_ENVIRONMENT)) {
-    const value = env[variable];
-    if (value !== undefined && value !== '') merged[key] = value;
-  }
-  if (fromFile === undefined && Object.keys(merged).length === 0) return undefined;
-  const result = databaseSettingsSchema.safeParse(merged);
-  if (!result.success) {
-    const problems = problemsFromZod(result.error, {
-      file: where,
-      input: merged,
-      schema: databaseSettingsSchema,
-      keyWord: 'setting',
-      reference: '"Hosted domains from PostgreSQL" in docs/configuration.md',
-    });
-    throw new ConfigError(problems.map((problem) => ({ ...problem, field: problem.field ? `database.${problem.field}` : 'database' })));
-  }
-  return result.data;
-}
-
-/**
- * Reads the `database:` section of DIR/settings.yaml directly, for the `db` commands, until
- * the server settings carry it (then `settings.database` is the same value).
- */
-export async function loadDatabaseSettings(configDir: string, env: NodeJS.ProcessEnv): Promise<DatabaseSettings | undefined> {
-  const file = path.join(configDir, 'settings.yaml');
-  let section: unknown;
-  try {
-    section = (readYaml(await readFile(file, 'utf8')).data as Record<string, unknown> | null)?.database;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new ConfigError([{ file, field: '', message: (error as Error).message.split('\n')[0] ?? 'unreadable' }]);
-    }
-  }
-  return databaseSettingsFrom(section, env, `${file} (or environment)`);
 }

@@ -146,6 +146,18 @@ export function renderUnknownDomainPage(address: EmailAddress, links: PageLinks)
   });
 }
 
+/** The page for an address whose domain cannot be looked up right now (the domain database is unreachable). */
+export function renderDomainsUnavailablePage(address: EmailAddress, links: PageLinks): string {
+  return page(links, {
+    title: 'Mail settings unavailable for a moment',
+    body: html`
+      <h1>Mail settings unavailable for a moment</h1>
+      <p>The settings of <strong>${address.domain}</strong> cannot be looked up right now.
+      Please try again in a minute.</p>
+      ${addressForm(links, { value: address.address })}`,
+  });
+}
+
 /** The entry for the autoconfig document's `<documentation>` list when the page has a public URL. */
 export function setupPageDocumentation(publicBaseUrl: string): ProviderDefinition['documentation'][number] {
   return { url: publicBaseUrl, descr: [{ lang: 'en', text: 'Settings for every mail program, step by step' }] };

@@ -12,6 +12,7 @@ import proxyaddr from 'proxy-addr';
 import type { ReloadStatus } from '../config/reloader';
 import type { Settings } from '../config/settings';
 import type { SigningIdentity } from '../model/signing-identity';
+import type { DatabaseDomainSource } from '../domains/database-source';
 import type { Registry } from '../registry';
 import { accessLog } from './access-log';
 import { createDispatcher, type Dispatcher } from './dispatcher';
@@ -19,7 +20,7 @@ import { errorHandler } from './errors';
 import { Metrics } from './metrics';
 import { rateLimiter, type RateLimitOptions } from './rate-limit';
 import type { TrustProxy } from './request-view';
-import { METRICS_ONLY_ROUTES, ROUTES } from './routes';
+import { METRICS_PORT_ROUTES, ROUTES } from './routes';
 
 export interface AppOptions {
   readonly registry: Registry | (() => Registry);
@@ -34,6 +35,8 @@ export interface AppOptions {
   readonly status?: () => ReloadStatus;
   /** Per-client limits; the running server always sets them, tests of single requests need not. */
   readonly rateLimit?: RateLimitOptions;
+  /** Hosted domains from PostgreSQL besides the files (started and closed by the caller). */
+  readonly domainSource?: DatabaseDomainSource;
 }
 
 export interface ExpressAppOptions extends AppOptions {
@@ -59,14 +62,20 @@ export function createRequestListener(options: AppOptions): RequestListener {
   return (req, res) => dispatch(req, res);
 }
 
-/** The listener of the separate metrics port: /metrics and nothing else, not counted itself. */
-export function createMetricsListener(metrics: Metrics, logger: Logger): RequestListener {
-  const registry = () => {
-    throw new Error('the metrics port serves no configuration');
-  };
+export interface MetricsListenerOptions {
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  /** For the TLS ask: the domains being served. */
+  readonly registry: () => Registry;
+  readonly domainSource?: DatabaseDomainSource;
+  readonly settings: Pick<Settings, 'metricsEnabled'>;
+}
+
+/** The listener of the separate metrics port: /metrics and the TLS ask, not counted themselves. */
+export function createMetricsListener({ metrics, logger, registry, domainSource, settings }: MetricsListenerOptions): RequestListener {
   const dispatch = createDispatcher({
-    routes: METRICS_ONLY_ROUTES,
-    context: { registry, signing: () => undefined, settings: { autodiscoverHttpsRedirect: false }, metrics },
+    routes: METRICS_PORT_ROUTES.filter((route) => route.when?.(settings) ?? true),
+    context: { registry, signing: () => undefined, settings: { autodiscoverHttpsRedirect: false }, metrics, domainSource },
     trust: trustProxy(false),
     bodyLimitBytes: 0,
     errorHandler: errorHandler(logger),
@@ -74,13 +83,13 @@ export function createMetricsListener(metrics: Metrics, logger: Logger): Request
   return (req, res) => dispatch(req, res);
 }
 
-function dispatcher({ registry, settings, logger = pino({ level: 'silent' }), signing, metrics: givenMetrics, status, rateLimit }: AppOptions): Dispatcher {
+function dispatcher({ registry, settings, logger = pino({ level: 'silent' }), signing, metrics: givenMetrics, status, rateLimit, domainSource }: AppOptions): Dispatcher {
   const currentRegistry = typeof registry === 'function' ? registry : () => registry;
   const currentSigning = typeof signing === 'function' ? signing : () => signing;
   const metrics = givenMetrics ?? new Metrics(currentRegistry);
   return createDispatcher({
     routes: ROUTES.filter((route) => route.when?.(settings) ?? true),
-    context: { registry: currentRegistry, signing: currentSigning, settings, metrics, status },
+    context: { registry: currentRegistry, signing: currentSigning, settings, metrics, status, domainSource },
     trust: trustProxy(settings.trustProxy),
     bodyLimitBytes: settings.bodyLimitBytes,
     errorHandler: errorHandler(logger),

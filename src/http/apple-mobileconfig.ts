@@ -12,14 +12,15 @@ import { ExpiringLruCache } from '../domains/lru-cache';
 import { MOBILECONFIG_CONTENT_TYPE, appleProfileRenderer, mobileconfigFileName } from '../formats/apple';
 import { signCms } from '../formats/cms';
 import { parseEmailAddress } from '../model/address';
-import { perProvider, type HostedProvider, type Registry } from '../registry';
+import { perProvider, type HostedProvider } from '../registry';
 import type { Answer } from './answer';
 import { textError, unknownDomain } from './errors';
+import { domainsUnavailable, whenHosted, type FindHosted } from './hosted';
 import type { RequestView } from './request-view';
 
 /** GET and HEAD of the profile paths (routes.ts); the route's answer kind keeps profiles out of caches. */
 export function appleMobileconfigHandler(
-  registry: () => Registry,
+  findHosted: FindHosted,
   /** The identity current when the request comes (reloads replace it); none: unsigned. */
   signing: () => SigningIdentity | undefined,
   signedProfileCacheEntries: number = DEFAULT_SIGNED_PROFILE_CACHE_ENTRIES,
@@ -33,16 +34,17 @@ export function appleMobileconfigHandler(
     }
     const address = given === null ? undefined : parseEmailAddress(given);
     if (!address) return textError(400, 'Invalid email address');
-    const found = registry().find(address.domainKey);
-    if (!found) return unknownDomain();
-    const render = profileRenderer(found.provider);
-    if (render === undefined) return textError(404, 'No IMAP or POP3 and SMTP settings that Apple Mail can use');
-    const unsigned = render(address);
-    const headers: [string, string][] = [['Content-Disposition', `attachment; filename="${mobileconfigFileName(address.domainKey)}"`]];
-    // A Buffer, so no charset parameter is added to Apple's media type.
-    const answer = (body: Buffer): Answer => ({ status: 200, contentType: MOBILECONFIG_CONTENT_TYPE, headers, body });
-    const identity = signing();
-    return identity ? signed(found.provider, identity, unsigned).then(answer) : answer(unsigned);
+    return whenHosted(findHosted(address.domainKey), (found) => {
+      if (!found) return unknownDomain();
+      const render = profileRenderer(found.provider);
+      if (render === undefined) return textError(404, 'No IMAP or POP3 and SMTP settings that Apple Mail can use');
+      const unsigned = render(address);
+      const headers: [string, string][] = [['Content-Disposition', `attachment; filename="${mobileconfigFileName(address.domainKey)}"`]];
+      // A Buffer, so no charset parameter is added to Apple's media type.
+      const answer = (body: Buffer): Answer => ({ status: 200, contentType: MOBILECONFIG_CONTENT_TYPE, headers, body });
+      const identity = signing();
+      return identity ? signed(found.provider, identity, unsigned).then(answer) : answer(unsigned);
+    }, domainsUnavailable);
   };
 }
 

@@ -62,7 +62,7 @@ export function createDispatcher({ routes, context, trust, bodyLimitBytes, error
     } catch (error) {
       return errorHandler(error, req, res, headers);
     }
-    // Only a signed profile and the metrics text are made asynchronously.
+    // Only a signed profile, the metrics text and a domain the database must be asked about are made asynchronously.
     if (answer instanceof Promise) {
       answer.then(
         (ready) => sendAnswer(res, ready, route.kind, headers),

@@ -36,7 +36,17 @@ export function clientFamilyOf(userAgent: string | undefined): ClientFamily {
 export interface MetricsOptions {
   /** Also export Node's process metrics (CPU, memory, event loop); the server turns it on. */
   readonly processMetrics?: boolean;
+  /** Whether the domain database answers, when one is configured: exported as a 0/1 gauge. */
+  readonly domainDatabaseUp?: () => boolean;
 }
+
+/**
+ * How a domain lookup with a database configured was answered: `hit` and `miss` without
+ * the database (the files or the cache knew), `query` by asking it, `unavailable` when
+ * it could not tell (the request got a 503).
+ */
+export type DomainLookupResult = 'hit' | 'miss' | 'query' | 'unavailable';
+const DOMAIN_LOOKUP_RESULTS: readonly DomainLookupResult[] = ['hit', 'miss', 'query', 'unavailable'];
 
 export class Metrics {
   readonly registry = new MetricsRegistry();
@@ -48,8 +58,10 @@ export class Metrics {
   private readonly timed = new Map<string, { observe(seconds: number): void }>();
   private readonly configLoads: Counter<'result'>;
   private readonly lastGoodLoad: Gauge;
+  /** Domain lookups by result, in plain numbers for the same reason as the requests. */
+  private readonly domainLookups: Record<DomainLookupResult, number> = { hit: 0, miss: 0, query: 0, unavailable: 0 };
 
-  constructor(currentRegistry: () => Registry, { processMetrics = false }: MetricsOptions = {}) {
+  constructor(currentRegistry: () => Registry, { processMetrics = false, domainDatabaseUp }: MetricsOptions = {}) {
     const registers = [this.registry];
     const counted = this.counted;
     this.requests = new Counter({
@@ -103,6 +115,27 @@ export class Metrics {
     // Both results exist from the start, so a rate() over failures works before the first one.
     this.configLoads.inc({ result: 'success' }, 0);
     this.configLoads.inc({ result: 'failure' }, 0);
+    if (domainDatabaseUp) {
+      new Gauge({
+        name: 'mail_autoconfig_domain_database_up',
+        help: 'Whether the domain database answers (1) or is unreachable or failing (0)',
+        registers,
+        collect() {
+          this.set(domainDatabaseUp() ? 1 : 0);
+        },
+      });
+      const lookups = this.domainLookups;
+      new Counter({
+        name: 'mail_autoconfig_domain_lookups_total',
+        help: 'Domain lookups with a database configured, by result (hit, miss: answered without asking it; query; unavailable)',
+        labelNames: ['result'],
+        registers,
+        collect() {
+          this.reset();
+          for (const result of DOMAIN_LOOKUP_RESULTS) this.inc({ result }, lookups[result]);
+        },
+      });
+    }
     if (processMetrics) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -110,6 +143,11 @@ export class Metrics {
   recordConfigLoad(succeeded: boolean, at: Date = new Date()): void {
     this.configLoads.inc({ result: succeeded ? 'success' : 'failure' });
     if (succeeded) this.lastGoodLoad.set(at.getTime() / 1000);
+  }
+
+  /** Counts a domain lookup made with a database configured. */
+  recordDomainLookup(result: DomainLookupResult): void {
+    this.domainLookups[result] += 1;
   }
 
   /** Counts a request whose answer is finished, and the time it took. */

@@ -6,17 +6,18 @@
 import { parseEmailAddress, type EmailAddress } from '../model/address';
 import { AUTOCONFIG_HOST_PREFIX } from '../model/discovery-hosts';
 import { MOZILLA_CONTENT_TYPE } from '../formats/mozilla';
-import { perProvider, type Registry } from '../registry';
+import { perProvider, type HostedProvider } from '../registry';
 import { PreparedBody, type Answer } from './answer';
 import { OPEN_TO_EVERY_ORIGIN } from './cors';
 import { textError, unknownDomain } from './errors';
+import { domainsUnavailable, whenHosted, type FindHosted } from './hosted';
 import { hostDomain, type RequestView } from './request-view';
 
 /** The provider's document with its bytes and ETag, computed on first use. */
 const prepared = perProvider((provider) => new PreparedBody(provider.mozillaAutoconfigXml));
 
 /** GET and HEAD of the autoconfig paths (routes.ts). */
-export function mozillaAutoconfigHandler(registry: () => Registry): (request: RequestView) => Answer {
+export function mozillaAutoconfigHandler(findHosted: FindHosted): (request: RequestView) => Answer | Promise<Answer> {
   return (request) => {
     const emailAddress = request.parameter('emailaddress');
     let address: EmailAddress | undefined;
@@ -26,9 +27,13 @@ export function mozillaAutoconfigHandler(registry: () => Registry): (request: Re
     }
     // The Host is the fallback for requests without an address, and for Thunderbird's
     // MX lookup, which asks autoconfig.<mx-domain> with the user's own address.
-    const found = registry().find(address?.domainKey, hostDomain(request, AUTOCONFIG_HOST_PREFIX));
-    // The address is noted so that the access log need not parse it again.
-    if (!found) return unknownDomain({ address });
-    return { status: 200, contentType: MOZILLA_CONTENT_TYPE, headers: OPEN_TO_EVERY_ORIGIN, body: prepared(found.provider), record: { address } };
+    const found = findHosted(address?.domainKey, hostDomain(request, AUTOCONFIG_HOST_PREFIX));
+    return whenHosted(found, (hosted) => answer(hosted?.provider, address), domainsUnavailable);
   };
+}
+
+function answer(provider: HostedProvider | undefined, address: EmailAddress | undefined): Answer {
+  // The address is noted so that the access log need not parse it again.
+  if (!provider) return unknownDomain({ address });
+  return { status: 200, contentType: MOZILLA_CONTENT_TYPE, headers: OPEN_TO_EVERY_ORIGIN, body: prepared(provider), record: { address } };
 }

@@ -2,7 +2,7 @@
  * Outlook autodiscover endpoints: POX (POST with an XML body, GET without one) and the
  * v2 JSON pointer (docs/endpoints.md). POX answers are HTTP 200 for settings and for
  * autodiscover errors alike, because any other status sends Outlook to the next
- * candidate URL.
+ * candidate URL; only a domain database outage is a 503, for that very reason.
  */
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -28,13 +28,15 @@ import {
 } from '../formats/outlook-pox';
 import { poxErrorRenderer, poxSettingsRenderer, type PoxErrorRenderer } from '../formats/pox-template';
 import { rememberRecent } from '../model/recent-results';
-import { perProviderAndDomain, type Registry } from '../registry';
+import { perProviderAndDomain } from '../registry';
 import { PreparedBody, redirect, type Answer } from './answer';
+import { domainsUnavailable, retryAfter, whenHosted, type FindHosted } from './hosted';
+import type { DomainSourceUnavailable } from '../domains/database-source';
 import type { Outcome } from './observe';
 import { hostDomain, type RequestView } from './request-view';
 
 export interface OutlookAutodiscoverOptions {
-  readonly registry: () => Registry;
+  readonly findHosted: FindHosted;
   readonly httpsRedirect: boolean;
   /** `<TTL>` of the settings answers (autodiscoverTtlHours setting). */
   readonly ttlHours?: number;
@@ -46,51 +48,65 @@ export interface OutlookAutodiscoverOptions {
 const SERVER_ID = String(createHash('sha256').update(hostname()).digest().readUInt32BE(0));
 
 /** The POX handlers (routes.ts): POST with the raw body, GET without one. */
-export function poxHandlers({ registry, httpsRedirect, ttlHours = DEFAULT_TTL_HOURS, poxPath }: OutlookAutodiscoverOptions) {
+export function poxHandlers({ findHosted, httpsRedirect, ttlHours = DEFAULT_TTL_HOURS, poxPath }: OutlookAutodiscoverOptions) {
   // Per provider and hosted domain, split for splicing (pox-template.ts); undefined when Outlook can use none of the servers.
   const settingsRenderer = perProviderAndDomain((provider, domain) => poxSettingsRenderer(provider.definition, domain, ttlHours));
   /** POST with the raw body, however it was read. */
-  const poxPost = (request: RequestView, body: Buffer): Answer => {
-    if (httpsRedirect && request.arrivedOverPlainHttp) {
-      const redirect = redirectToHttps(registry(), request, poxPath);
-      if (redirect) return redirect;
-    }
+  const poxPost = (request: RequestView, body: Buffer): Answer | Promise<Answer> =>
+    httpsRedirect && request.arrivedOverPlainHttp ? redirectToHttps(request, () => answerPost(request, body)) : answerPost(request, body);
+  const answerPost = (request: RequestView, body: Buffer): Answer | Promise<Answer> => {
     const pox = parsePoxRequest(body);
     if (pox.kind === 'invalid') return poxError(POX_ERRORS.invalidRequest);
     if (pox.kind === 'unsupported-schema') return poxError(POX_ERRORS.providerUnavailable, pox.namespace);
     const address = parseEmailAddress(pox.emailAddress);
     if (!address) return poxError(POX_ERRORS.invalidRequest);
-    const found = registry().find(address.domainKey, hostDomain(request, AUTODISCOVER_HOST_PREFIX));
-    if (!found) return poxError(POX_ERRORS.unknownAddress, NAMESPACES.response, address);
-    const render = settingsRenderer(found.provider, found.domain);
-    if (render === undefined) return poxError(POX_ERRORS.noConfiguration, NAMESPACES.response, address);
-    const settings = render(address);
-    return { status: 200, contentType: POX_CONTENT_TYPE, body: settings, record: { address } };
+    return whenHosted(findHosted(address.domainKey, hostDomain(request, AUTODISCOVER_HOST_PREFIX)), (found) => {
+      if (!found) return poxError(POX_ERRORS.unknownAddress, NAMESPACES.response, address);
+      const render = settingsRenderer(found.provider, found.domain);
+      if (render === undefined) return poxError(POX_ERRORS.noConfiguration, NAMESPACES.response, address);
+      const settings = render(address);
+      return { status: 200, contentType: POX_CONTENT_TYPE, body: settings, record: { address } };
+    }, poxUnavailable);
   };
 
   // Delta Chat, Outlook mobile and Outlook's http redirect probe send GET without a body:
   // answer for the Host's domain, never 404/405 (docs/endpoints.md).
-  const poxGet = (request: RequestView): Answer => {
-    if (httpsRedirect && request.arrivedOverPlainHttp) {
-      const redirect = redirectToHttps(registry(), request, poxPath);
-      if (redirect) return redirect;
-    }
-    const found = registry().find(hostDomain(request, AUTODISCOVER_HOST_PREFIX));
-    if (!found) return poxError(POX_ERRORS.invalidRequest);
-    const settings = renderPoxSettings(found.provider.definition, { domain: found.domain, ttlHours });
-    if (settings === undefined) return poxError(POX_ERRORS.noConfiguration);
-    return { status: 200, contentType: POX_CONTENT_TYPE, body: settings };
-  };
+  const poxGet = (request: RequestView): Answer | Promise<Answer> =>
+    httpsRedirect && request.arrivedOverPlainHttp ? redirectToHttps(request, () => answerGet(request)) : answerGet(request);
+  const answerGet = (request: RequestView): Answer | Promise<Answer> =>
+    whenHosted(findHosted(hostDomain(request, AUTODISCOVER_HOST_PREFIX)), (found) => {
+      if (!found) return poxError(POX_ERRORS.invalidRequest);
+      const settings = renderPoxSettings(found.provider.definition, { domain: found.domain, ttlHours });
+      if (settings === undefined) return poxError(POX_ERRORS.noConfiguration);
+      return { status: 200, contentType: POX_CONTENT_TYPE, body: settings };
+    }, poxUnavailable);
+
+  /**
+   * Outlook's "HTTP redirect" step GETs http://autodiscover.<domain>/… and expects a 302 to
+   * the https URL; Thunderbird POSTs there without credentials and follows it too. The
+   * target is the hosted domain's autodiscover name, so a Host or X-Forwarded-Host that
+   * names no hosted domain gets the ordinary answer, never a redirect to where it says. No
+   * cache keeps it: whether to redirect depends on X-Forwarded-Proto.
+   */
+  const redirectToHttps = (request: RequestView, otherwise: () => Answer | Promise<Answer>): Answer | Promise<Answer> =>
+    whenHosted(
+      findHosted(hostDomain(request, AUTODISCOVER_HOST_PREFIX)),
+      (found) =>
+        found
+          ? redirect(302, `https://${AUTODISCOVER_HOST_PREFIX}${found.domain}${poxPath}`, [['Cache-Control', 'no-store'], ['Vary', varyOnHost(request)]])
+          : otherwise(),
+      poxUnavailable,
+    );
   return { poxPost, poxGet };
 }
 
 /** The v2 JSON pointer's handler (routes.ts); Outlook may keep a pointer as long as POX settings (`ttlHours`). */
-export function autodiscoverV2Handler(registry: () => Registry, poxPath: string, ttlHours: number = DEFAULT_TTL_HOURS) {
+export function autodiscoverV2Handler(findHosted: FindHosted, poxPath: string, ttlHours: number = DEFAULT_TTL_HOURS) {
   const cacheControl = `private, max-age=${ttlHours * 3600}`;
   // The pointer depends on the hosted domain, a set as large as the configuration: each is made once, within a bound.
   const preparedV2Pointer = rememberRecent((host) => new PreparedBody(renderAutodiscoverV2Pointer(`https://${host}${poxPath}`)), 1024, 255);
   /** GET of the v2 paths; `pathEmail` is the decoded address from the path's `email` parameter. */
-  const v2Json = (request: RequestView, pathEmail: string | undefined): Answer => {
+  const v2Json = (request: RequestView, pathEmail: string | undefined): Answer | Promise<Answer> => {
     const query = request.query;
     const protocol = query.get('protocol');
     if (protocol === undefined || protocol === null || protocol === '') return v2Error(400, 'MissingProtocol');
@@ -100,17 +116,18 @@ export function autodiscoverV2Handler(registry: () => Registry, poxPath: string,
     if (email === undefined || email === '') return v2Error(400, 'MandatoryParameterMissing');
     const address = email === null ? undefined : parseEmailAddress(email);
     if (!address) return v2Error(400, 'InvalidUser');
-    const found = registry().find(address.domainKey, hostDomain(request, AUTODISCOVER_HOST_PREFIX));
-    if (!found) return v2Error(404, 'InvalidUser', address);
-    // The Url names the hosted domain, never the Host the request came with: a pointer
-    // built from headers would send Outlook, or a cache, wherever a request said.
-    return {
-      status: 200,
-      contentType: AUTODISCOVER_V2_CONTENT_TYPE,
-      body: preparedV2Pointer(`${AUTODISCOVER_HOST_PREFIX}${found.domain}`),
-      headers: [['Cache-Control', cacheControl], ['Vary', varyOnHost(request)]],
-      record: { address },
-    };
+    return whenHosted(findHosted(address.domainKey, hostDomain(request, AUTODISCOVER_HOST_PREFIX)), (found) => {
+      if (!found) return v2Error(404, 'InvalidUser', address);
+      // The Url names the hosted domain, never the Host the request came with: a pointer
+      // built from headers would send Outlook, or a cache, wherever a request said.
+      return {
+        status: 200,
+        contentType: AUTODISCOVER_V2_CONTENT_TYPE,
+        body: preparedV2Pointer(`${AUTODISCOVER_HOST_PREFIX}${found.domain}`),
+        headers: [['Cache-Control', cacheControl], ['Vary', varyOnHost(request)]],
+        record: { address },
+      };
+    }, domainsUnavailable);
   };
   return v2Json;
 }
@@ -130,6 +147,16 @@ function poxError(error: PoxError, namespace: string = NAMESPACES.response, addr
   return { status: 200, contentType: POX_CONTENT_TYPE, body, record: { address, outcome: POX_ERROR_OUTCOMES[error.code] } };
 }
 
+/**
+ * While the domain database cannot tell: the POX server-error document, sent as 503 so
+ * that Outlook neither takes it as the final word nor caches it, and asks again
+ * (docs/endpoints.md).
+ */
+function poxUnavailable(error: DomainSourceUnavailable): Answer {
+  const body = GENERIC_POX_ERRORS[POX_ERRORS.serverError.code](new Date());
+  return { status: 503, contentType: POX_CONTENT_TYPE, headers: [retryAfter(error), ['Cache-Control', 'no-store']], body, record: { outcome: 'error' } };
+}
+
 // Error answers come from fixed sets, so they are prepared when the module loads: the POX
 // ones in the generic namespace (all but their time), the v2 ones whole.
 const GENERIC_POX_ERRORS = Object.fromEntries(
@@ -147,19 +174,6 @@ function v2Error(status: number, code: AutodiscoverV2Error, address?: EmailAddre
     // ProtocolNotSupported goes out as 200, but the client asked for something we do not serve.
     record: { address, outcome: status === 200 ? 'bad request' : undefined },
   };
-}
-
-/**
- * Outlook's "HTTP redirect" step GETs http://autodiscover.<domain>/… and expects a 302 to
- * the https URL; Thunderbird POSTs there without credentials and follows it too. The
- * target is the hosted domain's autodiscover name, so a Host or X-Forwarded-Host that
- * names no hosted domain gets the ordinary answer, never a redirect to where it says. No
- * cache keeps it: whether to redirect depends on X-Forwarded-Proto.
- */
-function redirectToHttps(registry: Registry, request: RequestView, poxPath: string): Answer | undefined {
-  const found = registry.find(hostDomain(request, AUTODISCOVER_HOST_PREFIX));
-  if (!found) return undefined;
-  return redirect(302, `https://${AUTODISCOVER_HOST_PREFIX}${found.domain}${poxPath}`, [['Cache-Control', 'no-store'], ['Vary', varyOnHost(request)]]);
 }
 
 /** The request headers that chose the hosted domain: Host, and X-Forwarded-Host where a trusted proxy may set it. */

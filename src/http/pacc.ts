@@ -5,10 +5,11 @@
  */
 import { PACC_CONTENT_TYPE, renderPacc } from '../formats/pacc';
 import { PACC_HOST_PREFIX } from '../model/discovery-hosts';
-import { perProviderAndDomain, type Registry } from '../registry';
+import { perProviderAndDomain } from '../registry';
 import { PreparedBody, type Answer } from './answer';
 import { OPEN_TO_EVERY_ORIGIN } from './cors';
 import { unknownDomain } from './errors';
+import { domainsUnavailable, whenHosted, type FindHosted, type HostedDomain } from './hosted';
 import { hostDomain, type RequestView } from './request-view';
 
 /** Each hosted domain's document with its bytes (what DNS publishes the digest of) and ETag, rendered once. */
@@ -18,11 +19,12 @@ const prepared = perProviderAndDomain((provider, domain) => {
 });
 
 /** GET and HEAD of the PACC path (routes.ts). */
-export function paccHandler(registry: () => Registry): (request: RequestView) => Answer {
-  return (request) => {
-    const found = registry().find(hostDomain(request, PACC_HOST_PREFIX));
-    // A domain whose servers PACC cannot describe gets the unknown-domain answer too.
-    const body = found && prepared(found.provider, found.domain);
-    return body ? { status: 200, contentType: PACC_CONTENT_TYPE, headers: OPEN_TO_EVERY_ORIGIN, body } : unknownDomain();
-  };
+export function paccHandler(findHosted: FindHosted): (request: RequestView) => Answer | Promise<Answer> {
+  return (request) => whenHosted(findHosted(hostDomain(request, PACC_HOST_PREFIX)), answer, domainsUnavailable);
+}
+
+function answer(found: HostedDomain): Answer {
+  // A domain whose servers PACC cannot describe gets the unknown-domain answer too.
+  const body = found && prepared(found.provider, found.domain);
+  return body ? { status: 200, contentType: PACC_CONTENT_TYPE, headers: OPEN_TO_EVERY_ORIGIN, body } : unknownDomain();
 }

@@ -2,6 +2,7 @@
 import type { ReloadStatus } from '../config/reloader';
 import type { Settings } from '../config/settings';
 import type { SigningIdentity } from '../model/signing-identity';
+import type { DatabaseDomainSource } from '../domains/database-source';
 import type { Registry } from '../registry';
 import type { Answer } from './answer';
 import type { AnswerKind } from './answer-kinds';
@@ -25,6 +26,8 @@ export interface RouteContext {
   readonly settings: Pick<Settings, 'autodiscoverHttpsRedirect'> & Partial<Pick<Settings, 'autodiscoverTtlHours' | 'publicBaseUrl' | 'signedProfileCacheEntries'>>;
   readonly metrics: Metrics;
   readonly status?: () => ReloadStatus;
+  /** Hosted domains from PostgreSQL besides the files, when configured. */
+  readonly domainSource?: DatabaseDomainSource;
 }
 
 export type Method = 'GET' | 'POST';

@@ -14,12 +14,14 @@ import type { PageLinks } from '../formats/html';
 import { DOCUMENT, PAGE, PAGE_ASSET, UNCACHED_DOCUMENT } from './answer-kinds';
 import { appleMobileconfigHandler } from './apple-mobileconfig';
 import { healthHandler } from './health';
+import { hostedDomains } from './hosted';
 import { mozillaAutoconfigHandler } from './mozilla-autoconfig';
 import { autodiscoverV2Handler, poxHandlers } from './outlook-autodiscover';
 import { paccHandler } from './pacc';
-import type { Method, Route } from './route';
+import type { Method, Route, RouteSettings } from './route';
 import { pathMatcher } from './route-match';
 import { ICON, STYLESHEET, setupFormHandler, setupPageHandler } from './setup-page';
+import { tlsAskHandler } from './tls-ask';
 
 export const MOZILLA_PATH = '/mail/config-v1.1.xml';
 export const MOZILLA_WELL_KNOWN_PATH = '/.well-known/autoconfig/mail/config-v1.1.xml';
@@ -53,8 +55,8 @@ export const ROUTES: readonly Route[] = [
       '/.well-known/mail-v1.xml',
     ],
     methods: GET,
-    handler: ({ registry }) => {
-      const answer = mozillaAutoconfigHandler(registry);
+    handler: (context) => {
+      const answer = mozillaAutoconfigHandler(hostedDomains(context));
       return ({ view }) => answer(view);
     },
     label: 'mozilla',
@@ -64,9 +66,10 @@ export const ROUTES: readonly Route[] = [
   {
     paths: [POX_PATH],
     methods: ['GET', 'POST'],
-    handler: ({ registry, settings }) => {
+    handler: (context) => {
+      const { settings } = context;
       const { poxGet, poxPost } = poxHandlers({
-        registry,
+        findHosted: hostedDomains(context),
         httpsRedirect: settings.autodiscoverHttpsRedirect,
         ttlHours: settings.autodiscoverTtlHours,
         poxPath: POX_PATH,
@@ -80,8 +83,8 @@ export const ROUTES: readonly Route[] = [
   {
     paths: [AUTODISCOVER_V2_PATH, AUTODISCOVER_V2_EMAIL_PATH],
     methods: GET,
-    handler: ({ registry, settings }) => {
-      const v2Json = autodiscoverV2Handler(registry, POX_PATH, settings.autodiscoverTtlHours);
+    handler: (context) => {
+      const v2Json = autodiscoverV2Handler(hostedDomains(context), POX_PATH, context.settings.autodiscoverTtlHours);
       return ({ view, params }) => v2Json(view, params.email);
     },
     label: 'v2 json',
@@ -90,8 +93,8 @@ export const ROUTES: readonly Route[] = [
   {
     paths: [APPLE_PROFILE_PATH, /^\/[^/]+\.mobileconfig$/i],
     methods: GET,
-    handler: ({ registry, signing, settings }) => {
-      const answer = appleMobileconfigHandler(registry, signing, settings.signedProfileCacheEntries);
+    handler: (context) => {
+      const answer = appleMobileconfigHandler(hostedDomains(context), context.signing, context.settings.signedProfileCacheEntries);
       return ({ view }) => answer(view);
     },
     label: 'apple',
@@ -101,8 +104,8 @@ export const ROUTES: readonly Route[] = [
   {
     paths: [PACC_PATH],
     methods: GET,
-    handler: ({ registry }) => {
-      const answer = paccHandler(registry);
+    handler: (context) => {
+      const answer = paccHandler(hostedDomains(context));
       return ({ view }) => answer(view);
     },
     label: 'pacc',
@@ -113,8 +116,14 @@ export const ROUTES: readonly Route[] = [
   {
     paths: [SETUP_PATH],
     methods: GET,
-    handler: ({ registry, settings }) => {
-      const answer = setupPageHandler({ registry, appleProfilePath: APPLE_PROFILE_PATH, publicBaseUrl: settings.publicBaseUrl, links: PAGE_LINKS });
+    handler: (context) => {
+      const { settings } = context;
+      const answer = setupPageHandler({
+        findHosted: hostedDomains(context),
+        appleProfilePath: APPLE_PROFILE_PATH,
+        publicBaseUrl: settings.publicBaseUrl,
+        links: PAGE_LINKS,
+      });
       return ({ view }) => answer(view);
     },
     label: 'page',
@@ -126,7 +135,7 @@ export const ROUTES: readonly Route[] = [
   {
     paths: [HEALTH_PATH],
     methods: GET,
-    handler: ({ registry, status }) => healthHandler(registry, status),
+    handler: ({ registry, status, domainSource }) => healthHandler(registry, status, domainSource),
     label: 'other',
     kind: UNCACHED_DOCUMENT,
     unlimited: true,
@@ -142,14 +151,24 @@ export const ROUTES: readonly Route[] = [
   },
 ];
 
-/** The table of the separate metrics port: /metrics and nothing else. */
-export const METRICS_ONLY_ROUTES: readonly Route[] = ROUTES.filter((route) => route.paths.includes(METRICS_PATH)).map((route) => ({
-  paths: route.paths,
-  methods: route.methods,
-  handler: route.handler,
-  label: route.label,
-  kind: route.kind,
-}));
+export const TLS_ASK_PATH = '/tls/ask';
+
+/**
+ * The table of the separate metrics port, which only the proxy and the monitoring reach:
+ * /metrics (unless turned off), and Caddy's on-demand TLS ask, which must not be public
+ * since it tells which domains are hosted (docs/deploying.md).
+ */
+export const METRICS_PORT_ROUTES: readonly Route[] = [
+  ...ROUTES.filter((route) => route.paths.includes(METRICS_PATH)).map((route) => ({
+    paths: route.paths,
+    methods: route.methods,
+    handler: route.handler,
+    label: route.label,
+    kind: route.kind,
+    when: ({ metricsEnabled }: RouteSettings) => metricsEnabled !== false,
+  })),
+  { paths: [TLS_ASK_PATH], methods: GET, handler: tlsAskHandler, label: 'other', kind: UNCACHED_DOCUMENT },
+];
 
 /** The metrics label of a path: its route's, else 'other'. */
 const routeOf = pathMatcher(ROUTES);

@@ -10,17 +10,18 @@ import {
   HTML_CONTENT_TYPE,
   isAppleDevice,
   renderSetupForm,
+  renderDomainsUnavailablePage,
   renderSetupPage,
   renderUnknownDomainPage,
   type PageLinks,
 } from '../formats/html';
 import { SETUP_ICON_SVG, SETUP_STYLESHEET } from '../formats/setup-assets';
-import type { Registry } from '../registry';
 import { PreparedBody, redirect, type Answer } from './answer';
+import { retryAfter, whenHosted, type FindHosted } from './hosted';
 import type { RequestView } from './request-view';
 
 export interface SetupPageOptions {
-  readonly registry: () => Registry;
+  readonly findHosted: FindHosted;
   /** Path of the Apple configuration profile endpoint; the page links each address's profile ("Download profile"). */
   readonly appleProfilePath?: string;
   /** Where people reach the page; the QR code's link is made absolute against it. */
@@ -43,7 +44,7 @@ export function setupFormHandler(links: PageLinks): () => Answer {
   return () => page(200, renderSetupForm(links));
 }
 
-export function setupPageHandler({ registry, appleProfilePath, publicBaseUrl, links }: SetupPageOptions): (request: RequestView) => Answer {
+export function setupPageHandler({ findHosted, appleProfilePath, publicBaseUrl, links }: SetupPageOptions): (request: RequestView) => Answer | Promise<Answer> {
   return (request) => {
     // `/setup/` would resolve the page's relative links one folder too deep; the relative
     // redirect keeps working under a proxy's path prefix.
@@ -57,12 +58,18 @@ export function setupPageHandler({ registry, appleProfilePath, publicBaseUrl, li
     }
     const address = parseEmailAddress(input);
     if (!address) return page(400, renderSetupForm(links, { value: input, error: MESSAGES.invalid }));
-    const found = registry().find(address.domainKey);
-    if (!found) return page(404, renderUnknownDomainPage(address, links));
-    // The User-Agent only orders the page (the profile first on Apple devices).
-    const appleDevice = isAppleDevice(request.userAgent);
-    const pageUrl = publicBaseUrl === undefined ? request.url : new URL(request.originalUrl.slice(1), publicBaseUrl).href;
-    return page(200, renderSetupPage({ provider: found.provider.definition, address, appleProfilePath, appleDevice, pageUrl, links }));
+    return whenHosted(
+      findHosted(address.domainKey),
+      (found) => {
+        if (!found) return page(404, renderUnknownDomainPage(address, links));
+        // The User-Agent only orders the page (the profile first on Apple devices).
+        const appleDevice = isAppleDevice(request.userAgent);
+        const pageUrl = publicBaseUrl === undefined ? request.url : new URL(request.originalUrl.slice(1), publicBaseUrl).href;
+        return page(200, renderSetupPage({ provider: found.provider.definition, address, appleProfilePath, appleDevice, pageUrl, links }));
+      },
+      // The route's answer kind keeps the page out of caches already.
+      (error) => ({ status: 503, contentType: HTML_CONTENT_TYPE, headers: [retryAfter(error)], body: renderDomainsUnavailablePage(address, links) }),
+    );
   };
 }
 

@@ -7,7 +7,7 @@ import { domainToASCII } from 'node:url';
 import { rememberRecent } from './recent-results';
 
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
-const MAX_DOMAIN_LENGTH = 253;
+export const MAX_DOMAIN_LENGTH = 253;
 
 /**
  * The A-label form of `input`, or undefined when it is not a usable DNS name. Requests name
