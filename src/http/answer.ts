@@ -34,6 +34,8 @@ export interface Answer {
   readonly headers?: HeaderPairs;
   /** What the access log and metrics record beyond the status (an address from a body, an error sent as 200). */
   readonly record?: RequestRecord;
+  /** False for an answer no cache may keep whatever its route's kind, such as a temporary failure. */
+  readonly storable?: false;
 }
 
 /**
@@ -76,10 +78,11 @@ export function sendAnswer(res: ServerResponse, answer: Answer, kind: AnswerKind
   const { body } = answer;
   const bytes = body instanceof PreparedBody ? body.bytes : typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   const { req } = res;
-  if (!kind.storable) headers.push('Cache-Control', 'private, no-store');
+  const storable = kind.storable && answer.storable !== false;
+  if (!storable) headers.push('Cache-Control', 'private, no-store');
   // Only a GET or HEAD of what a cache may keep can be revalidated, so only they get an
   // ETag: nothing that may not keep an answer revalidates it, and the ETag costs a hash.
-  if ((req.method !== 'GET' && req.method !== 'HEAD') || !kind.storable) {
+  if ((req.method !== 'GET' && req.method !== 'HEAD') || !storable) {
     headers.push('Content-Type', answer.contentType, 'Content-Length', String(bytes.length));
     res.writeHead(answer.status, headers);
     if (req.method === 'HEAD') res.end();

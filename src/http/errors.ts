@@ -17,8 +17,8 @@ const preparedText = rememberRecent((message) => new PreparedBody(`${message}\n`
  * object literal: answers are never spread (eslint.config.mjs), since V8 gives each
  * spread copy a shape of its own and the writer's inline caches then miss.
  */
-export function textError(status: number, message: string, { record, headers }: Pick<Answer, 'record' | 'headers'> = {}): Answer {
-  return { status, contentType: 'text/plain; charset=utf-8', headers, body: preparedText(message), record };
+export function textError(status: number, message: string, { record, headers, storable }: Pick<Answer, 'record' | 'headers' | 'storable'> = {}): Answer {
+  return { status, contentType: 'text/plain; charset=utf-8', headers, body: preparedText(message), record, storable };
 }
 
 /** The 404 of every GET endpoint for a domain no provider hosts. */

@@ -65,5 +65,5 @@ export function retryAfter(error: DomainSourceUnavailable): readonly [string, st
  * (docs/operations.md).
  */
 export function domainsUnavailable(error: DomainSourceUnavailable): Answer {
-  return textError(503, 'The hosted domains cannot be looked up right now; try again shortly', { headers: [retryAfter(error), ['Cache-Control', 'no-store']] });
+  return textError(503, 'The hosted domains cannot be looked up right now; try again shortly', { headers: [retryAfter(error)], storable: false });
 }

@@ -154,7 +154,7 @@ function poxError(error: PoxError, namespace: string = NAMESPACES.response, addr
  */
 function poxUnavailable(error: DomainSourceUnavailable): Answer {
   const body = GENERIC_POX_ERRORS[POX_ERRORS.serverError.code](new Date());
-  return { status: 503, contentType: POX_CONTENT_TYPE, headers: [retryAfter(error), ['Cache-Control', 'no-store']], body, record: { outcome: 'error' } };
+  return { status: 503, contentType: POX_CONTENT_TYPE, headers: [retryAfter(error)], body, record: { outcome: 'error' }, storable: false };
 }
 
 // Error answers come from fixed sets, so they are prepared when the module loads: the POX

@@ -67,8 +67,8 @@ export function setupPageHandler({ findHosted, appleProfilePath, publicBaseUrl, 
         const pageUrl = publicBaseUrl === undefined ? request.url : new URL(request.originalUrl.slice(1), publicBaseUrl).href;
         return page(200, renderSetupPage({ provider: found.provider.definition, address, appleProfilePath, appleDevice, pageUrl, links }));
       },
-      // The route's answer kind keeps the page out of caches already.
-      (error) => ({ status: 503, contentType: HTML_CONTENT_TYPE, headers: [retryAfter(error)], body: renderDomainsUnavailablePage(address, links) }),
+      // A temporary failure: no cache may keep it.
+      (error) => ({ status: 503, contentType: HTML_CONTENT_TYPE, headers: [retryAfter(error)], body: renderDomainsUnavailablePage(address, links), storable: false }),
     );
   };
 }
