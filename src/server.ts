@@ -14,6 +14,7 @@ import { ConfigReloader } from './config/reloader';
 import type { Settings } from './config/settings';
 import { signingFiles } from './config/signing';
 import { DatabaseDomainSource } from './domains/database-source';
+import type { AccessLogLines } from './http/access-log';
 import { createMetricsListener, createRequestListener, trustProxy } from './http/app';
 import { limitConnections } from './http/connection-limit';
 import { Metrics } from './http/metrics';
@@ -34,7 +35,7 @@ export interface RunningServer {
 }
 
 /** Serves `initial` (as loadConfiguration read it) until a reload replaces it. */
-export async function startServer(settings: Settings, initial: LoadedConfig, logger: Logger): Promise<RunningServer> {
+export async function startServer(settings: Settings, initial: LoadedConfig, logger: Logger, accessLogLines?: AccessLogLines): Promise<RunningServer> {
   // The registry getters are only called once requests arrive, after the reloader exists;
   // the database's provider ids are checked against the current registry, so reloads count.
   const domainSource = settings.database && new DatabaseDomainSource({ settings: settings.database, isKnownProvider: (id) => reloader.registry().provider(id) !== undefined, logger });
@@ -53,6 +54,7 @@ export async function startServer(settings: Settings, initial: LoadedConfig, log
     registry: reloader.registry,
     settings,
     logger,
+    accessLogLines,
     signing: reloader.signing,
     metrics,
     status: reloader.status,

@@ -1,9 +1,11 @@
 import { Writable } from 'node:stream';
+import fc from 'fast-check';
 import pino from 'pino';
 import request from 'supertest';
 import { loadRegistry } from '../src/config/load';
 import { defaultSettings, loadSettings, type SettingsInput } from '../src/config/settings';
 import { ConfigError } from '../src/config/errors';
+import { pinoJsonLine, type AccessLogFields } from '../src/http/access-log';
 import { createApp } from '../src/http/app';
 import { SHIPPED_CONFIG } from './support/app';
 
@@ -83,6 +85,39 @@ describe('access log', () => {
     expect(ours).toMatchObject({ level: 30, pid: 7, hostname: 'h', service: 'mail-autoconfig', msg: 'request completed' });
     expect(ours!.req.host).toBe('autoconfig."quoted\\host');
     expect(bad).toMatchObject({ res: { statusCode: 400 }, outcome: 'bad request', msg: 'request completed' });
+  });
+
+  test('the line the standalone server writes past the logger is the line pino writes for the same fields', () => {
+    const written: string[] = [];
+    // As the access log's own child logger: its err field is written as it is.
+    const logger = pino(
+      { level: 'info', base: { pid: 7, hostname: 'h' }, timestamp: () => ',"time":1', serializers: { err: (err: unknown) => err } },
+      { write: (line: string) => written.push(line) },
+    );
+    const text = fc.string({ unit: 'binary', maxLength: 60 });
+    const optionalText = fc.option(text, { nil: undefined });
+    const fields = fc.record<AccessLogFields>({
+      req: fc.record({ id: text, method: text, path: text, host: optionalText }),
+      res: fc.record({ statusCode: fc.integer({ min: 100, max: 599 }) }),
+      err: fc.option(fc.record({ type: fc.constant('Error' as const), message: text }), { nil: undefined }),
+      responseTime: fc.nat(),
+      outcome: text,
+      domain: optionalText,
+      address: optionalText,
+    });
+    fc.assert(
+      fc.property(fields, text, (entry, message) => {
+        written.length = 0;
+        logger.info(entry, message);
+        const ours = pinoJsonLine('{"level":30,"time":1,"pid":7,"hostname":"h"', entry, message);
+        expect(ours.endsWith('\n')).toBe(true);
+        const parsed = JSON.parse(ours) as Record<string, unknown>;
+        const theirs = JSON.parse(written[0]!) as Record<string, unknown>;
+        expect(Object.keys(parsed)).toEqual(Object.keys(theirs));
+        expect(parsed).toEqual(theirs);
+      }),
+      { numRuns: 500 },
+    );
   });
 
   test('the full address only when the admin enables it', async () => {

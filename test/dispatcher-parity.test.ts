@@ -9,6 +9,7 @@
 import { once } from 'node:events';
 import { IncomingMessage, createServer, request, type IncomingHttpHeaders, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import { Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import pino from 'pino';
@@ -134,7 +135,12 @@ beforeAll(() => {
 });
 afterAll(() => jest.useRealTimers());
 
-async function side(build: (options: AppOptions) => RequestListener, overrides: Partial<SettingsInput>): Promise<Side> {
+/**
+ * One side of the comparison. With `linesPastTheLogger`, access log lines are written to the
+ * destination directly as the standalone server writes them, and the other side's come
+ * through pino: the comparison then also checks that both give the same line.
+ */
+async function side(build: (options: AppOptions) => RequestListener, overrides: Partial<SettingsInput>, linesPastTheLogger = false): Promise<Side> {
   const settings = defaultSettings({ trustProxy: 'loopback', metricsOnMainPort: true, ...overrides, configDir: SHIPPED_CONFIG });
   const logLines: Record<string, unknown>[] = [];
   const stream = new Writable({
@@ -149,6 +155,8 @@ async function side(build: (options: AppOptions) => RequestListener, overrides: 
     registry,
     settings,
     logger: pino({ level: 'info' }, stream),
+    // pino's default base fields, which the lines written past it must repeat.
+    accessLogLines: linesPastTheLogger ? { sink: { write: (line: string) => stream.write(line) }, base: { pid: process.pid, hostname: os.hostname() } } : undefined,
     metrics,
     rateLimit: rateLimitOptions(settings),
   });
@@ -214,7 +222,7 @@ async function requestCounts(metrics: Metrics): Promise<string[]> {
 /** Sends each probe to both sides; returns the statuses, so a test can check it met the cases it meant to. */
 async function compare(probes: readonly Probe[], overrides: Partial<SettingsInput> = {}): Promise<number[]> {
   const express = await side((options) => createApp(options), overrides);
-  const lean = await side(createRequestListener, overrides);
+  const lean = await side(createRequestListener, overrides, true);
   const statuses: number[] = [];
   try {
     for (const probe of probes) {

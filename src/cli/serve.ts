@@ -4,6 +4,7 @@
  * SIGTERM/SIGINT. Unlike the admin commands it owns the process: its signals, and its exit
  * once the server has stopped.
  */
+import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { standardOutputLog } from '../log-destination';
@@ -58,7 +59,11 @@ export async function serveCommand(args: readonly string[], io: CliIo): Promise<
     return EXIT.failure;
   }
 
-  const logger = pino({ level: settings.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] }, standardOutputLog());
+  const destination = standardOutputLog();
+  // pino's own default fields, named here because access log lines are written to the
+  // destination past the logger and must carry them too.
+  const base = { pid: process.pid, hostname: os.hostname() };
+  const logger = pino({ level: settings.logLevel, base, redact: ['req.headers.authorization', 'req.headers.cookie'] }, destination);
   if (examples.length > 0 && policy === 'warn') {
     logger.warn(
       { files: examples },
@@ -70,7 +75,7 @@ export async function serveCommand(args: readonly string[], io: CliIo): Promise<
 
   let running;
   try {
-    running = await startServer(settings, configuration, logger);
+    running = await startServer(settings, configuration, logger, { sink: destination, base });
   } catch (error) {
     const reason = listenFailure(error as NodeJS.ErrnoException);
     if (reason === undefined) throw error;

@@ -36,24 +36,44 @@ function newRequestId(): string {
 export type AccessLog = (view: RequestView, id: string, res: ServerResponse, elapsedMs: number) => void;
 
 /**
+ * Where the standalone server writes its log lines, and the fields pino puts in each of
+ * them (pid, hostname): its access log lines go straight there, bypassing the logger.
+ */
+export interface AccessLogLines {
+  readonly sink: { write(line: string): unknown };
+  readonly base: Readonly<Record<string, string | number>>;
+}
+
+/** What one access log line says, in the shape pino-http writes. */
+export interface AccessLogFields {
+  readonly req: { readonly id: string; readonly method: string; readonly path: string; readonly host: string | undefined };
+  readonly res: { readonly statusCode: number };
+  readonly err: { readonly type: 'Error'; readonly message: string } | undefined;
+  readonly responseTime: number;
+  readonly outcome: string;
+  readonly domain: string | undefined;
+  readonly address: string | undefined;
+}
+
+/**
  * One line per request when its answer is finished or the client went away: the request
  * id, method, path and Host, the status, the time taken, the outcome and the domain, in
  * the shape pino-http writes. Paths only: query strings carry email addresses, and headers
- * carry passwords (Authorization: Basic), so neither is logged.
+ * carry passwords (Authorization: Basic), so neither is logged. With `lines` (the
+ * standalone server), the line is written to the logger's own destination directly, the
+ * same JSON pino would write, since building it through pino is the largest cost of a
+ * request after the socket write (docs/performance.md); embedders' lines go through
+ * their logger and whatever it is configured to do.
  */
-export function accessLog(logger: Logger, logEmailAddresses: boolean): AccessLog | undefined {
+export function accessLog(logger: Logger, logEmailAddresses: boolean, lines?: AccessLogLines): AccessLog | undefined {
   if (!logger.isLevelEnabled('info')) return undefined;
-  // The line's fields hold no request header, so the server's redaction of headers has
-  // nothing to remove here; without it pino need not walk every line for the paths.
-  const log = logger.child({}, { redact: { paths: [] } });
+  const write = lines ? jsonLineWriter(lines, logger.levels.values.info!) : loggerWriter(logger);
   return (view, id, res, elapsedMs) => {
     const { req } = res;
     const status = res.statusCode;
     const errored = status >= 500;
-    const domain = requestDomain(req, res);
-    const address = logEmailAddresses ? requestAddress(req, res)?.address : undefined;
     const message = errored ? 'request errored' : res.writableEnded ? 'request completed' : 'request aborted';
-    log.info(
+    write(
       {
         req: { id, method: view.method, path: view.path, host: req.headers.host },
         res: { statusCode: status },
@@ -61,10 +81,42 @@ export function accessLog(logger: Logger, logEmailAddresses: boolean): AccessLog
         err: errored ? { type: 'Error', message: `failed with status code ${status}` } : undefined,
         responseTime: Math.round(elapsedMs),
         outcome: requestOutcome(res),
-        domain,
-        address,
+        domain: requestDomain(req, res),
+        address: logEmailAddresses ? requestAddress(req, res)?.address : undefined,
       },
       message,
     );
   };
+}
+
+function loggerWriter(logger: Logger): (fields: AccessLogFields, message: string) => void {
+  // The line's fields hold no request header, so the server's redaction of headers has
+  // nothing to remove here; without it pino need not walk every line for the paths. The
+  // err field is written as it is: pino's error serialiser would call it an "Object" with
+  // an empty stack.
+  const log = logger.child({}, { redact: { paths: [] }, serializers: { err: (err: unknown) => err } });
+  return (fields, message) => log.info(fields, message);
+}
+
+function jsonLineWriter({ sink, base }: AccessLogLines, level: number): (fields: AccessLogFields, message: string) => void {
+  const baseFields = Object.entries(base)
+    .map(([name, value]) => `,${JSON.stringify(name)}:${JSON.stringify(value)}`)
+    .join('');
+  return (fields, message) => sink.write(pinoJsonLine(`{"level":${level},"time":${Date.now()}${baseFields}`, fields, message));
+}
+
+const optional = (name: string, value: string | undefined) => (value === undefined ? '' : `,"${name}":${JSON.stringify(value)}`);
+
+/**
+ * The line pino writes for these fields after `start` (its level, time and base fields):
+ * the fields in order, undefined ones left out, then the message.
+ */
+export function pinoJsonLine(start: string, { req, res, err, responseTime, outcome, domain, address }: AccessLogFields, message: string): string {
+  return (
+    `${start},"req":{"id":${JSON.stringify(req.id)},"method":${JSON.stringify(req.method)},"path":${JSON.stringify(req.path)}${optional('host', req.host)}}` +
+    `,"res":{"statusCode":${res.statusCode}}` +
+    (err ? `,"err":{"type":"Error","message":${JSON.stringify(err.message)}}` : '') +
+    `,"responseTime":${responseTime},"outcome":${JSON.stringify(outcome)}${optional('domain', domain)}${optional('address', address)}` +
+    `,"msg":${JSON.stringify(message)}}\n`
+  );
 }

@@ -14,7 +14,7 @@ import type { Settings } from '../config/settings';
 import type { SigningIdentity } from '../model/signing-identity';
 import type { DatabaseDomainSource } from '../domains/database-source';
 import type { Registry } from '../registry';
-import { accessLog } from './access-log';
+import { accessLog, type AccessLogLines } from './access-log';
 import { createDispatcher, type Dispatcher } from './dispatcher';
 import { errorHandler } from './errors';
 import { Metrics } from './metrics';
@@ -27,6 +27,8 @@ export interface AppOptions {
   readonly settings: Pick<Settings, 'bodyLimitBytes' | 'trustProxy' | 'autodiscoverHttpsRedirect'> &
     Partial<Pick<Settings, 'metricsEnabled' | 'metricsOnMainPort' | 'logEmailAddresses' | 'autodiscoverTtlHours' | 'signedProfileCacheEntries'>>;
   readonly logger?: Logger;
+  /** The standalone server's log destination: access log lines are written to it directly, in pino's line format. */
+  readonly accessLogLines?: AccessLogLines;
   /** Signs Apple profiles when given (the running server's changes on reload); they are served unsigned otherwise. */
   readonly signing?: SigningIdentity | (() => SigningIdentity | undefined);
   /** The server passes its own, so reload counts and a separate metrics port share it. */
@@ -83,7 +85,7 @@ export function createMetricsListener({ metrics, logger, registry, domainSource,
   return (req, res) => dispatch(req, res);
 }
 
-function dispatcher({ registry, settings, logger = pino({ level: 'silent' }), signing, metrics: givenMetrics, status, rateLimit, domainSource }: AppOptions): Dispatcher {
+function dispatcher({ registry, settings, logger = pino({ level: 'silent' }), accessLogLines, signing, metrics: givenMetrics, status, rateLimit, domainSource }: AppOptions): Dispatcher {
   const currentRegistry = typeof registry === 'function' ? registry : () => registry;
   const currentSigning = typeof signing === 'function' ? signing : () => signing;
   const metrics = givenMetrics ?? new Metrics(currentRegistry);
@@ -94,7 +96,7 @@ function dispatcher({ registry, settings, logger = pino({ level: 'silent' }), si
     bodyLimitBytes: settings.bodyLimitBytes,
     errorHandler: errorHandler(logger),
     metrics,
-    accessLog: accessLog(logger, settings.logEmailAddresses ?? false),
+    accessLog: accessLog(logger, settings.logEmailAddresses ?? false, accessLogLines),
     rateLimiter: rateLimit && rateLimiter(rateLimit),
   });
 }
