@@ -9,31 +9,7 @@ import { clientFamilyOf } from '../src/http/metrics';
 import { endpointOf } from '../src/http/routes';
 import { startServer } from '../src/server';
 import { SHIPPED_CONFIG, shippedApp } from './support/app';
-
-/** Prometheus text format → samples, parsed the way a scraper reads them. */
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-function parseExposition(text: string): Sample[] {
-  const samples: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!match) throw new Error(`not an exposition line: ${line}`);
-    const labels: Record<string, string> = {};
-    for (const label of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
-      labels[label[1]!] = label[2]!.replace(/\\(.)/g, '$1');
-    }
-    samples.push({ name: match[1]!, labels, value: Number(match[3]) });
-  }
-  return samples;
-}
-function sampleValue(samples: Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
-  return samples.find((sample) => sample.name === name && Object.entries(labels).every(([key, value]) => sample.labels[key] === value))
-    ?.value;
-}
+import { parseExposition, sampleValue } from './support/exposition';
 
 const THUNDERBIRD = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Thunderbird/128.5.0';
 const OUTLOOK = 'Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.17928; Pro)';

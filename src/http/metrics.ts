@@ -6,11 +6,12 @@
  * registry, so several apps (tests, a separate metrics port) never share counters.
  */
 import type { ServerResponse } from 'node:http';
-import { Counter, Gauge, Histogram, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
 import { rememberRecent } from '../model/recent-results';
 import type { Registry } from '../registry';
 import type { Answer } from './answer';
 import { requestOutcome } from './observe';
+import { RequestDurations } from './request-durations';
 import type { RequestView } from './request-view';
 
 export type ClientFamily = 'thunderbird' | 'outlook' | 'apple' | 'other';
@@ -51,11 +52,13 @@ const DOMAIN_LOOKUP_RESULTS: readonly DomainLookupResult[] = ['hit', 'miss', 'qu
 export class Metrics {
   readonly registry = new MetricsRegistry();
   private readonly requests: Counter<'endpoint' | 'outcome' | 'client'>;
-  private readonly durations: Histogram<'endpoint'>;
+  private readonly durations = new RequestDurations(
+    'mail_autoconfig_request_duration_seconds',
+    'Time from receiving a request to finishing its answer',
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+  );
   /** Counts by endpoint, outcome and client, handed to the counter when it is scraped. */
   private readonly counted = new Map<string, Map<string, Map<string, { readonly labels: Record<string, string>; count: number }>>>();
-  /** prom-client's histogram children, one per endpoint, made on first use. */
-  private readonly timed = new Map<string, { observe(seconds: number): void }>();
   private readonly configLoads: Counter<'result'>;
   private readonly lastGoodLoad: Gauge;
   /** Domain lookups by result, in plain numbers for the same reason as the requests. */
@@ -77,13 +80,6 @@ export class Metrics {
           for (const byClient of byOutcome.values()) for (const { labels, count } of byClient.values()) this.inc(labels, count);
         }
       },
-    });
-    this.durations = new Histogram({
-      name: 'mail_autoconfig_request_duration_seconds',
-      help: 'Time from receiving a request to finishing its answer',
-      labelNames: ['endpoint'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
-      registers,
     });
     new Gauge({
       name: 'mail_autoconfig_providers',
@@ -163,13 +159,11 @@ export class Metrics {
     let counter = byClient.get(client);
     if (!counter) byClient.set(client, (counter = { labels: { endpoint, outcome, client }, count: 0 }));
     counter.count += 1;
-    let timer = this.timed.get(endpoint);
-    if (!timer) this.timed.set(endpoint, (timer = this.durations.labels(endpoint)));
-    timer.observe(elapsedMs / 1000);
+    this.durations.observe(endpoint, elapsedMs / 1000);
   }
 
   /** The text exposition format, as an answer. */
   async answer(): Promise<Answer> {
-    return { status: 200, contentType: this.registry.contentType, body: await this.registry.metrics() };
+    return { status: 200, contentType: this.registry.contentType, body: (await this.registry.metrics()) + this.durations.exposition() };
   }
 }
