@@ -5,8 +5,8 @@
  */
 import { setImmediate as yieldToRequests } from 'node:timers/promises';
 import type { LoadedProvider } from './model/loaded-provider';
-import { setupPageDocumentation } from './formats/html';
-import { renderMozillaAutoconfig } from './formats/mozilla';
+import { setupPageDocumentation } from './formats/setup-page/pages';
+import { renderMozillaAutoconfig } from './formats/mozilla/autoconfig';
 import { MAX_DOMAIN_LENGTH } from './model/domain';
 import { rememberRecent } from './model/recent-results';
 

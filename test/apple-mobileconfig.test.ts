@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
-import { PROFILE_NAMESPACE, profileUuid } from '../src/formats/apple';
+import { PROFILE_NAMESPACE, profileUuid } from '../src/formats/apple/profile';
 import { loadRegistry } from '../src/config/load';
 import type { ProviderInput } from '../src/model/provider';
 import { expectValidMailProfile } from './support/client-rules';

@@ -1,6 +1,6 @@
 /**
  * Apple profiles spliced from a per-provider template (appleProfileRenderer in
- * src/formats/apple.ts) are the documents renderAppleProfile() builds, byte for byte, for
+ * src/formats/apple/profile.ts) are the documents renderAppleProfile() builds, byte for byte, for
  * any valid address: with XML specials, `%`, placeholders written into the address,
  * non-ASCII and IDN domains, and for providers whose two logins are the same template,
  * different templates, or different templates that some addresses make equal.
@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import { loadRegistry } from '../src/config/load';
 import { parseProviderFile } from '../src/config/load-providers';
-import { appleProfileRenderer, renderAppleProfile } from '../src/formats/apple';
+import { appleProfileRenderer, renderAppleProfile } from '../src/formats/apple/profile';
 import { parseEmailAddress } from '../src/model/address';
 import type { ProviderDefinition } from '../src/model/provider';
 import { SHIPPED_CONFIG } from './support/app';

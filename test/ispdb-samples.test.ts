@@ -14,7 +14,7 @@ import { readIspdbProvider, type IspdbReadResult } from '../src/config/ispdb-rea
 import { parseProviderFile } from '../src/config/load-providers';
 import type { LoadedProvider } from '../src/model/loaded-provider';
 import { defaultSettings } from '../src/config/settings';
-import { renderProviderYaml } from '../src/formats/provider-yaml';
+import { renderProviderYaml } from '../src/formats/admin/provider-yaml';
 import { createApp } from '../src/http/app';
 import { Registry } from '../src/registry';
 import { ISPDB_FIXTURES, parseXml } from './support/app';

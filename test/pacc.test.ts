@@ -10,8 +10,8 @@ import request from 'supertest';
 import { z } from 'zod';
 import { loadRegistry } from '../src/config/load';
 import { parseProviderFile } from '../src/config/load-providers';
-import { dnsRecords, paccDigestRecord } from '../src/formats/dns';
-import { paccDigest, renderPacc } from '../src/formats/pacc';
+import { dnsRecords, paccDigestRecord } from '../src/formats/admin/dns';
+import { paccDigest, renderPacc } from '../src/formats/pacc/pacc';
 import type { ProviderInput } from '../src/model/provider';
 import { appWithProviders, binaryBody, SHIPPED_CONFIG, shippedApp } from './support/formats';
 

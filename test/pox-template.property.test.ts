@@ -1,12 +1,12 @@
 /**
- * POX answers spliced from a per-provider template (src/formats/pox-template.ts) are the
+ * POX answers spliced from a per-provider template (src/formats/outlook/pox-template.ts) are the
  * documents renderPoxSettings() builds, byte for byte, for any valid address: with XML
  * specials, `%`, placeholders written into the address, non-ASCII and IDN domains.
  */
 import fc from 'fast-check';
 import { loadRegistry } from '../src/config/load';
-import { NAMESPACES, POX_ERRORS, renderPoxError, renderPoxSettings } from '../src/formats/outlook-pox';
-import { poxErrorRenderer, poxSettingsRenderer } from '../src/formats/pox-template';
+import { NAMESPACES, POX_ERRORS, renderPoxError, renderPoxSettings } from '../src/formats/outlook/pox';
+import { poxErrorRenderer, poxSettingsRenderer } from '../src/formats/outlook/pox-template';
 import { parseEmailAddress, type EmailAddress } from '../src/model/address';
 import type { Registry } from '../src/registry';
 import { SHIPPED_CONFIG } from './support/app';

@@ -5,7 +5,7 @@
  */
 import { parseEmailAddress, type EmailAddress } from '../model/address';
 import { AUTOCONFIG_HOST_PREFIX } from '../model/discovery-hosts';
-import { MOZILLA_CONTENT_TYPE } from '../formats/mozilla';
+import { MOZILLA_CONTENT_TYPE } from '../formats/mozilla/autoconfig';
 import { perProvider, type HostedProvider } from '../registry';
 import { PreparedBody, type Answer } from './answer';
 import { OPEN_TO_EVERY_ORIGIN } from './cors';

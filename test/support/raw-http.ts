@@ -8,7 +8,7 @@ import { connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { loadRegistry } from '../../src/config/load';
-import { NAMESPACES } from '../../src/formats/outlook-pox';
+import { NAMESPACES } from '../../src/formats/outlook/pox';
 import { defaultSettings, type SettingsInput } from '../../src/config/settings';
 import { startServer, type RunningServer } from '../../src/server';
 import { SHIPPED_CONFIG } from './app';
