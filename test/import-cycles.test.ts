@@ -30,20 +30,20 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   // The admin's outputs: the DNS records carry the PACC document's digest.
   'formats/admin': ['model', 'formats/shared', 'formats/pacc'],
   // Reading files into the model (the ISPDB reader parses with the Mozilla format's
-  // reader), the registry built from what was read, and the database settings' schema.
-  config: ['model', 'formats', 'registry', 'domains'],
-  registry: ['model', 'formats'],
-  // Hosted domains from PostgreSQL: looked up against the registry, read no files.
-  domains: ['model', 'formats', 'registry'],
+  // field map), the provider directory built from what was read with the documents
+  // rendered at load, and the database settings' schema.
+  config: ['model', 'formats', 'domains'],
+  // Hosted domains from PostgreSQL: looked up against the provider directory, read no files.
+  domains: ['model'],
   probe: ['model'],
   // The route table, the dispatcher and the answer writer.
-  http: ['model', 'formats', 'config', 'registry', 'domains'],
+  http: ['model', 'formats', 'config', 'domains'],
   'log-destination': [],
-  server: ['model', 'formats', 'config', 'registry', 'domains', 'http', 'log-destination'],
+  server: ['model', 'formats', 'config', 'domains', 'http', 'log-destination'],
   // The package's entry for embedders.
-  index: ['model', 'formats', 'config', 'registry', 'domains', 'http', 'server'],
+  index: ['model', 'formats', 'config', 'domains', 'http', 'server'],
   // The edge: commands may use everything, and nothing but commands imports them.
-  cli: ['model', 'formats', 'config', 'registry', 'domains', 'probe', 'http', 'log-destination', 'server'],
+  cli: ['model', 'formats', 'config', 'domains', 'probe', 'http', 'log-destination', 'server'],
 };
 
 /** `model` for src/model/domain.ts, `formats/pacc` for src/formats/pacc/pacc.ts, `server` for src/server.ts. */

@@ -6,7 +6,8 @@
 import { parseEmailAddress, type EmailAddress } from '../model/address';
 import { AUTOCONFIG_HOST_PREFIX } from '../model/discovery-hosts';
 import { MOZILLA_CONTENT_TYPE } from '../formats/mozilla/autoconfig';
-import { perProvider, type HostedProvider } from '../registry';
+import type { HostedProvider } from '../model/provider-directory';
+import { perProvider } from './per-provider';
 import { PreparedBody, type Answer } from './answer';
 import { OPEN_TO_EVERY_ORIGIN } from './cors';
 import { textError, unknownDomain } from './errors';

@@ -28,7 +28,7 @@ import {
 } from '../formats/outlook/pox';
 import { poxErrorRenderer, poxSettingsRenderer, type PoxErrorRenderer } from '../formats/outlook/pox-template';
 import { rememberRecent } from '../model/recent-results';
-import { perProviderAndDomain } from '../registry';
+import { perProviderAndDomain } from './per-provider';
 import { PreparedBody, redirect, type Answer } from './answer';
 import { domainsUnavailable, retryAfter, whenHosted, type FindHosted } from './hosted';
 import type { DomainSourceUnavailable } from '../domains/database-source';

@@ -5,7 +5,7 @@
  */
 import { PACC_CONTENT_TYPE, renderPacc } from '../formats/pacc/pacc';
 import { PACC_HOST_PREFIX } from '../model/discovery-hosts';
-import { perProviderAndDomain } from '../registry';
+import { perProviderAndDomain } from './per-provider';
 import { PreparedBody, type Answer } from './answer';
 import { OPEN_TO_EVERY_ORIGIN } from './cors';
 import { unknownDomain } from './errors';

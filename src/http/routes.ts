@@ -135,7 +135,7 @@ export const ROUTES: readonly Route[] = [
   {
     paths: [HEALTH_PATH],
     methods: GET,
-    handler: ({ registry, status, domainSource }) => healthHandler(registry, status, domainSource),
+    handler: ({ providerDirectory, status, domainSource }) => healthHandler(providerDirectory, status, domainSource),
     label: 'other',
     kind: UNCACHED_DOCUMENT,
     unlimited: true,
