@@ -17,12 +17,12 @@ const { rateLimitOptions } = require(path.join(dist, 'http', 'rate-limit.js'));
 const pino = require('pino');
 
 const [port, configDir] = process.argv.slice(2);
-const { settings, registry } = await loadConfiguration(configDir, process.env);
+const { settings, providerDirectory } = await loadConfiguration(configDir, process.env);
 const app = createApp({
-  registry,
+  providerDirectory,
   settings,
   logger: pino({ level: settings.logLevel }),
-  metrics: new Metrics(() => registry, { processMetrics: true }),
+  metrics: new Metrics(() => providerDirectory, { processMetrics: true }),
   rateLimit: rateLimitOptions(settings),
 });
 createServer(app).listen(Number(port), '127.0.0.1');

@@ -36,10 +36,11 @@ export interface RunningServer {
 
 /** Serves `initial` (as loadConfiguration read it) until a reload replaces it. */
 export async function startServer(settings: Settings, initial: LoadedConfig, logger: Logger, accessLogLines?: AccessLogLines): Promise<RunningServer> {
-  // The registry getters are only called once requests arrive, after the reloader exists;
-  // the database's provider ids are checked against the current registry, so reloads count.
-  const domainSource = settings.database && new DatabaseDomainSource({ settings: settings.database, isKnownProvider: (id) => reloader.registry().provider(id) !== undefined, logger });
-  const metrics = new Metrics(() => reloader.registry(), { processMetrics: true, domainDatabaseUp: domainSource && (() => domainSource.health().state === 'ok') });
+  // The provider directory getters are only called once requests arrive, after the reloader
+  // exists; the database's provider ids are checked against the current provider directory,
+  // so reloads count.
+  const domainSource = settings.database && new DatabaseDomainSource({ settings: settings.database, isKnownProvider: (id) => reloader.providerDirectory().provider(id) !== undefined, logger });
+  const metrics = new Metrics(() => reloader.providerDirectory(), { processMetrics: true, domainDatabaseUp: domainSource && (() => domainSource.health().state === 'ok') });
   metrics.recordConfigLoad(true);
   const reloader = new ConfigReloader({
     configDir: settings.configDir,
@@ -51,7 +52,7 @@ export async function startServer(settings: Settings, initial: LoadedConfig, log
     onReload: (succeeded) => metrics.recordConfigLoad(succeeded),
   });
   const listener = createRequestListener({
-    registry: reloader.registry,
+    providerDirectory: reloader.providerDirectory,
     settings,
     logger,
     accessLogLines,
@@ -94,12 +95,12 @@ export async function startServer(settings: Settings, initial: LoadedConfig, log
     });
   }
   logger.info(
-    { address: server.address(), configDir: settings.configDir, providers: initial.registry.providers.length, domains: initial.registry.domainCount },
+    { address: server.address(), configDir: settings.configDir, providers: initial.providerDirectory.providers.length, domains: initial.providerDirectory.domainCount },
     'listening',
   );
   let metricsServer: Server | undefined;
   if (!settings.metricsOnMainPort) {
-    metricsServer = createServer(timeouts, createMetricsListener({ metrics, logger, registry: reloader.registry, domainSource, settings }));
+    metricsServer = createServer(timeouts, createMetricsListener({ metrics, logger, providerDirectory: reloader.providerDirectory, domainSource, settings }));
     metricsServer.listen(settings.metricsPort, settings.metricsHost);
     await once(metricsServer, 'listening');
     logger.info({ address: metricsServer.address() }, 'metrics listening');

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import fc from 'fast-check';
 import pino from 'pino';
 import request from 'supertest';
-import { loadRegistry } from '../src/config/load';
+import { loadProviderDirectory } from '../src/config/load';
 import { defaultSettings, loadSettings, type SettingsInput } from '../src/config/settings';
 import { ConfigError } from '../src/config/errors';
 import { pinoJsonLine, type AccessLogFields } from '../src/http/access-log';
@@ -20,7 +20,7 @@ async function appWithLog(overrides: Partial<SettingsInput> = {}) {
   });
   const logger = pino({ level: 'info' }, sink);
   const app = createApp({
-    registry: await loadRegistry(SHIPPED_CONFIG),
+    providerDirectory: await loadProviderDirectory(SHIPPED_CONFIG),
     settings: defaultSettings({ ...overrides, configDir: SHIPPED_CONFIG }),
     logger,
   });
@@ -72,7 +72,7 @@ describe('access log', () => {
       },
     });
     const logger = pino({ level: 'info', base: { pid: 7, hostname: 'h', service: 'mail-autoconfig' } }, sink);
-    const app = createApp({ registry: await loadRegistry(SHIPPED_CONFIG), settings: defaultSettings({ configDir: SHIPPED_CONFIG }), logger });
+    const app = createApp({ providerDirectory: await loadProviderDirectory(SHIPPED_CONFIG), settings: defaultSettings({ configDir: SHIPPED_CONFIG }), logger });
     await request(app).get('/mail/config-v1.1.xml?emailaddress=fred%40example.com').set('Host', 'autoconfig."quoted\\host').expect(200);
     await request(app).get('/mobileconfig?emailaddress=%E0%A4%A').expect(400);
     const [ours, bad] = lines.map((line) => JSON.parse(line) as Record<string, any>);

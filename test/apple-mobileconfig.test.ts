@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
-import { PROFILE_NAMESPACE, profileUuid } from '../src/formats/apple';
-import { loadRegistry } from '../src/config/load';
+import { PROFILE_NAMESPACE, profileUuid } from '../src/formats/apple/profile';
+import { loadProviderDirectory } from '../src/config/load';
 import type { ProviderInput } from '../src/model/provider';
 import { expectValidMailProfile } from './support/client-rules';
 import { appWithProviders, download, parsePlist, parsePlists, SHIPPED_CONFIG, shippedApp } from './support/formats';
@@ -91,8 +91,8 @@ describe('profile content', () => {
 
   test('every domain of the shipped config yields a profile a plist parser accepts', async () => {
     const app = await shippedApp();
-    const registry = await loadRegistry(SHIPPED_CONFIG);
-    const domains = registry.providers.flatMap((provider) => provider.definition.domains);
+    const providerDirectory = await loadProviderDirectory(SHIPPED_CONFIG);
+    const domains = providerDirectory.providers.flatMap((provider) => provider.definition.domains);
     expect(domains.length).toBeGreaterThan(10);
     const bodies = [];
     for (const domain of domains) bodies.push((await download(app, `/mobileconfig?emailaddress=someone%40${domain}`).expect(200)).body);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { ConfigError } from '../src/config/errors';
-import { loadConfiguration, loadRegistry } from '../src/config/load';
+import { loadConfiguration, loadProviderDirectory } from '../src/config/load';
 import { loadSigningIdentity } from '../src/config/signing';
 import type { SigningIdentity } from '../src/model/signing-identity';
 import { defaultSettings } from '../src/config/settings';
@@ -42,11 +42,11 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function profiles(signing: SigningIdentity) {
-  const registry = await loadRegistry(SHIPPED_CONFIG);
+  const providerDirectory = await loadProviderDirectory(SHIPPED_CONFIG);
   const settings = defaultSettings({ configDir: SHIPPED_CONFIG });
   const target = '/email.mobileconfig?email=fred%40example.com';
-  const signed = await download(createApp({ registry, settings, signing }), target).expect(200);
-  const unsigned = await download(createApp({ registry, settings }), target).expect(200);
+  const signed = await download(createApp({ providerDirectory, settings, signing }), target).expect(200);
+  const unsigned = await download(createApp({ providerDirectory, settings }), target).expect(200);
   return { signed, unsigned: unsigned.body };
 }
 
@@ -327,11 +327,11 @@ test('a profile that cannot be signed is a 500 on both paths, logged, and the se
   const lines: string[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
   const settings = defaultSettings({ configDir: SHIPPED_CONFIG, port: 0, host: '127.0.0.1', rateLimitRequests: 0, metricsPort: 0, watchConfig: false });
-  const running = await startServer(settings, { registry: await loadRegistry(SHIPPED_CONFIG), signing: broken }, logger);
+  const running = await startServer(settings, { providerDirectory: await loadProviderDirectory(SHIPPED_CONFIG), signing: broken }, logger);
   try {
     const target = '/mobileconfig?emailaddress=fred%40example.com';
     // The running server answers on its lean path; createApp is Express alone.
-    for (const server of [running.server, createApp({ registry: await loadRegistry(SHIPPED_CONFIG), settings, logger, signing: broken })]) {
+    for (const server of [running.server, createApp({ providerDirectory: await loadProviderDirectory(SHIPPED_CONFIG), settings, logger, signing: broken })]) {
       const res = await download(server, target).expect(500);
       expect(res.body.toString('utf8')).toBe('Internal server error\n');
     }

@@ -1,14 +1,14 @@
 /**
  * Apple profiles spliced from a per-provider template (appleProfileRenderer in
- * src/formats/apple.ts) are the documents renderAppleProfile() builds, byte for byte, for
+ * src/formats/apple/profile.ts) are the documents renderAppleProfile() builds, byte for byte, for
  * any valid address: with XML specials, `%`, placeholders written into the address,
  * non-ASCII and IDN domains, and for providers whose two logins are the same template,
  * different templates, or different templates that some addresses make equal.
  */
 import fc from 'fast-check';
-import { loadRegistry } from '../src/config/load';
+import { loadProviderDirectory } from '../src/config/load';
 import { parseProviderFile } from '../src/config/load-providers';
-import { appleProfileRenderer, renderAppleProfile } from '../src/formats/apple';
+import { appleProfileRenderer, renderAppleProfile } from '../src/formats/apple/profile';
 import { parseEmailAddress } from '../src/model/address';
 import type { ProviderDefinition } from '../src/model/provider';
 import { SHIPPED_CONFIG } from './support/app';
@@ -41,8 +41,8 @@ const localPart = fc.oneof(
 const domainPart = fc.constantFrom('example.com', 'EXAMPLE.com', 'joined.example', 'Apart.Example', 'münchen.example', 'xn--mnchen-3ya.example');
 
 test('spliced profiles equal the rendered ones for every provider and valid address', async () => {
-  const registry = await loadRegistry(SHIPPED_CONFIG);
-  const providers = [...registry.providers.map((hosted) => hosted.definition), ...CUSTOM];
+  const providerDirectory = await loadProviderDirectory(SHIPPED_CONFIG);
+  const providers = [...providerDirectory.providers.map((hosted) => hosted.definition), ...CUSTOM];
   const renderers = providers.map((definition) => ({ definition, render: appleProfileRenderer(definition) }));
   expect(renderers.every(({ render }) => render !== undefined)).toBe(true);
   let compared = 0;

@@ -9,8 +9,8 @@
 import fc from 'fast-check';
 import { z } from 'zod';
 import { readIspdbProvider } from '../src/config/ispdb-reader';
-import { FIELDS_WITHOUT_ELEMENT, PROVIDER_FIELDS, SERVER_FIELDS, appliesTo, type Block } from '../src/formats/config-v11';
-import { renderMozillaAutoconfig } from '../src/formats/mozilla';
+import { FIELDS_WITHOUT_ELEMENT, PROVIDER_FIELDS, SERVER_FIELDS, appliesTo, type Block } from '../src/formats/mozilla/config-v11';
+import { renderMozillaAutoconfig } from '../src/formats/mozilla/autoconfig';
 import {
   AUTHENTICATION_METHODS,
   HTTP_AUTHENTICATION_METHODS,

@@ -13,7 +13,7 @@ import os from 'node:os';
 import { Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import pino from 'pino';
-import { loadRegistry } from '../src/config/load';
+import { loadProviderDirectory } from '../src/config/load';
 import { defaultSettings, type SettingsInput } from '../src/config/settings';
 import { createApp, createRequestListener, type AppOptions } from '../src/http/app';
 import { Metrics } from '../src/http/metrics';
@@ -149,10 +149,10 @@ async function side(build: (options: AppOptions) => RequestListener, overrides: 
       done();
     },
   });
-  const registry = await loadRegistry(SHIPPED_CONFIG);
-  const metrics = new Metrics(() => registry);
+  const providerDirectory = await loadProviderDirectory(SHIPPED_CONFIG);
+  const metrics = new Metrics(() => providerDirectory);
   const listener = build({
-    registry,
+    providerDirectory,
     settings,
     logger: pino({ level: 'info' }, stream),
     // pino's default base fields, which the lines written past it must repeat.
@@ -269,8 +269,8 @@ test('rate limiting: the same budget, the same 429 with Retry-After, per forward
 
 /** Sends each probe to the server's listener; says for each whether Express touched it. */
 async function reachedExpress(probes: readonly Probe[]): Promise<boolean[]> {
-  const registry = await loadRegistry(SHIPPED_CONFIG);
-  const listener = createRequestListener({ registry, settings: defaultSettings({ configDir: SHIPPED_CONFIG }) });
+  const providerDirectory = await loadProviderDirectory(SHIPPED_CONFIG);
+  const listener = createRequestListener({ providerDirectory, settings: defaultSettings({ configDir: SHIPPED_CONFIG }) });
   // Express gives every request it dispatches its own prototype.
   const reached: boolean[] = [];
   const server = createServer((req, res) => {

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import pino from 'pino';
 import { runDbCommand } from '../src/cli/db';
-import { loadRegistry } from '../src/config/load';
+import { loadProviderDirectory } from '../src/config/load';
 import { findHostedDomain, tlsAskHosted } from '../src/domains/hosted-domains';
 import { DatabaseDomainSource, DomainSourceUnavailable, type DomainMatch } from '../src/domains/database-source';
 import { databaseSettingsSchema, type DatabaseSettingsInput } from '../src/domains/settings';
@@ -277,31 +277,31 @@ describe('an outage', () => {
 
 describe('files and database together', () => {
   test('files answer first and synchronously; the database answers cached domains synchronously, others with a promise', async () => {
-    const registry = await loadRegistry(SHIPPED_CONFIG);
+    const providerDirectory = await loadProviderDirectory(SHIPPED_CONFIG);
     const domains = await started();
-    const fromFiles = findHostedDomain(registry, domains, ['example.net']);
+    const fromFiles = findHostedDomain(providerDirectory, domains, ['example.net']);
     expect(fromFiles).not.toBeInstanceOf(Promise);
     expect(fromFiles).toMatchObject({ domain: 'example.net', provider: { definition: { id: 'example.com' } } });
-    const first = findHostedDomain(registry, domains, ['customer-2.example']);
+    const first = findHostedDomain(providerDirectory, domains, ['customer-2.example']);
     expect(first).toBeInstanceOf(Promise);
     expect(await first).toMatchObject({ domain: 'customer-2.example', provider: { definition: { id: 'hotmail.com' } } });
-    const again = findHostedDomain(registry, domains, ['customer-2.example']);
+    const again = findHostedDomain(providerDirectory, domains, ['customer-2.example']);
     expect(again).not.toBeInstanceOf(Promise);
     expect(again).toMatchObject({ domain: 'customer-2.example', provider: { definition: { id: 'hotmail.com' } } });
-    expect(await findHostedDomain(registry, domains, ['nobody.example'])).toBeUndefined();
-    expect(findHostedDomain(registry, undefined, ['customer-2.example'])).toBeUndefined();
+    expect(await findHostedDomain(providerDirectory, domains, ['nobody.example'])).toBeUndefined();
+    expect(findHostedDomain(providerDirectory, undefined, ['customer-2.example'])).toBeUndefined();
   });
 
   test('the TLS ask allows discovery names of domains from files and database only', async () => {
-    const registry = await loadRegistry(SHIPPED_CONFIG);
+    const providerDirectory = await loadProviderDirectory(SHIPPED_CONFIG);
     const domains = await started();
-    expect(await tlsAskHosted('autoconfig.customer-1.example', registry, domains)).toBe(true);
-    expect(await tlsAskHosted('autodiscover.example.com', registry, domains)).toBe(true);
-    expect(await tlsAskHosted('autoconfig.nobody.example', registry, domains)).toBe(false);
-    expect(await tlsAskHosted('customer-1.example', registry, domains)).toBe(false);
-    expect(await tlsAskHosted('www.autoconfig.customer-1.example', registry, domains)).toBe(false);
+    expect(await tlsAskHosted('autoconfig.customer-1.example', providerDirectory, domains)).toBe(true);
+    expect(await tlsAskHosted('autodiscover.example.com', providerDirectory, domains)).toBe(true);
+    expect(await tlsAskHosted('autoconfig.nobody.example', providerDirectory, domains)).toBe(false);
+    expect(await tlsAskHosted('customer-1.example', providerDirectory, domains)).toBe(false);
+    expect(await tlsAskHosted('www.autoconfig.customer-1.example', providerDirectory, domains)).toBe(false);
     const down = await started({ url: postgres.url.replace(/:(\d+)\//, ':1/') });
-    expect(await tlsAskHosted('autoconfig.customer-1.example', registry, down)).toBe(false);
-    expect(await tlsAskHosted('autoconfig.example.com', registry, down)).toBe(true);
+    expect(await tlsAskHosted('autoconfig.customer-1.example', providerDirectory, down)).toBe(false);
+    expect(await tlsAskHosted('autoconfig.example.com', providerDirectory, down)).toBe(true);
   });
 });

@@ -6,15 +6,15 @@
  */
 import express from 'express';
 import request from 'supertest';
-import { loadRegistry } from '../src/config/load';
+import { loadProviderDirectory } from '../src/config/load';
 import { defaultSettings } from '../src/config/settings';
 import { createApp } from '../src/http/app';
 import { SHIPPED_CONFIG, parseXml } from './support/app';
 import { poxRequestXml } from './support/raw-http';
 
 async function autoconfig(passUnmatched = false) {
-  const registry = await loadRegistry(SHIPPED_CONFIG);
-  return createApp({ registry, settings: defaultSettings({ configDir: SHIPPED_CONFIG }), passUnmatched });
+  const providerDirectory = await loadProviderDirectory(SHIPPED_CONFIG);
+  return createApp({ providerDirectory, settings: defaultSettings({ configDir: SHIPPED_CONFIG }), passUnmatched });
 }
 
 test('mounted under a prefix: real answers there, the host keeps its own routes', async () => {

@@ -10,7 +10,7 @@ import { load as loadHtml } from 'cheerio';
 import fc from 'fast-check';
 import { XMLValidator } from 'fast-xml-parser';
 import request from 'supertest';
-import { loadRegistry } from '../src/config/load';
+import { loadProviderDirectory } from '../src/config/load';
 import { defaultSettings } from '../src/config/settings';
 import { loadSigningIdentity } from '../src/config/signing';
 import type { SigningIdentity } from '../src/model/signing-identity';
@@ -33,7 +33,7 @@ beforeAll(async () => {
     signingCert: path.join(FIXTURES, 'tls', 'server.pem'),
     signingKey: path.join(FIXTURES, 'tls', 'server.key'),
   }))!;
-  app = createApp({ registry: await loadRegistry(SHIPPED_CONFIG), settings: defaultSettings({ configDir: SHIPPED_CONFIG }), signing });
+  app = createApp({ providerDirectory: await loadProviderDirectory(SHIPPED_CONFIG), settings: defaultSettings({ configDir: SHIPPED_CONFIG }), signing });
 });
 
 /** Percent-encodes every UTF-8 byte, so the server decodes exactly these bytes. */
@@ -164,7 +164,7 @@ describe('placeholders in an address come out literally', () => {
   });
 
   test('in the Apple profile', async () => {
-    const unsigned = createApp({ registry: await loadRegistry(SHIPPED_CONFIG), settings: defaultSettings({ configDir: SHIPPED_CONFIG }) });
+    const unsigned = createApp({ providerDirectory: await loadProviderDirectory(SHIPPED_CONFIG), settings: defaultSettings({ configDir: SHIPPED_CONFIG }) });
     const res = await request(unsigned).get(`/mobileconfig?emailaddress=${encodeBytes(address)}`).expect(200);
     const text = res.text;
     expect(XMLValidator.validate(text)).toBe(true);
@@ -209,7 +209,7 @@ function expectWellFormedXml(what: string, text: string): void {
 }
 
 test('whatever the address, it is refused or every document is well-formed and clean', async () => {
-  const unsigned = createApp({ registry: await loadRegistry(SHIPPED_CONFIG), settings: defaultSettings({ configDir: SHIPPED_CONFIG }) });
+  const unsigned = createApp({ providerDirectory: await loadProviderDirectory(SHIPPED_CONFIG), settings: defaultSettings({ configDir: SHIPPED_CONFIG }) });
   let accepted = 0;
   await fc.assert(
     fc.asyncProperty(hostileAddress, async (address) => {

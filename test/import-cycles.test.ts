@@ -12,35 +12,50 @@ import { REPO_ROOT } from './support/app';
 const SRC = path.join(REPO_ROOT, 'src');
 
 /**
- * What each part of src/ may import besides itself: a folder, or a module at the top of
- * src/ named without `.ts`. Type imports count too.
+ * What each part of src/ may import besides itself: a folder, a client format's folder
+ * under formats/, or a module at the top of src/ named without `.ts`. `formats` in a list
+ * stands for every folder under it. Type imports count too.
  */
 const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   // The schema, the capability table and the types everything else shares.
   model: [],
-  // Pure renderers from a definition to a document.
-  formats: ['model'],
+  // Pure renderers from a definition to a document, one folder per client format; a
+  // format uses what several share, never another client's format.
+  'formats/shared': ['model'],
+  'formats/mozilla': ['model', 'formats/shared'],
+  'formats/outlook': ['model', 'formats/shared'],
+  'formats/apple': ['model', 'formats/shared'],
+  'formats/pacc': ['model', 'formats/shared'],
+  'formats/setup-page': ['model', 'formats/shared'],
+  // The admin's outputs: the DNS records carry the PACC document's digest.
+  'formats/admin': ['model', 'formats/shared', 'formats/pacc'],
   // Reading files into the model (the ISPDB reader parses with the Mozilla format's
-  // reader), the registry built from what was read, and the database settings' schema.
-  config: ['model', 'formats', 'registry', 'domains'],
-  registry: ['model', 'formats'],
-  // Hosted domains from PostgreSQL: looked up against the registry, read no files.
-  domains: ['model', 'formats', 'registry'],
+  // field map), the provider directory built from what was read with the documents
+  // rendered at load, and the database settings' schema.
+  config: ['model', 'formats', 'domains'],
+  // Hosted domains from PostgreSQL: looked up against the provider directory, read no files.
+  domains: ['model'],
   probe: ['model'],
   // The route table, the dispatcher and the answer writer.
-  http: ['model', 'formats', 'config', 'registry', 'domains'],
+  http: ['model', 'formats', 'config', 'domains'],
   'log-destination': [],
-  server: ['model', 'formats', 'config', 'registry', 'domains', 'http', 'log-destination'],
+  server: ['model', 'formats', 'config', 'domains', 'http', 'log-destination'],
   // The package's entry for embedders.
-  index: ['model', 'formats', 'config', 'registry', 'domains', 'http', 'server'],
+  index: ['model', 'formats', 'config', 'domains', 'http', 'server'],
   // The edge: commands may use everything, and nothing but commands imports them.
-  cli: ['model', 'formats', 'config', 'registry', 'domains', 'probe', 'http', 'log-destination', 'server'],
+  cli: ['model', 'formats', 'config', 'domains', 'probe', 'http', 'log-destination', 'server'],
 };
 
-/** `model` for src/model/domain.ts, `registry` for src/registry.ts. */
+/** `model` for src/model/domain.ts, `formats/pacc` for src/formats/pacc/pacc.ts, `server` for src/server.ts. */
 function partOf(file: string): string {
   const [first, ...rest] = path.relative(SRC, file).split(path.sep);
-  return rest.length > 0 ? first! : first!.replace(/\.ts$/, '');
+  if (rest.length === 0) return first!.replace(/\.ts$/, '');
+  return first === 'formats' && rest.length > 1 ? `formats/${rest[0]}` : first!;
+}
+
+/** Whether `from` may import `to`: itself, or a part its line names (`formats` naming every format). */
+function mayImport(from: string, to: string): boolean {
+  return to === from || (MAY_IMPORT[from] ?? []).some((allowed) => to === allowed || to.startsWith(`${allowed}/`));
 }
 
 function relative(file: string): string {
@@ -52,10 +67,7 @@ function importsAgainstTheLayers(graph: Map<string, string[]>): string[] {
   return [...graph].flatMap(([file, targets]) => {
     const from = partOf(file);
     return targets
-      .filter((target) => {
-        const to = partOf(target);
-        return to !== from && !(MAY_IMPORT[from] ?? []).includes(to);
-      })
+      .filter((target) => !mayImport(from, partOf(target)))
       .map((target) => `${relative(file)} -> ${relative(target)}`);
   });
 }
@@ -142,11 +154,16 @@ test('imports run from the edges down to the model, never back', () => {
 test('the layer check finds an import that goes up', () => {
   const file = (name: string) => path.join(SRC, name);
   const graph = new Map([
-    [file('formats/mozilla.ts'), [file('model/provider.ts'), file('config/settings.ts')]],
-    [file('http/app.ts'), [file('cli/serve.ts'), file('formats/mozilla.ts')]],
+    [file('formats/mozilla/autoconfig.ts'), [file('model/provider.ts'), file('config/settings.ts'), file('formats/shared/xml.ts')]],
+    [file('formats/apple/profile.ts'), [file('formats/outlook/pox.ts'), file('formats/apple/plist.ts')]],
+    [file('http/app.ts'), [file('cli/serve.ts'), file('formats/mozilla/autoconfig.ts')]],
     [file('model/provider.ts'), []],
   ]);
-  expect(importsAgainstTheLayers(graph)).toEqual(['formats/mozilla.ts -> config/settings.ts', 'http/app.ts -> cli/serve.ts']);
+  expect(importsAgainstTheLayers(graph)).toEqual([
+    'formats/mozilla/autoconfig.ts -> config/settings.ts',
+    'formats/apple/profile.ts -> formats/outlook/pox.ts',
+    'http/app.ts -> cli/serve.ts',
+  ]);
 });
 
 test('the cycle finder finds a cycle', () => {

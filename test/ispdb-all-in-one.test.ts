@@ -10,7 +10,7 @@ import path from 'node:path';
 import request from 'supertest';
 import { ConfigError } from '../src/config/errors';
 import { DEFAULT_CONFIG_FILE_LIMITS } from '../src/config/config-files';
-import { loadRegistry } from '../src/config/load';
+import { loadProviderDirectory } from '../src/config/load';
 import { defaultSettings } from '../src/config/settings';
 import { createApp } from '../src/http/app';
 import { ISPDB_FIXTURES, parseXml } from './support/app';
@@ -49,7 +49,7 @@ function configWith(names: readonly string[]): string {
 
 test('a domain listed by two files is a config error naming both files', async () => {
   const directory = configWith(loadable);
-  const error = await loadRegistry(directory, {}, LINKS_ALLOWED).then(
+  const error = await loadProviderDirectory(directory, {}, LINKS_ALLOWED).then(
     () => undefined,
     (caught: unknown) => caught,
   );
@@ -67,7 +67,7 @@ describe('all samples but the historical outlook.com file, in one server', () =>
 
   beforeAll(async () => {
     const directory = configWith(names);
-    app = createApp({ registry: await loadRegistry(directory, {}, LINKS_ALLOWED), settings: defaultSettings({ configDir: directory }) });
+    app = createApp({ providerDirectory: await loadProviderDirectory(directory, {}, LINKS_ALLOWED), settings: defaultSettings({ configDir: directory }) });
   });
 
   test('hosts every provider and several hundred domains', async () => {

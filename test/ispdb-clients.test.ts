@@ -15,7 +15,8 @@ import type { LoadedProvider } from '../src/model/loaded-provider';
 import { defaultSettings } from '../src/config/settings';
 import { providerWarnings } from '../src/config/warnings';
 import { createApp } from '../src/http/app';
-import { Registry } from '../src/registry';
+import { hostedProvider } from '../src/config/hosted-providers';
+import { ProviderDirectory } from '../src/model/provider-directory';
 import { ISPDB_FIXTURES } from './support/app';
 import { poxProtocols, readAsThunderbird } from './support/client-rules';
 import { download } from './support/formats';
@@ -52,7 +53,7 @@ function loadedOrThrow(name: string, text: string): LoadedProvider & { warnings:
 }
 
 function appFor(provider: LoadedProvider) {
-  return createApp({ registry: new Registry([provider]), settings: defaultSettings() });
+  return createApp({ providerDirectory: new ProviderDirectory([hostedProvider(provider)]), settings: defaultSettings() });
 }
 
 test('most samples are accepted by Thunderbird (the check below is not vacuous)', () => {

@@ -5,8 +5,8 @@
  */
 import { formatProblem } from '../src/config/errors';
 import { readIspdbProvider, type IspdbReadResult } from '../src/config/ispdb-reader';
-import { renderMozillaAutoconfig } from '../src/formats/mozilla';
-import { renderPoxSettings } from '../src/formats/outlook-pox';
+import { renderMozillaAutoconfig } from '../src/formats/mozilla/autoconfig';
+import { renderPoxSettings } from '../src/formats/outlook/pox';
 import { parseXml } from './support/app';
 import { clientConfigMeaning, expectSameMeaning } from './support/client-config-meaning';
 

@@ -14,9 +14,10 @@ import { readIspdbProvider, type IspdbReadResult } from '../src/config/ispdb-rea
 import { parseProviderFile } from '../src/config/load-providers';
 import type { LoadedProvider } from '../src/model/loaded-provider';
 import { defaultSettings } from '../src/config/settings';
-import { renderProviderYaml } from '../src/formats/provider-yaml';
+import { renderProviderYaml } from '../src/formats/admin/provider-yaml';
 import { createApp } from '../src/http/app';
-import { Registry } from '../src/registry';
+import { hostedProvider } from '../src/config/hosted-providers';
+import { ProviderDirectory } from '../src/model/provider-directory';
 import { ISPDB_FIXTURES, parseXml } from './support/app';
 import { clientConfigMeaning, expectSameMeaning } from './support/client-config-meaning';
 import { download, parsePlists } from './support/formats';
@@ -142,7 +143,7 @@ describe('the normaliser sees each feature the sample README lists', () => {
 
 /** An app serving exactly one provider, and an address at its first domain. */
 function appFor(provider: LoadedProvider) {
-  const app = createApp({ registry: new Registry([provider]), settings: defaultSettings() });
+  const app = createApp({ providerDirectory: new ProviderDirectory([hostedProvider(provider)]), settings: defaultSettings() });
   return { app, address: `test.user@${provider.definition.domains[0]}` };
 }
 

@@ -5,7 +5,7 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import request from 'supertest';
-import { loadRegistry } from '../src/config/load';
+import { loadProviderDirectory } from '../src/config/load';
 import { defaultSettings } from '../src/config/settings';
 import { createApp } from '../src/http/app';
 import { SHIPPED_CONFIG } from './support/app';
@@ -18,7 +18,7 @@ test('no password, cookie or address reaches the log; method, path and status do
       done();
     },
   });
-  const app = createApp({ registry: await loadRegistry(SHIPPED_CONFIG), settings: defaultSettings(), logger: pino({ level: 'trace' }, sink) });
+  const app = createApp({ providerDirectory: await loadProviderDirectory(SHIPPED_CONFIG), settings: defaultSettings(), logger: pino({ level: 'trace' }, sink) });
   const basic = `Basic ${Buffer.from('fred@example.com:secret').toString('base64')}`;
   await request(app)
     .post('/autodiscover/autodiscover.xml')

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import request from 'supertest';
-import { loadRegistry } from '../src/config/load';
+import { loadProviderDirectory } from '../src/config/load';
 import { defaultSettings } from '../src/config/settings';
 import { clientFamilyOf } from '../src/http/metrics';
 import { endpointOf } from '../src/http/routes';
@@ -69,7 +69,7 @@ describe('GET /metrics', () => {
   test('by default it is served only on a loopback port of its own, never on the main port', async () => {
     expect(defaultSettings()).toMatchObject({ metricsPort: 9464, metricsHost: '127.0.0.1', metricsOnMainPort: false });
     await request(await shippedApp()).get('/metrics').expect(404);
-    const running = await startServer(defaultSettings({ configDir: SHIPPED_CONFIG, port: 0, host: '0.0.0.0', metricsPort: 0 }), { registry: await loadRegistry(SHIPPED_CONFIG), signing: undefined }, pino({ level: 'silent' }));
+    const running = await startServer(defaultSettings({ configDir: SHIPPED_CONFIG, port: 0, host: '0.0.0.0', metricsPort: 0 }), { providerDirectory: await loadProviderDirectory(SHIPPED_CONFIG), signing: undefined }, pino({ level: 'silent' }));
     try {
       await request(running.server).get('/metrics').expect(404);
       expect(running.metricsServer?.address()).toMatchObject({ address: '127.0.0.1' });
@@ -83,7 +83,7 @@ describe('GET /metrics', () => {
     const configDir = await mkdtemp(path.join(os.tmpdir(), 'mail-autoconfig-metrics-'));
     await cp(SHIPPED_CONFIG, configDir, { recursive: true });
     const settings = defaultSettings({ configDir, port: 0, host: '127.0.0.1', metricsPort: 0 });
-    const running = await startServer(settings, { registry: await loadRegistry(configDir), signing: undefined }, pino({ level: 'silent' }));
+    const running = await startServer(settings, { providerDirectory: await loadProviderDirectory(configDir), signing: undefined }, pino({ level: 'silent' }));
     try {
       await request(running.server).get('/metrics').expect(404);
       expect(running.metricsServer).toBeDefined();

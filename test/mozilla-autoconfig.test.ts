@@ -3,7 +3,8 @@
  * and every element of the document as Thunderbird reads it (docs/endpoints.md#mozilla-autoconfig).
  */
 import request from 'supertest';
-import { Registry } from '../src/registry';
+import { hostedProvider } from '../src/config/hosted-providers';
+import { ProviderDirectory } from '../src/model/provider-directory';
 import { createApp } from '../src/http/app';
 import { defaultSettings } from '../src/config/settings';
 import { parseProviderFile } from '../src/config/load-providers';
@@ -90,8 +91,8 @@ describe('paths and requests clients send', () => {
   });
 
   test('internationalised domains match in either form', async () => {
-    const registry = registryWith(`id: xn--bcher-kva.example\ndomains: [Bücher.example]\n${SERVERS}`);
-    const idnApp = createApp({ registry, settings: defaultSettings() });
+    const providerDirectory = directoryWith(`id: xn--bcher-kva.example\ndomains: [Bücher.example]\n${SERVERS}`);
+    const idnApp = createApp({ providerDirectory, settings: defaultSettings() });
     for (const address of ['anna%40b%C3%BCcher.example', 'anna%40xn--bcher-kva.example', 'anna%40B%C3%9CCHER.example']) {
       const res = await request(idnApp).get(`/mail/config-v1.1.xml?emailaddress=${address}`).expect(200);
       expect(readAsThunderbird(res.text).domains).toEqual(['xn--bcher-kva.example']);
@@ -168,7 +169,7 @@ clientConfigUpdate: https://full.example/update.xml
 `;
 
   test('servers, default ports, pop3 options, documentation, enable, webMail, inputField, oAuth2', async () => {
-    const fullApp = createApp({ registry: registryWith(full), settings: defaultSettings() });
+    const fullApp = createApp({ providerDirectory: directoryWith(full), settings: defaultSettings() });
     const res = await request(fullApp).get('/mail/config-v1.1.xml?emailaddress=x%40full.example.org').expect(200);
     const tb = readAsThunderbird(res.text);
     expect(tb.domains).toEqual(['full.example', 'full.example.org']);
@@ -222,8 +223,8 @@ const SERVERS = `incoming: [{ type: imap, hostname: imap.example.org, socketType
 outgoing: [{ type: smtp, hostname: smtp.example.org, socketType: SSL }]
 `;
 
-function registryWith(yaml: string): Registry {
+function directoryWith(yaml: string): ProviderDirectory {
   const result = parseProviderFile('test.yaml', yaml);
   if ('problems' in result) throw new Error(JSON.stringify(result.problems));
-  return new Registry([result]);
+  return new ProviderDirectory([hostedProvider(result)]);
 }

@@ -7,7 +7,8 @@ import request from 'supertest';
 import { parseProviderFile } from '../src/config/load-providers';
 import { defaultSettings, loadSettings } from '../src/config/settings';
 import { createApp } from '../src/http/app';
-import { Registry } from '../src/registry';
+import { hostedProvider } from '../src/config/hosted-providers';
+import { ProviderDirectory } from '../src/model/provider-directory';
 import { SHIPPED_CONFIG, shippedApp } from './support/app';
 import { poxError, poxProtocols, readAsOutlook, readPoxAsThunderbird } from './support/client-rules';
 
@@ -284,7 +285,7 @@ describe('autodiscover v2 (JSON)', () => {
 function appWith(yaml: string) {
   const result = parseProviderFile('test.yaml', yaml);
   if ('problems' in result) throw new Error(JSON.stringify(result.problems));
-  return createApp({ registry: new Registry([result]), settings: defaultSettings() });
+  return createApp({ providerDirectory: new ProviderDirectory([hostedProvider(result)]), settings: defaultSettings() });
 }
 
 test('a POX answer to a POST has no ETag (nothing can revalidate a POST); the GET autoconfig answer keeps its own', async () => {

@@ -8,10 +8,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
 import { z } from 'zod';
-import { loadRegistry } from '../src/config/load';
+import { loadProviderDirectory } from '../src/config/load';
 import { parseProviderFile } from '../src/config/load-providers';
-import { dnsRecords, paccDigestRecord } from '../src/formats/dns';
-import { paccDigest, renderPacc } from '../src/formats/pacc';
+import { dnsRecords, paccDigestRecord } from '../src/formats/admin/dns';
+import { paccDigest, renderPacc } from '../src/formats/pacc/pacc';
 import type { ProviderInput } from '../src/model/provider';
 import { appWithProviders, binaryBody, SHIPPED_CONFIG, shippedApp } from './support/formats';
 
@@ -106,8 +106,8 @@ describe('GET /.well-known/user-agent-configuration.json', () => {
       info: { provider: { name: 'Example Mail', shortName: 'Example' }, help: { documentation: 'https://example.com/help/mail' } },
     });
 
-    const registry = await loadRegistry(SHIPPED_CONFIG);
-    const published = paccDigestRecord('example.com', renderPacc(registry.find('example.com')!.provider.definition, 'example.com')!);
+    const providerDirectory = await loadProviderDirectory(SHIPPED_CONFIG);
+    const published = paccDigestRecord('example.com', renderPacc(providerDirectory.find('example.com')!.provider.definition, 'example.com')!);
     expect(published.name).toBe('_ua-auto-config.example.com.');
     expect(published.value).toBe(`v=UAAC1; a=sha256; d=${createHash('sha256').update(res.body).digest('base64')}`);
   });
@@ -121,8 +121,8 @@ describe('GET /.well-known/user-agent-configuration.json', () => {
 
   test('every domain of the shipped config: schema-valid and byte-stable', async () => {
     const app = await shippedApp();
-    const registry = await loadRegistry(SHIPPED_CONFIG);
-    for (const { definition } of registry.providers) {
+    const providerDirectory = await loadProviderDirectory(SHIPPED_CONFIG);
+    for (const { definition } of providerDirectory.providers) {
       for (const domain of definition.domains) {
         const first = await fetchPacc(app, `ua-auto-config.${domain}`).expect(200);
         const again = await fetchPacc(app, `ua-auto-config.${domain}:443`).expect(200);

@@ -32,9 +32,9 @@ const EMBEDDER = `
 import { createRequire } from 'node:module';
 import { createApp, loadConfiguration } from 'mail-autoconfig';
 const express = createRequire(import.meta.url)('express');
-const { settings, registry, signing } = await loadConfiguration(process.argv[1], {});
+const { settings, providerDirectory, signing } = await loadConfiguration(process.argv[1], {});
 const site = express();
-site.use(createApp({ registry, settings, signing, passUnmatched: true }));
+site.use(createApp({ providerDirectory, settings, signing, passUnmatched: true }));
 site.get('/about', (req, res) => res.send('the site itself'));
 const server = site.listen(0, '127.0.0.1', async () => {
   const base = 'http://127.0.0.1:' + server.address().port;

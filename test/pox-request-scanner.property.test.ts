@@ -1,13 +1,13 @@
 /**
- * The POX scanner (src/formats/pox-request-scanner.ts) is a shortcut, never a second
+ * The POX scanner (src/formats/outlook/pox-request-scanner.ts) is a shortcut, never a second
  * opinion: whenever it accepts a body, the full reader (fast-xml-parser) reads the same
  * address and the Outlook schema from it; it accepts what clients really send; and bodies
  * with anything an attacker would try (DTDs, entities, CDATA, comments, processing
  * instructions, other namespaces or schemas, non-ASCII, oversize) always go to the full reader.
  */
 import fc from 'fast-check';
-import { NAMESPACES, readPoxRequest } from '../src/formats/outlook-pox';
-import { scanPoxRequest } from '../src/formats/pox-request-scanner';
+import { NAMESPACES, readPoxRequest } from '../src/formats/outlook/pox';
+import { scanPoxRequest } from '../src/formats/outlook/pox-request-scanner';
 import { poxRequestXml } from './support/raw-http';
 
 const bytes = (text: string) => Buffer.from(text, 'utf8');

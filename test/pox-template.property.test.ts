@@ -1,19 +1,19 @@
 /**
- * POX answers spliced from a per-provider template (src/formats/pox-template.ts) are the
+ * POX answers spliced from a per-provider template (src/formats/outlook/pox-template.ts) are the
  * documents renderPoxSettings() builds, byte for byte, for any valid address: with XML
  * specials, `%`, placeholders written into the address, non-ASCII and IDN domains.
  */
 import fc from 'fast-check';
-import { loadRegistry } from '../src/config/load';
-import { NAMESPACES, POX_ERRORS, renderPoxError, renderPoxSettings } from '../src/formats/outlook-pox';
-import { poxErrorRenderer, poxSettingsRenderer } from '../src/formats/pox-template';
+import { loadProviderDirectory } from '../src/config/load';
+import { NAMESPACES, POX_ERRORS, renderPoxError, renderPoxSettings } from '../src/formats/outlook/pox';
+import { poxErrorRenderer, poxSettingsRenderer } from '../src/formats/outlook/pox-template';
 import { parseEmailAddress, type EmailAddress } from '../src/model/address';
-import type { Registry } from '../src/registry';
+import type { ProviderDirectory } from '../src/model/provider-directory';
 import { SHIPPED_CONFIG } from './support/app';
 
-let registry: Registry;
+let providerDirectory: ProviderDirectory;
 beforeAll(async () => {
-  registry = await loadRegistry(SHIPPED_CONFIG);
+  providerDirectory = await loadProviderDirectory(SHIPPED_CONFIG);
 });
 
 const localPart = fc.oneof(
@@ -23,7 +23,7 @@ const localPart = fc.oneof(
 const domainPart = fc.constantFrom('example.com', 'EXAMPLE.com', 'example.net', 'hotmail.com', 'münchen.example', 'xn--mnchen-3ya.example');
 
 test('spliced answers equal the rendered ones for every provider, hosted domain and valid address', () => {
-  const cases = registry.providers.flatMap((provider) => provider.definition.domains.map((domain) => ({ provider, domain })));
+  const cases = providerDirectory.providers.flatMap((provider) => provider.definition.domains.map((domain) => ({ provider, domain })));
   expect(cases.length).toBeGreaterThan(1);
   const renderers = cases.map(({ provider, domain }) => ({ definition: provider.definition, domain, render: poxSettingsRenderer(provider.definition, domain) }));
   let compared = 0;

@@ -6,7 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Express } from 'express';
 import request from 'supertest';
-import { loadRegistry } from '../src/config/load';
+import { loadProviderDirectory } from '../src/config/load';
 import { defaultSettings, type SettingsInput } from '../src/config/settings';
 import { createApp } from '../src/http/app';
 import { rateLimiter, rateLimitOptions } from '../src/http/rate-limit';
@@ -17,7 +17,7 @@ import { poxRequestXml } from './support/raw-http';
 async function limitedApp(overrides: Partial<SettingsInput> = {}): Promise<Express> {
   const settings = defaultSettings({ ...overrides, configDir: SHIPPED_CONFIG });
   return createApp({
-    registry: await loadRegistry(SHIPPED_CONFIG),
+    providerDirectory: await loadProviderDirectory(SHIPPED_CONFIG),
     settings,
     rateLimit: rateLimitOptions(settings),
   });

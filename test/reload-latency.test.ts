@@ -1,7 +1,7 @@
 /**
  * A reload of a large but allowed configuration does not hold requests up for its whole
  * duration: files are parsed one at a time with waiting requests answered in between,
- * and the new registry is swapped in only when complete. The test prints what it
+ * and the new provider directory is swapped in only when complete. The test prints what it
  * measured and fails when requests were not answered while the reload ran, which is what
  * happened when every file was parsed in one go. It asserts counts, never durations: the
  * machine it runs on may be busy.

@@ -57,5 +57,5 @@ test('the scan finds a path in a string, in any case, and not in comments, impor
   const paths = ['/autodiscover/autodiscover.xml', '/metrics', '/setup'];
   expect(pathsSpelled("const url = `https://${host}/Autodiscover/Autodiscover.xml`;", paths)).toEqual(['/autodiscover/autodiscover.xml']);
   expect(pathsSpelled("redirect(301, '/setup?email=' + value);", paths)).toEqual(['/setup']);
-  expect(pathsSpelled("/** Serves /metrics. */\n// and /setup\nimport { Metrics } from './metrics';\nconst assets = '../formats/setup-assets';", paths)).toEqual([]);
+  expect(pathsSpelled("/** Serves /metrics. */\n// and /setup\nimport { Metrics } from './metrics';\nconst assets = '../formats/setup-page/assets';", paths)).toEqual([]);
 });

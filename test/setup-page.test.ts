@@ -7,11 +7,12 @@
 import { load, type CheerioAPI } from 'cheerio';
 import express from 'express';
 import request from 'supertest';
-import { loadRegistry } from '../src/config/load';
+import { loadProviderDirectory } from '../src/config/load';
 import { defaultSettings, loadSettings } from '../src/config/settings';
 import { createApp } from '../src/http/app';
 import { providerSchema, type ProviderInput } from '../src/model/provider';
-import { Registry } from '../src/registry';
+import { hostedProvider } from '../src/config/hosted-providers';
+import { ProviderDirectory } from '../src/model/provider-directory';
 import { SHIPPED_CONFIG, parseXml, shippedApp } from './support/app';
 import { HOTMAIL_POP3_ROW, LEAVE_COPY_NOTE } from './support/setup-page-expectations';
 
@@ -166,7 +167,7 @@ describe('GET /setup?email=: the settings', () => {
   });
 
   test('spells out plain connections, other methods, placeholders in host names and enable instructions', async () => {
-    const registry = registryOf({
+    const providerDirectory = directoryOf({
       id: 'plain.example',
       displayName: 'Plain & Simple',
       domains: ['plain.example'],
@@ -177,7 +178,7 @@ describe('GET /setup?email=: the settings', () => {
       enable: { visitUrl: 'https://plain.example/settings', instruction: { de: 'IMAP einschalten', en: 'Turn IMAP on in webmail' } },
       webMail: { loginPage: 'https://plain.example/webmail' },
     });
-    const app = createApp({ registry, settings: defaultSettings() });
+    const app = createApp({ providerDirectory, settings: defaultSettings() });
     const { $ } = await getPage(app, '/setup?email=ann%40plain.example', 200);
     expect($('main > p').first().text()).toContain('Provider: Plain & Simple.');
     const [imap] = tableRows($, 'incoming');
@@ -245,8 +246,8 @@ describe('publicBaseUrl: the autoconfig answer points at the page', () => {
   });
 
   test('lists the page first under <documentation>, before the provider’s own links', async () => {
-    const registry = await loadRegistry(SHIPPED_CONFIG, { publicBaseUrl: 'https://help.example.com/mail/' });
-    const app = createApp({ registry, settings: defaultSettings() });
+    const providerDirectory = await loadProviderDirectory(SHIPPED_CONFIG, { publicBaseUrl: 'https://help.example.com/mail/' });
+    const app = createApp({ providerDirectory, settings: defaultSettings() });
     const res = await request(app).get('/mail/config-v1.1.xml?emailaddress=fred%40example.com').expect(200);
     const documentation = parseXml(res.text).clientConfig.emailProvider.documentation;
     expect(documentation.map((doc: any) => doc['@url'])).toEqual(['https://help.example.com/mail/', 'https://example.com/help/mail']);
@@ -257,7 +258,7 @@ describe('publicBaseUrl: the autoconfig answer points at the page', () => {
   });
 });
 
-function registryOf(input?: ProviderInput): Registry {
+function directoryOf(input?: ProviderInput): ProviderDirectory {
   const definition = providerSchema.parse(
     input ?? {
       id: 'example.com',
@@ -266,5 +267,5 @@ function registryOf(input?: ProviderInput): Registry {
       outgoing: [{ hostname: 'smtp.example.com', socketType: 'SSL' }],
     },
   );
-  return new Registry([{ definition, file: 'test' }]);
+  return new ProviderDirectory([hostedProvider({ definition, file: 'test' })]);
 }

@@ -8,12 +8,12 @@ import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadRegistry } from '../src/config/load';
+import { loadProviderDirectory } from '../src/config/load';
 import { defaultSettings } from '../src/config/settings';
 import { loadSigningIdentity } from '../src/config/signing';
 import type { SigningIdentity } from '../src/model/signing-identity';
 import { createApp } from '../src/http/app';
-import type { Registry } from '../src/registry';
+import type { ProviderDirectory } from '../src/model/provider-directory';
 import { verifySignedProfile } from './support/cms-verify';
 import { download, SHIPPED_CONFIG } from './support/formats';
 import { issue, writeIdentity, type TestIdentity } from './support/test-pki';
@@ -43,7 +43,7 @@ function verified(der: Buffer, signerSubject: string) {
 }
 
 test('a repeated request gets the signed bytes kept from the first; another address is signed anew', async () => {
-  const app = createApp({ registry: await loadRegistry(SHIPPED_CONFIG), settings: defaultSettings(), signing: first });
+  const app = createApp({ providerDirectory: await loadProviderDirectory(SHIPPED_CONFIG), settings: defaultSettings(), signing: first });
   const [once, again] = [await profile(app), await profile(app)];
   expect(again.equals(once)).toBe(true);
   expect(verified(again, 'CN=one.example.com')).toContain('fred@example.com');
@@ -53,28 +53,28 @@ test('a repeated request gets the signed bytes kept from the first; another addr
 });
 
 test('a new signing identity or a reloaded configuration signs again', async () => {
-  let registry: Registry = await loadRegistry(SHIPPED_CONFIG);
+  let providerDirectory: ProviderDirectory = await loadProviderDirectory(SHIPPED_CONFIG);
   let signing = first;
-  const app = createApp({ registry: () => registry, settings: defaultSettings(), signing: () => signing });
+  const app = createApp({ providerDirectory: () => providerDirectory, settings: defaultSettings(), signing: () => signing });
   const before = await profile(app);
   signing = second;
   const newKey = await profile(app);
   expect(newKey.equals(before)).toBe(false);
   verified(newKey, 'CN=two.example.com');
   expect((await profile(app)).equals(newKey)).toBe(true);
-  registry = await loadRegistry(SHIPPED_CONFIG);
+  providerDirectory = await loadProviderDirectory(SHIPPED_CONFIG);
   const reloaded = await profile(app);
   expect(reloaded.equals(newKey)).toBe(false);
   verified(reloaded, 'CN=two.example.com');
 });
 
 test('with signedProfileCacheEntries 0 every request is signed', async () => {
-  const app = createApp({ registry: await loadRegistry(SHIPPED_CONFIG), settings: defaultSettings({ signedProfileCacheEntries: 0 }), signing: first });
+  const app = createApp({ providerDirectory: await loadProviderDirectory(SHIPPED_CONFIG), settings: defaultSettings({ signedProfileCacheEntries: 0 }), signing: first });
   expect((await profile(app)).equals(await profile(app))).toBe(false);
 });
 
 test('the cache is bounded: past its size the oldest profile is signed again', async () => {
-  const app = createApp({ registry: await loadRegistry(SHIPPED_CONFIG), settings: defaultSettings({ signedProfileCacheEntries: 2 }), signing: first });
+  const app = createApp({ providerDirectory: await loadProviderDirectory(SHIPPED_CONFIG), settings: defaultSettings({ signedProfileCacheEntries: 2 }), signing: first });
   const fred = await profile(app);
   await profile(app, 'wilma@example.com');
   expect((await profile(app)).equals(fred)).toBe(true);

@@ -29,9 +29,9 @@ export async function checkCommand(args: readonly string[], io: CliIo): Promise<
 
   const configuration = await loadConfigurationFor(parsed.configDir, io);
   if (typeof configuration === 'number') return configuration;
-  const { registry, settings } = configuration;
+  const { providerDirectory, settings } = configuration;
   let warningCount = 0;
-  for (const provider of registry.providers) {
+  for (const provider of providerDirectory.providers) {
     io.stdout(`${provider.file}: ${provider.definition.id} (${provider.definition.domains.join(', ')})\n`);
     // What the loader tolerated in the file (ISPDB quirks), then what the settings risk.
     for (const warning of [...(provider.warnings ?? []), ...providerWarnings(provider.definition, provider.file)]) {
@@ -41,10 +41,10 @@ export async function checkCommand(args: readonly string[], io: CliIo): Promise<
   }
   const plural = (count: number, word: string) => `${count} ${word}${count === 1 ? '' : 's'}`;
   io.stdout(
-    `ok: ${plural(registry.providers.length, 'provider')}, ${plural(registry.domainCount, 'domain')}, ${plural(warningCount, 'warning')}\n`,
+    `ok: ${plural(providerDirectory.providers.length, 'provider')}, ${plural(providerDirectory.domainCount, 'domain')}, ${plural(warningCount, 'warning')}\n`,
   );
   if (settings.database !== undefined) {
-    const database = await checkDatabase(settings.database, registry.providers, io);
+    const database = await checkDatabase(settings.database, providerDirectory.providers, io);
     if (database !== EXIT.ok) return database;
   }
   return parsed.values.strict && warningCount > 0 ? EXIT.failure : EXIT.ok;

@@ -8,8 +8,8 @@ import { formatProblem } from '../config/errors';
 import type { ConfigProblem, LoadedProvider } from '../model/loaded-provider';
 import { readIspdbProvider } from '../config/ispdb-reader';
 import { parseProviderFile } from '../config/load-providers';
-import { renderMozillaAutoconfig } from '../formats/mozilla';
-import { renderProviderYaml } from '../formats/provider-yaml';
+import { renderMozillaAutoconfig } from '../formats/mozilla/autoconfig';
+import { renderProviderYaml } from '../formats/admin/provider-yaml';
 import type { ProviderDefinition } from '../model/provider';
 import { EXIT, parseCommandArgs, usageError, type CliIo } from './io';
 

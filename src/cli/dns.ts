@@ -3,7 +3,7 @@
  * in BIND syntax or as JSON, from the same provider definition the server answers with.
  */
 import { isIP } from 'node:net';
-import { DEFAULT_TTL, dnsRecords, renderZone } from '../formats/dns';
+import { DEFAULT_TTL, dnsRecords, renderZone } from '../formats/admin/dns';
 import { toDomainKey } from '../model/domain';
 import { EXIT, findHostedDomain, parseCommandArgs, usageError, type CliIo } from './io';
 

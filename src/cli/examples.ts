@@ -8,7 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import type { Registry } from '../registry';
+import type { ProviderDirectory } from '../model/provider-directory';
 
 /** The line that marks a shipped example provider file. */
 export const EXAMPLE_MARKER = '# mail-autoconfig: shipped example';
@@ -20,8 +20,8 @@ export function isExampleProvider(fileText: string): boolean {
 }
 
 /** The served provider files that carry the example marker. */
-export async function exampleProviderFiles(registry: Registry): Promise<string[]> {
-  const files = registry.providers.map((provider) => provider.file);
+export async function exampleProviderFiles(providerDirectory: ProviderDirectory): Promise<string[]> {
+  const files = providerDirectory.providers.map((provider) => provider.file);
   const texts = await Promise.all(files.map((file) => readFile(file, 'utf8').catch(() => '')));
   return files.filter((_, index) => isExampleProvider(texts[index]!));
 }

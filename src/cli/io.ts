@@ -8,7 +8,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError } from '../config/errors';
 import { loadConfiguration } from '../config/load';
 import { DEFAULT_CONFIG_DIR } from '../config/settings';
-import type { Registry } from '../registry';
+import type { ProviderDirectory } from '../model/provider-directory';
 
 export interface CliIo {
   readonly stdout: (text: string) => void;
@@ -129,10 +129,10 @@ export async function loadConfigurationFor(configDir: string, io: CliIo): Promis
 }
 
 /** The provider hosting `domain`, or the exit code after saying why there is none. */
-export async function findHostedDomain(configDir: string, domain: string, io: CliIo): Promise<NonNullable<ReturnType<Registry['find']>> | number> {
+export async function findHostedDomain(configDir: string, domain: string, io: CliIo): Promise<NonNullable<ReturnType<ProviderDirectory['find']>> | number> {
   const configuration = await loadConfigurationFor(configDir, io);
   if (typeof configuration === 'number') return configuration;
-  const found = configuration.registry.find(domain);
+  const found = configuration.providerDirectory.find(domain);
   if (found) return found;
   io.stderr(`mail-autoconfig: ${domain} is not hosted by the configuration in ${configDir}\n`);
   return EXIT.failure;

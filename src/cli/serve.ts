@@ -48,9 +48,9 @@ export async function serveCommand(args: readonly string[], io: CliIo): Promise<
   const configDir = path.resolve(parsed.configDir);
   const configuration = await loadConfigurationFor(configDir, io);
   if (typeof configuration === 'number') return configuration;
-  const { settings, signing, registry } = configuration;
+  const { settings, signing, providerDirectory } = configuration;
 
-  const examples = await exampleProviderFiles(registry);
+  const examples = await exampleProviderFiles(providerDirectory);
   if (examples.length > 0 && policy === 'refuse') {
     io.stderr(
       `mail-autoconfig: refusing to serve the example providers shipped with mail-autoconfig (${examples.join(', ')}): ` +

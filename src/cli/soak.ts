@@ -12,7 +12,7 @@ import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { NAMESPACES } from '../formats/outlook-pox';
+import { NAMESPACES } from '../formats/outlook/pox';
 import { AUTODISCOVER_V2_EMAIL_PATH, HEALTH_PATH, MOZILLA_PATH, MOZILLA_WELL_KNOWN_PATH, POX_PATH } from '../http/routes';
 
 /**

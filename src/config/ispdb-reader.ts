@@ -10,7 +10,7 @@
  * element. Pure: text in, provider (with warnings) or problems out.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { decodeXmlText } from '../formats/xml';
+import { decodeXmlText } from '../formats/shared/xml';
 import { hasPlaceholder } from '../model/address';
 import { toDomainKey } from '../model/domain';
 import {
@@ -22,7 +22,7 @@ import {
   type Block,
   type FieldEntry,
   type ValueCodec,
-} from '../formats/config-v11';
+} from '../formats/mozilla/config-v11';
 import { OTHER_INCOMING_TYPES, providerSchema } from '../model/provider';
 import { formatFieldPath } from './errors';
 import type { ConfigProblem, LoadedProvider } from '../model/loaded-provider';

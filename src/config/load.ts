@@ -1,6 +1,6 @@
 /**
- * Loads everything a server needs from a config directory: settings, a registry and the
- * identity Apple profiles are signed with (if any).
+ * Loads everything a server needs from a config directory: settings, the directory of hosted
+ * providers and the identity Apple profiles are signed with (if any).
  */
 import type { ConfigFileLimits } from './config-files';
 import { ConfigError } from './errors';
@@ -8,30 +8,31 @@ import { loadProviders } from './load-providers';
 import { loadSettings, type Settings } from './settings';
 import { loadSigningIdentity } from './signing';
 import type { SigningIdentity } from '../model/signing-identity';
-import { Registry, type RegistryOptions } from '../registry';
+import type { ProviderDirectory } from '../model/provider-directory';
+import { buildProviderDirectory, type HostedProviderOptions } from './hosted-providers';
 
-export async function loadRegistry(configDir: string, options: RegistryOptions = {}, limits?: ConfigFileLimits): Promise<Registry> {
-  return Registry.build(await loadProviders(configDir, limits), options);
+export async function loadProviderDirectory(configDir: string, options: HostedProviderOptions = {}, limits?: ConfigFileLimits): Promise<ProviderDirectory> {
+  return buildProviderDirectory(await loadProviders(configDir, limits), options);
 }
 
 /**
- * What the server serves from its config: the registry and the identity Apple profiles are
- * signed with. Both are read at start-up and again on every reload (settings only at
+ * What the server serves from its config: the provider directory and the identity Apple
+ * profiles are signed with. Both are read at start-up and again on every reload (settings only at
  * start-up), so a renewed certificate is picked up by a reload, like a changed provider.
  */
 export interface LoadedConfig {
-  readonly registry: Registry;
+  readonly providerDirectory: ProviderDirectory;
   readonly signing: SigningIdentity | undefined;
 }
 
 /** Reads both; when either is broken, one ConfigError names the problems of both. */
 export async function loadServedConfig(settings: Settings): Promise<LoadedConfig> {
-  const [registry, signing] = await Promise.allSettled([
-    loadRegistry(settings.configDir, { publicBaseUrl: settings.publicBaseUrl }, settings),
+  const [directory, signing] = await Promise.allSettled([
+    loadProviderDirectory(settings.configDir, { publicBaseUrl: settings.publicBaseUrl }, settings),
     loadSigningIdentity(settings),
   ]);
-  if (registry.status === 'fulfilled' && signing.status === 'fulfilled') return { registry: registry.value, signing: signing.value };
-  const failures = [registry, signing].flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
+  if (directory.status === 'fulfilled' && signing.status === 'fulfilled') return { providerDirectory: directory.value, signing: signing.value };
+  const failures = [directory, signing].flatMap((result) => (result.status === 'rejected' ? [result.reason as unknown] : []));
   const unexpected = failures.find((failure) => !(failure instanceof ConfigError));
   if (unexpected !== undefined) throw unexpected;
   throw new ConfigError(failures.flatMap((failure) => (failure as ConfigError).problems));

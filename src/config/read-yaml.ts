@@ -1,7 +1,7 @@
 /**
  * How configuration files in YAML are read: YAML 1.2's core schema (no timestamps, so
  * `2024-01-01` stays a string, no merge keys), duplicate keys refused, one document per
- * file, by the same `yaml` package that writes our files (provider-yaml.ts). Its document
+ * file, by the same `yaml` package that writes our files (formats/admin/provider-yaml.ts). Its document
  * model remembers where every node starts, so a field error can name its line and column.
  */
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';

@@ -1,9 +1,9 @@
 /**
- * Keeps the server's registry and signing identity current: reloads them on request
- * (SIGHUP) and, optionally, when files in the config directory or the signing files
- * change (debounced, so an editor's save, a deployment's burst of writes or a renewed
- * certificate and key cause one reload). A reload that fails keeps the last good registry
- * and identity, and is remembered as `lastReloadError` until a later reload succeeds.
+ * Keeps the server's provider directory and signing identity current: reloads them on
+ * request (SIGHUP) and, optionally, when files in the config directory or the signing
+ * files change (debounced, so an editor's save, a deployment's burst of writes or a
+ * renewed certificate and key cause one reload). A reload that fails keeps the last good
+ * provider directory and identity, and is remembered as `lastReloadError` until a later reload succeeds.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
@@ -13,7 +13,7 @@ import { ConfigError } from './errors';
 import type { ConfigProblem } from '../model/loaded-provider';
 import type { LoadedConfig } from './load';
 import type { SigningIdentity } from '../model/signing-identity';
-import type { Registry } from '../registry';
+import type { ProviderDirectory } from '../model/provider-directory';
 
 export interface ReloadError {
   /** When the failed reload finished (ISO 8601). */
@@ -40,8 +40,8 @@ export interface HealthReport {
  * The public health answer: counts only. Problems quote paths, errno texts and what a
  * file held (a provider linked to /etc/shadow put its lines there), so they go to the log.
  */
-export function healthReport(registry: Registry, status: ReloadStatus = {}): HealthReport {
-  const { providers, domainCount: domains } = registry;
+export function healthReport(providerDirectory: ProviderDirectory, status: ReloadStatus = {}): HealthReport {
+  const { providers, domainCount: domains } = providerDirectory;
   const failed = status.lastReloadError;
   return failed
     ? { status: 'degraded', providers: providers.length, domains, reloadProblems: failed.problems.length }
@@ -94,16 +94,16 @@ export class ConfigReloader {
     if (options.watchDebounceMs !== undefined) this.watch(options.watchDebounceMs);
   }
 
-  readonly registry = (): Registry => this.current.registry;
+  readonly providerDirectory = (): ProviderDirectory => this.current.providerDirectory;
 
   readonly signing = (): SigningIdentity | undefined => this.current.signing;
 
   readonly status = (): ReloadStatus => (this.lastError ? { lastReloadError: this.lastError } : {});
 
   /**
-   * Loads the config directory and swaps the registry in if it is valid. Reloads never
-   * overlap: one requested while another runs starts after it, so the registry served is
-   * always from the newest read of the files.
+   * Loads the config directory and swaps the provider directory in if it is valid. Reloads
+   * never overlap: one requested while another runs starts after it, so the provider
+   * directory served is always from the newest read of the files.
    */
   reload(): Promise<boolean> {
     if (!this.running) {
@@ -134,10 +134,10 @@ export class ConfigReloader {
     try {
       this.current = await load();
       this.lastError = undefined;
-      const { registry, signing } = this.current;
+      const { providerDirectory, signing } = this.current;
       // The signer's expiry shows an admin that a renewed certificate was taken.
       const signer = signing && { subject: signing.subject, expires: signing.expires };
-      logger.info({ providers: registry.providers.length, domains: registry.domainCount, signer }, 'configuration reloaded');
+      logger.info({ providers: providerDirectory.providers.length, domains: providerDirectory.domainCount, signer }, 'configuration reloaded');
       this.options.onReload?.(true);
       return true;
     } catch (error) {

@@ -10,7 +10,7 @@ import type { MailServer, ProviderDefinition } from '../model/provider';
 /**
  * The autoconfig draft's guidelines for the provider's names: SHOULD and MUST lengths.
  * Thunderbird accepts any length, so a longer name only earns a warning; PACC, which
- * enforces the MUST, gets a shortened name or none (formats/pacc.ts).
+ * enforces the MUST, gets a shortened name or none (formats/pacc/pacc.ts).
  */
 export const NAME_LENGTHS = {
   displayName: { should: 30, must: 60 },

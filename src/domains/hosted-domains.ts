@@ -4,7 +4,7 @@
  * the database's cache, then a query. The answer is synchronous whenever no query is
  * needed, so the request path only goes async for a domain it has not seen lately.
  */
-import type { HostedProvider, Registry } from '../registry';
+import type { HostedProvider, ProviderDirectory } from '../model/provider-directory';
 import { DomainSourceUnavailable, type DatabaseDomainSource } from './database-source';
 import { tlsAskDomain } from './tls-ask';
 
@@ -15,17 +15,17 @@ export type HostedDomain = { readonly provider: HostedProvider; readonly domain:
  * promise only when the database must be asked; it rejects with DomainSourceUnavailable
  * (and nothing else) when the database cannot tell in time.
  */
-export function findHostedDomain(registry: Registry, source: DatabaseDomainSource | undefined, domainKeys: readonly (string | undefined)[]): HostedDomain | Promise<HostedDomain> {
-  const fromFiles = registry.find(...domainKeys);
+export function findHostedDomain(providerDirectory: ProviderDirectory, source: DatabaseDomainSource | undefined, domainKeys: readonly (string | undefined)[]): HostedDomain | Promise<HostedDomain> {
+  const fromFiles = providerDirectory.find(...domainKeys);
   if (fromFiles !== undefined || source === undefined) return fromFiles;
   const peeked = source.peek(domainKeys);
-  if (peeked.cached) return withProvider(registry, peeked.match);
-  return source.lookup(domainKeys).then((match) => withProvider(registry, match));
+  if (peeked.cached) return withProvider(providerDirectory, peeked.match);
+  return source.lookup(domainKeys).then((match) => withProvider(providerDirectory, match));
 }
 
-function withProvider(registry: Registry, match: { readonly providerId: string; readonly domain: string } | undefined): HostedDomain {
+function withProvider(providerDirectory: ProviderDirectory, match: { readonly providerId: string; readonly domain: string } | undefined): HostedDomain {
   if (match === undefined) return undefined;
-  const provider = registry.provider(match.providerId);
+  const provider = providerDirectory.provider(match.providerId);
   return provider === undefined ? undefined : { provider, domain: match.domain };
 }
 
@@ -33,11 +33,11 @@ function withProvider(registry: Registry, match: { readonly providerId: string; 
  * Caddy's `ask` for `name` against files and database. A database that cannot answer
  * refuses the certificate (Caddy asks again on the next handshake) rather than failing.
  */
-export async function tlsAskHosted(name: string, registry: Registry, source: DatabaseDomainSource | undefined): Promise<boolean> {
+export async function tlsAskHosted(name: string, providerDirectory: ProviderDirectory, source: DatabaseDomainSource | undefined): Promise<boolean> {
   const domain = tlsAskDomain(name);
   if (domain === undefined) return false;
   try {
-    return (await findHostedDomain(registry, source, [domain])) !== undefined;
+    return (await findHostedDomain(providerDirectory, source, [domain])) !== undefined;
   } catch (error) {
     if (error instanceof DomainSourceUnavailable) return false;
     throw error;

@@ -3,7 +3,8 @@
  * listener (createRequestListener), and as an Express application (createApp) that an
  * existing Express site can mount with `app.use()`. Both run the same dispatcher, so they
  * answer every request with the same bytes. No I/O beyond serving requests: configuration
- * is loaded by the caller and handed in as a registry getter, so a reload can swap it.
+ * is loaded by the caller and handed in as a provider directory getter, so a reload can
+ * swap it.
  */
 import type { RequestListener } from 'node:http';
 import express, { type Express } from 'express';
@@ -13,7 +14,7 @@ import type { ReloadStatus } from '../config/reloader';
 import type { Settings } from '../config/settings';
 import type { SigningIdentity } from '../model/signing-identity';
 import type { DatabaseDomainSource } from '../domains/database-source';
-import type { Registry } from '../registry';
+import type { ProviderDirectory } from '../model/provider-directory';
 import { accessLog, type AccessLogLines } from './access-log';
 import { createDispatcher, type Dispatcher } from './dispatcher';
 import { errorHandler } from './errors';
@@ -23,7 +24,7 @@ import type { TrustProxy } from './request-view';
 import { METRICS_PORT_ROUTES, ROUTES } from './routes';
 
 export interface AppOptions {
-  readonly registry: Registry | (() => Registry);
+  readonly providerDirectory: ProviderDirectory | (() => ProviderDirectory);
   readonly settings: Pick<Settings, 'bodyLimitBytes' | 'trustProxy' | 'autodiscoverHttpsRedirect'> &
     Partial<Pick<Settings, 'metricsEnabled' | 'metricsOnMainPort' | 'logEmailAddresses' | 'autodiscoverTtlHours' | 'signedProfileCacheEntries'>>;
   readonly logger?: Logger;
@@ -68,16 +69,16 @@ export interface MetricsListenerOptions {
   readonly metrics: Metrics;
   readonly logger: Logger;
   /** For the TLS ask: the domains being served. */
-  readonly registry: () => Registry;
+  readonly providerDirectory: () => ProviderDirectory;
   readonly domainSource?: DatabaseDomainSource;
   readonly settings: Pick<Settings, 'metricsEnabled'>;
 }
 
 /** The listener of the separate metrics port: /metrics and the TLS ask, not counted themselves. */
-export function createMetricsListener({ metrics, logger, registry, domainSource, settings }: MetricsListenerOptions): RequestListener {
+export function createMetricsListener({ metrics, logger, providerDirectory, domainSource, settings }: MetricsListenerOptions): RequestListener {
   const dispatch = createDispatcher({
     routes: METRICS_PORT_ROUTES.filter((route) => route.when?.(settings) ?? true),
-    context: { registry, signing: () => undefined, settings: { autodiscoverHttpsRedirect: false }, metrics, domainSource },
+    context: { providerDirectory, signing: () => undefined, settings: { autodiscoverHttpsRedirect: false }, metrics, domainSource },
     trust: trustProxy(false),
     bodyLimitBytes: 0,
     errorHandler: errorHandler(logger),
@@ -85,13 +86,13 @@ export function createMetricsListener({ metrics, logger, registry, domainSource,
   return (req, res) => dispatch(req, res);
 }
 
-function dispatcher({ registry, settings, logger = pino({ level: 'silent' }), accessLogLines, signing, metrics: givenMetrics, status, rateLimit, domainSource }: AppOptions): Dispatcher {
-  const currentRegistry = typeof registry === 'function' ? registry : () => registry;
+function dispatcher({ providerDirectory, settings, logger = pino({ level: 'silent' }), accessLogLines, signing, metrics: givenMetrics, status, rateLimit, domainSource }: AppOptions): Dispatcher {
+  const currentProviderDirectory = typeof providerDirectory === 'function' ? providerDirectory : () => providerDirectory;
   const currentSigning = typeof signing === 'function' ? signing : () => signing;
-  const metrics = givenMetrics ?? new Metrics(currentRegistry);
+  const metrics = givenMetrics ?? new Metrics(currentProviderDirectory);
   return createDispatcher({
     routes: ROUTES.filter((route) => route.when?.(settings) ?? true),
-    context: { registry: currentRegistry, signing: currentSigning, settings, metrics, status, domainSource },
+    context: { providerDirectory: currentProviderDirectory, signing: currentSigning, settings, metrics, status, domainSource },
     trust: trustProxy(settings.trustProxy),
     bodyLimitBytes: settings.bodyLimitBytes,
     errorHandler: errorHandler(logger),

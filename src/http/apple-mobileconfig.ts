@@ -9,10 +9,11 @@ import { createHash } from 'node:crypto';
 import { DEFAULT_SIGNED_PROFILE_CACHE_ENTRIES } from '../config/settings';
 import type { SigningIdentity } from '../model/signing-identity';
 import { ExpiringLruCache } from '../domains/lru-cache';
-import { MOBILECONFIG_CONTENT_TYPE, appleProfileRenderer, mobileconfigFileName } from '../formats/apple';
-import { signCms } from '../formats/cms';
+import { MOBILECONFIG_CONTENT_TYPE, appleProfileRenderer, mobileconfigFileName } from '../formats/apple/profile';
+import { signCms } from '../formats/apple/cms';
 import { parseEmailAddress } from '../model/address';
-import { perProvider, type HostedProvider } from '../registry';
+import type { HostedProvider } from '../model/provider-directory';
+import { perProvider } from './per-provider';
 import type { Answer } from './answer';
 import { textError, unknownDomain } from './errors';
 import { domainsUnavailable, whenHosted, type FindHosted } from './hosted';
@@ -48,7 +49,7 @@ export function appleMobileconfigHandler(
   };
 }
 
-/** Each provider's profile template (apple.ts); undefined when Apple Mail can use none of its servers. */
+/** Each provider's profile template (formats/apple/profile.ts); undefined when Apple Mail can use none of its servers. */
 const profileRenderer = perProvider((provider) => appleProfileRenderer(provider.definition));
 
 interface SignedProfile {

@@ -4,13 +4,13 @@
  */
 import { healthReport, type ReloadStatus } from '../config/reloader';
 import type { DatabaseDomainSource } from '../domains/database-source';
-import type { Registry } from '../registry';
+import type { ProviderDirectory } from '../model/provider-directory';
 import type { Answer } from './answer';
 
-export function healthHandler(registry: () => Registry, status?: () => ReloadStatus, domainSource?: DatabaseDomainSource): () => Answer {
+export function healthHandler(providerDirectory: () => ProviderDirectory, status?: () => ReloadStatus, domainSource?: DatabaseDomainSource): () => Answer {
   // Still 200 when degraded: the last good configuration, and the cached domains, are being served.
   return () => {
-    const report = healthReport(registry(), status?.());
+    const report = healthReport(providerDirectory(), status?.());
     if (domainSource === undefined) return answer(report);
     const { state, cachedDomains } = domainSource.health();
     const database = { status: state, cachedDomains };

@@ -1,12 +1,12 @@
 /**
  * Which provider hosts a domain, for the endpoints: the provider files, and the database
  * when one is configured (findHostedDomain). Without a database the finder is the
- * registry's synchronous lookup and nothing else, so a files-only server pays nothing for
- * it; with one, an answer is a promise only when the database must be asked.
+ * provider directory's synchronous lookup and nothing else, so a files-only server pays
+ * nothing for it; with one, an answer is a promise only when the database must be asked.
  */
 import { DomainSourceUnavailable, type DatabaseDomainSource } from '../domains/database-source';
 import { findHostedDomain, type HostedDomain } from '../domains/hosted-domains';
-import type { Registry } from '../registry';
+import type { ProviderDirectory } from '../model/provider-directory';
 import type { Answer } from './answer';
 import { textError } from './errors';
 import type { DomainLookupResult } from './metrics';
@@ -17,10 +17,10 @@ export type { HostedDomain };
 /** The provider for the first of the domain keys that is hosted (a promise only when the database is asked). */
 export type FindHosted = (first: string | undefined, second?: string) => HostedDomain | Promise<HostedDomain>;
 
-export function hostedDomainFinder(registry: () => Registry, source: DatabaseDomainSource | undefined, count?: (result: DomainLookupResult) => void): FindHosted {
-  if (source === undefined) return (first, second) => registry().find(first, second);
+export function hostedDomainFinder(providerDirectory: () => ProviderDirectory, source: DatabaseDomainSource | undefined, count?: (result: DomainLookupResult) => void): FindHosted {
+  if (source === undefined) return (first, second) => providerDirectory().find(first, second);
   return (first, second) => {
-    const found = findHostedDomain(registry(), source, [first, second]);
+    const found = findHostedDomain(providerDirectory(), source, [first, second]);
     if (!(found instanceof Promise)) {
       count?.(found === undefined ? 'miss' : 'hit');
       return found;
@@ -33,9 +33,9 @@ export function hostedDomainFinder(registry: () => Registry, source: DatabaseDom
   };
 }
 
-/** The finder of a route's handler: the context's registry and database, counted in its metrics. */
-export function hostedDomains({ registry, domainSource, metrics }: RouteContext): FindHosted {
-  return hostedDomainFinder(registry, domainSource, domainSource && ((result) => metrics.recordDomainLookup(result)));
+/** The finder of a route's handler: the context's provider directory and database, counted in its metrics. */
+export function hostedDomains({ providerDirectory, domainSource, metrics }: RouteContext): FindHosted {
+  return hostedDomainFinder(providerDirectory, domainSource, domainSource && ((result) => metrics.recordDomainLookup(result)));
 }
 
 /**

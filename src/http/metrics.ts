@@ -8,7 +8,7 @@
 import type { ServerResponse } from 'node:http';
 import { Counter, Gauge, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
 import { rememberRecent } from '../model/recent-results';
-import type { Registry } from '../registry';
+import type { ProviderDirectory } from '../model/provider-directory';
 import type { Answer } from './answer';
 import { requestOutcome } from './observe';
 import { RequestDurations } from './request-durations';
@@ -64,7 +64,7 @@ export class Metrics {
   /** Domain lookups by result, in plain numbers for the same reason as the requests. */
   private readonly domainLookups: Record<DomainLookupResult, number> = { hit: 0, miss: 0, query: 0, unavailable: 0 };
 
-  constructor(currentRegistry: () => Registry, { processMetrics = false, domainDatabaseUp }: MetricsOptions = {}) {
+  constructor(currentProviderDirectory: () => ProviderDirectory, { processMetrics = false, domainDatabaseUp }: MetricsOptions = {}) {
     const registers = [this.registry];
     const counted = this.counted;
     this.requests = new Counter({
@@ -86,7 +86,7 @@ export class Metrics {
       help: 'Providers in the configuration being served',
       registers,
       collect() {
-        this.set(currentRegistry().providers.length);
+        this.set(currentProviderDirectory().providers.length);
       },
     });
     new Gauge({
@@ -94,7 +94,7 @@ export class Metrics {
       help: 'Hosted domains in the configuration being served',
       registers,
       collect() {
-        this.set(currentRegistry().domainCount);
+        this.set(currentProviderDirectory().domainCount);
       },
     });
     this.configLoads = new Counter({

@@ -5,8 +5,9 @@
  */
 import { parseEmailAddress, type EmailAddress } from '../model/address';
 import { AUTOCONFIG_HOST_PREFIX } from '../model/discovery-hosts';
-import { MOZILLA_CONTENT_TYPE } from '../formats/mozilla';
-import { perProvider, type HostedProvider } from '../registry';
+import { MOZILLA_CONTENT_TYPE } from '../formats/mozilla/autoconfig';
+import type { HostedProvider } from '../model/provider-directory';
+import { perProvider } from './per-provider';
 import { PreparedBody, type Answer } from './answer';
 import { OPEN_TO_EVERY_ORIGIN } from './cors';
 import { textError, unknownDomain } from './errors';

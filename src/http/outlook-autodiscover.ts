@@ -15,7 +15,7 @@ import {
   renderAutodiscoverV2Error,
   renderAutodiscoverV2Pointer,
   type AutodiscoverV2Error,
-} from '../formats/autodiscover-v2';
+} from '../formats/outlook/autodiscover-v2';
 import {
   DEFAULT_TTL_HOURS,
   NAMESPACES,
@@ -25,10 +25,10 @@ import {
   renderPoxError,
   renderPoxSettings,
   type PoxError,
-} from '../formats/outlook-pox';
-import { poxErrorRenderer, poxSettingsRenderer, type PoxErrorRenderer } from '../formats/pox-template';
+} from '../formats/outlook/pox';
+import { poxErrorRenderer, poxSettingsRenderer, type PoxErrorRenderer } from '../formats/outlook/pox-template';
 import { rememberRecent } from '../model/recent-results';
-import { perProviderAndDomain } from '../registry';
+import { perProviderAndDomain } from './per-provider';
 import { PreparedBody, redirect, type Answer } from './answer';
 import { domainsUnavailable, retryAfter, whenHosted, type FindHosted } from './hosted';
 import type { DomainSourceUnavailable } from '../domains/database-source';
@@ -49,7 +49,7 @@ const SERVER_ID = String(createHash('sha256').update(hostname()).digest().readUI
 
 /** The POX handlers (routes.ts): POST with the raw body, GET without one. */
 export function poxHandlers({ findHosted, httpsRedirect, ttlHours = DEFAULT_TTL_HOURS, poxPath }: OutlookAutodiscoverOptions) {
-  // Per provider and hosted domain, split for splicing (pox-template.ts); undefined when Outlook can use none of the servers.
+  // Per provider and hosted domain, split for splicing (formats/outlook/pox-template.ts); undefined when Outlook can use none of the servers.
   const settingsRenderer = perProviderAndDomain((provider, domain) => poxSettingsRenderer(provider.definition, domain, ttlHours));
   /** POST with the raw body, however it was read. */
   const poxPost = (request: RequestView, body: Buffer): Answer | Promise<Answer> =>

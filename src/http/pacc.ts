@@ -3,9 +3,9 @@
  * (`ua-auto-config.<domain>`, prefix stripped). The body is sent as the exact bytes whose
  * digest is published in DNS; nothing here may re-encode or compress it.
  */
-import { PACC_CONTENT_TYPE, renderPacc } from '../formats/pacc';
+import { PACC_CONTENT_TYPE, renderPacc } from '../formats/pacc/pacc';
 import { PACC_HOST_PREFIX } from '../model/discovery-hosts';
-import { perProviderAndDomain } from '../registry';
+import { perProviderAndDomain } from './per-provider';
 import { PreparedBody, type Answer } from './answer';
 import { OPEN_TO_EVERY_ORIGIN } from './cors';
 import { unknownDomain } from './errors';

@@ -3,7 +3,7 @@ import type { ReloadStatus } from '../config/reloader';
 import type { Settings } from '../config/settings';
 import type { SigningIdentity } from '../model/signing-identity';
 import type { DatabaseDomainSource } from '../domains/database-source';
-import type { Registry } from '../registry';
+import type { ProviderDirectory } from '../model/provider-directory';
 import type { Answer } from './answer';
 import type { AnswerKind } from './answer-kinds';
 import type { Metrics } from './metrics';
@@ -21,7 +21,7 @@ export type Handler = (request: RouteRequest) => Answer | Promise<Answer>;
 
 /** What the handlers are built from: the current configuration and the server's state. */
 export interface RouteContext {
-  readonly registry: () => Registry;
+  readonly providerDirectory: () => ProviderDirectory;
   readonly signing: () => SigningIdentity | undefined;
   readonly settings: Pick<Settings, 'autodiscoverHttpsRedirect'> & Partial<Pick<Settings, 'autodiscoverTtlHours' | 'publicBaseUrl' | 'signedProfileCacheEntries'>>;
   readonly metrics: Metrics;

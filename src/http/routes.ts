@@ -10,7 +10,7 @@
  * This is the one place that spells a path: renderers and handlers are handed the ones
  * they link to, and the soak test asks with the names below (test/route-paths.test.ts).
  */
-import type { PageLinks } from '../formats/html';
+import type { PageLinks } from '../formats/setup-page/pages';
 import { DOCUMENT, PAGE, PAGE_ASSET, UNCACHED_DOCUMENT } from './answer-kinds';
 import { appleMobileconfigHandler } from './apple-mobileconfig';
 import { healthHandler } from './health';
@@ -135,7 +135,7 @@ export const ROUTES: readonly Route[] = [
   {
     paths: [HEALTH_PATH],
     methods: GET,
-    handler: ({ registry, status, domainSource }) => healthHandler(registry, status, domainSource),
+    handler: ({ providerDirectory, status, domainSource }) => healthHandler(providerDirectory, status, domainSource),
     label: 'other',
     kind: UNCACHED_DOCUMENT,
     unlimited: true,

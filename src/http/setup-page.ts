@@ -14,8 +14,8 @@ import {
   renderSetupPage,
   renderUnknownDomainPage,
   type PageLinks,
-} from '../formats/html';
-import { SETUP_ICON_SVG, SETUP_STYLESHEET } from '../formats/setup-assets';
+} from '../formats/setup-page/pages';
+import { SETUP_ICON_SVG, SETUP_STYLESHEET } from '../formats/setup-page/assets';
 import { PreparedBody, redirect, type Answer } from './answer';
 import { retryAfter, whenHosted, type FindHosted } from './hosted';
 import type { RequestView } from './request-view';

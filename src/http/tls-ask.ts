@@ -12,10 +12,10 @@ import type { Handler, RouteContext } from './route';
 const ALLOWED = textError(200, 'ok');
 const REFUSED = textError(404, 'Not a discovery name of a hosted domain');
 
-export function tlsAskHandler({ registry, domainSource }: RouteContext): Handler {
+export function tlsAskHandler({ providerDirectory, domainSource }: RouteContext): Handler {
   return async ({ view }): Promise<Answer> => {
     const name = view.query.get('domain');
     if (typeof name !== 'string' || name === '') return textError(400, 'The domain parameter is required');
-    return (await tlsAskHosted(name, registry(), domainSource)) ? ALLOWED : REFUSED;
+    return (await tlsAskHosted(name, providerDirectory(), domainSource)) ? ALLOWED : REFUSED;
   };
 }

@@ -1,6 +1,6 @@
 /**
  * A provider definition as read from its file, with what the reader noticed on the way:
- * the config readers make these, the registry and the formats use them.
+ * the config readers make these, the provider directory and the formats use them.
  */
 import type { ProviderDefinition } from './provider';
 

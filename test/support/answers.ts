@@ -3,7 +3,7 @@
  * statuses, the Content-Type the client requires, and a body of the documented shape.
  * Used by the property tests and the attack tests alike.
  */
-import { POX_ERRORS } from '../../src/formats/outlook-pox';
+import { POX_ERRORS } from '../../src/formats/outlook/pox';
 import type { RawResponse } from './raw-http';
 import { parseXml } from './app';
 

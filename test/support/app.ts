@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { loadRegistry } from '../../src/config/load';
+import { loadProviderDirectory } from '../../src/config/load';
 import { defaultSettings, type SettingsInput } from '../../src/config/settings';
 import { createApp } from '../../src/http/app';
 
@@ -16,8 +16,8 @@ export const FIXTURES = path.join(REPO_ROOT, 'test', 'fixtures');
 export const ISPDB_FIXTURES = path.join(FIXTURES, 'ispdb');
 
 export async function shippedApp(overrides: Partial<SettingsInput> = {}) {
-  const registry = await loadRegistry(SHIPPED_CONFIG);
-  return createApp({ registry, settings: defaultSettings({ ...overrides, configDir: SHIPPED_CONFIG }) });
+  const providerDirectory = await loadProviderDirectory(SHIPPED_CONFIG);
+  return createApp({ providerDirectory, settings: defaultSettings({ ...overrides, configDir: SHIPPED_CONFIG }) });
 }
 
 const parser = new XMLParser({

@@ -8,7 +8,8 @@ import type { SigningIdentity } from '../../src/model/signing-identity';
 import { defaultSettings } from '../../src/config/settings';
 import { createApp } from '../../src/http/app';
 import { providerSchema, type ProviderInput } from '../../src/model/provider';
-import { Registry } from '../../src/registry';
+import { hostedProvider } from '../../src/config/hosted-providers';
+import { ProviderDirectory } from '../../src/model/provider-directory';
 import { readPlist } from './plist-reader';
 
 // The shared test helpers, re-exported so the tests of this work import them in one place.
@@ -16,8 +17,8 @@ export { SHIPPED_CONFIG, shippedApp } from './app';
 
 /** The real app serving `providers`, validated exactly as provider files are. */
 export function appWithProviders(providers: ProviderInput[], signing?: SigningIdentity) {
-  const registry = new Registry(providers.map((input, index) => ({ definition: providerSchema.parse(input), file: `test-${index}` })));
-  return createApp({ registry, settings: defaultSettings(), signing });
+  const providerDirectory = new ProviderDirectory(providers.map((input, index) => hostedProvider({ definition: providerSchema.parse(input), file: `test-${index}` })));
+  return createApp({ providerDirectory, settings: defaultSettings(), signing });
 }
 
 /** A supertest body parser that keeps the bytes: profiles are binary when signed, and hashed. */

@@ -7,8 +7,8 @@
 import { connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
-import { loadRegistry } from '../../src/config/load';
-import { NAMESPACES } from '../../src/formats/outlook-pox';
+import { loadProviderDirectory } from '../../src/config/load';
+import { NAMESPACES } from '../../src/formats/outlook/pox';
 import { defaultSettings, type SettingsInput } from '../../src/config/settings';
 import { startServer, type RunningServer } from '../../src/server';
 import { SHIPPED_CONFIG } from './app';
@@ -37,7 +37,7 @@ export async function startTestServer(
     shutdownGraceMs: 2_000,
     ...overrides,
   });
-  const running = await startServer(settings, { registry: await loadRegistry(settings.configDir), signing: undefined }, logger);
+  const running = await startServer(settings, { providerDirectory: await loadProviderDirectory(settings.configDir), signing: undefined }, logger);
   return { running, port: (running.server.address() as AddressInfo).port, close: () => running.close() };
 }
 

@@ -5,12 +5,12 @@
  * "set up my iPhone" link downloads.
  */
 import { hash } from 'node:crypto';
-import { ADDRESS_PARTS, fillPlaceholders, substitutePlaceholders, type EmailAddress } from '../model/address';
-import { SOCKET_CAPABILITIES, firstExpressible, type AppleAuthentication } from '../model/client-capabilities';
-import { readableName } from '../model/display-name';
-import { type IncomingServer, type MailServer, type OutgoingServer, type ProviderDefinition } from '../model/provider';
+import { ADDRESS_PARTS, fillPlaceholders, substitutePlaceholders, type EmailAddress } from '../../model/address';
+import { SOCKET_CAPABILITIES, firstExpressible, type AppleAuthentication } from '../../model/client-capabilities';
+import { readableName } from '../../model/display-name';
+import { type IncomingServer, type MailServer, type OutgoingServer, type ProviderDefinition } from '../../model/provider';
 import { renderPlist } from './plist';
-import { spliceTemplate } from './splice-template';
+import { spliceTemplate } from '../shared/splice-template';
 
 export const MOBILECONFIG_CONTENT_TYPE = 'application/x-apple-aspen-config';
 
@@ -94,7 +94,7 @@ export function renderAppleProfile(provider: ProviderDefinition, address: EmailA
 }
 
 /**
- * renderAppleProfile by splicing (splice-template.ts): the profile differs between
+ * renderAppleProfile by splicing (shared/splice-template.ts): the profile differs between
  * addresses only in the address's parts and the identifiers. An address whose servers'
  * logins compare otherwise than the template's (the password-prompt key) is rendered in full.
  * test/apple-template.property.test.ts checks the result equals renderAppleProfile().

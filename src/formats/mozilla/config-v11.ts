@@ -1,19 +1,19 @@
 /**
  * The one field map of config-v1.1: for every field of the provider model, the element or
  * attribute that carries it, how many there may be, and how its value is written and read.
- * The writer (mozilla.ts) and the ISPDB reader (config/ispdb-reader.ts) both walk these
+ * The writer (autoconfig.ts) and the ISPDB reader (config/ispdb-reader.ts) both walk these
  * tables, so what one writes the other reads back (docs/endpoints.md#mozilla-autoconfig).
  * Entries are in the order the writer emits them, which is the order of Thunderbird's own
  * examples and of the ISPDB files.
  */
-import { toDomainKey } from '../model/domain';
+import { toDomainKey } from '../../model/domain';
 import {
   AUTHENTICATION_METHODS,
   HTTP_AUTHENTICATION_METHODS,
   OTHER_INCOMING_TYPES,
   SOCKET_TYPES,
   type AuthenticationMethod,
-} from '../model/provider';
+} from '../../model/provider';
 
 /** `<domain purpose="mx">`: one of the provider's MX domains (model `mxDomains`). */
 const MX_PURPOSE = 'mx';

@@ -2,10 +2,10 @@
  * Apple XML property lists (docs/endpoints.md#apple-configuration-profiles), written by fast-xml-parser's builder in
  * ordered mode: a plist dict is a flat run of `<key>` and value siblings, which the
  * builder's usual object form would regroup by element name. The builder escapes every
- * text value, as in xml.ts.
+ * text value, as in shared/xml.ts.
  */
 import { XMLBuilder } from 'fast-xml-parser';
-import { ATTRIBUTE, BUILDER_OPTIONS, TEXT } from './xml';
+import { ATTRIBUTE, BUILDER_OPTIONS, TEXT } from '../shared/xml';
 
 /** The values a plist can hold that profiles use. Keys of a dict keep their insertion order. */
 export type PlistValue = string | number | boolean | PlistValue[] | { readonly [key: string]: PlistValue | undefined };

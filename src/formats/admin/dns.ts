@@ -7,10 +7,10 @@
  * Pure: definition + domain + target → records → BIND zone lines or JSON.
  */
 import { isIP } from 'node:net';
-import { substitutePlaceholders } from '../model/address';
-import { AUTODISCOVER_HOST_PREFIX, DISCOVERY_PREFIXES } from '../model/discovery-hosts';
-import type { MailServer, ProviderDefinition, ServerType, SocketType } from '../model/provider';
-import { paccDigest, renderPacc } from './pacc';
+import { substitutePlaceholders } from '../../model/address';
+import { AUTODISCOVER_HOST_PREFIX, DISCOVERY_PREFIXES } from '../../model/discovery-hosts';
+import type { MailServer, ProviderDefinition, ServerType, SocketType } from '../../model/provider';
+import { paccDigest, renderPacc } from '../pacc/pacc';
 
 export const DEFAULT_TTL = 3600;
 /** Clients build https://<target>/autodiscover/autodiscover.xml and ignore the port (§5.3); 443 says what we mean. */

@@ -8,10 +8,10 @@
  * exactly that; anything else would make the client connect wrongly.
  */
 import { createHash } from 'node:crypto';
-import { PLACEHOLDERS, hasPlaceholder, substitutePlaceholders } from '../model/address';
-import { AUTHENTICATION_CAPABILITIES, SOCKET_CAPABILITIES } from '../model/client-capabilities';
-import { readableName } from '../model/display-name';
-import { DEFAULT_PORTS, type MailServer, type ProviderDefinition } from '../model/provider';
+import { PLACEHOLDERS, hasPlaceholder, substitutePlaceholders } from '../../model/address';
+import { AUTHENTICATION_CAPABILITIES, SOCKET_CAPABILITIES } from '../../model/client-capabilities';
+import { readableName } from '../../model/display-name';
+import { DEFAULT_PORTS, type MailServer, type ProviderDefinition } from '../../model/provider';
 
 export const PACC_CONTENT_TYPE = 'application/json; charset=utf-8';
 

@@ -1,14 +1,14 @@
 /**
- * POX answers by splicing (splice-template.ts). For one provider and hosted domain the
+ * POX answers by splicing (shared/splice-template.ts). For one provider and hosted domain the
  * settings answer differs between addresses only where the address's parts are
  * substituted (substitutePlaceholders, address.ts, puts them in literally, in one pass).
  * An error answer differs between requests only in its time. test/pox-template.property.test.ts checks the
  * results equal renderPoxSettings() and renderPoxError().
  */
-import { ADDRESS_PARTS, type EmailAddress } from '../model/address';
-import type { ProviderDefinition } from '../model/provider';
-import { poxErrorTime, renderPoxErrorAt, renderPoxSettings, type PoxErrorDetails } from './outlook-pox';
-import { spliceTemplate } from './splice-template';
+import { ADDRESS_PARTS, type EmailAddress } from '../../model/address';
+import type { ProviderDefinition } from '../../model/provider';
+import { poxErrorTime, renderPoxErrorAt, renderPoxSettings, type PoxErrorDetails } from './pox';
+import { spliceTemplate } from '../shared/splice-template';
 
 /** The answer's bytes (UTF-8) for an address. */
 export type PoxSettingsRenderer = (address: EmailAddress) => Buffer;

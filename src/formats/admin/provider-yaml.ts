@@ -4,7 +4,7 @@
  * same definition again. Pure: definition in, text out.
  */
 import YAML from 'yaml';
-import type { LocalisedText, ProviderDefinition } from '../model/provider';
+import type { LocalisedText, ProviderDefinition } from '../../model/provider';
 
 export function renderProviderYaml(provider: ProviderDefinition, headerComment?: string): string {
   const document = new YAML.Document(providerFileContent(provider));

@@ -5,7 +5,7 @@
  * response schema), white space between elements, nothing else. It reads the address
  * and schema with one anchored regular expression, without building a tree.
  *
- * It accepts a strict subset of what the full reader in outlook-pox.ts accepts: anything
+ * It accepts a strict subset of what the full reader in pox.ts accepts: anything
  * else (other element orders, prefixes, comments, entities, CDATA, DTDs, non-ASCII
  * addresses, other encodings, other schemas) returns undefined and goes to fast-xml-parser.
  * test/pox-request-scanner.property.test.ts checks that whenever it accepts a body, the

@@ -14,9 +14,9 @@
  * the generic methods always follow (the model defaults them) and the plain domains are
  * never empty, so every server and the file itself stay usable (docs/endpoints.md#what-thunderbird-accepts).
  */
-import type { ProviderDefinition } from '../model/provider';
+import type { ProviderDefinition } from '../../model/provider';
 import { PROVIDER_FIELDS, SERVER_FIELDS, VERSION_12_SERVER_TYPES, appliesTo, type Block, type FieldEntry } from './config-v11';
-import { ATTRIBUTE, TEXT, renderXml, type XmlTree, type XmlValue } from './xml';
+import { ATTRIBUTE, TEXT, renderXml, type XmlTree, type XmlValue } from '../shared/xml';
 
 export const MOZILLA_CONTENT_TYPE = 'text/xml; charset=utf-8';
 

@@ -6,21 +6,21 @@
  * one stylesheet and carry no script, so a strict CSP holds (see http/setup-page.ts).
  * Links are relative, so the pages also work when a proxy serves them under a prefix.
  */
-import { substitutePlaceholders, type EmailAddress } from '../model/address';
+import { substitutePlaceholders, type EmailAddress } from '../../model/address';
 import {
   AUTHENTICATION_CAPABILITIES,
   SOCKET_CAPABILITIES,
   firstExpressible,
   usesMailboxPassword,
   type OutlookEncryption,
-} from '../model/client-capabilities';
-import { readableName } from '../model/display-name';
+} from '../../model/client-capabilities';
+import { readableName } from '../../model/display-name';
 import {
   type AuthenticationMethod,
   type LocalisedText,
   type MailServer,
   type ProviderDefinition,
-} from '../model/provider';
+} from '../../model/provider';
 import { SafeHtml, html } from './html-template';
 import { qrCodeSvg } from './qr-svg';
 
@@ -30,7 +30,7 @@ export const EMAIL_FIELD = 'email';
 
 /**
  * Where the pages link, relative to the pages so they also work under a proxy's path
- * prefix: the stylesheet and icon (content in setup-assets.ts) and the form's target.
+ * prefix: the stylesheet and icon (content in assets.ts) and the form's target.
  * The server's route table says where they are.
  */
 export interface PageLinks {

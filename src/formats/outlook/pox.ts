@@ -6,11 +6,11 @@
  * and with default namespaces only.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { fillPlaceholders, substitutePlaceholders, type EmailAddress } from '../model/address';
-import { SOCKET_CAPABILITIES, firstExpressible } from '../model/client-capabilities';
-import { type IncomingServer, type MailServer, type OutgoingServer, type ProviderDefinition } from '../model/provider';
+import { fillPlaceholders, substitutePlaceholders, type EmailAddress } from '../../model/address';
+import { SOCKET_CAPABILITIES, firstExpressible } from '../../model/client-capabilities';
+import { type IncomingServer, type MailServer, type OutgoingServer, type ProviderDefinition } from '../../model/provider';
 import { scanPoxRequest } from './pox-request-scanner';
-import { ATTRIBUTE, decodeXmlText, renderXml, type XmlTree } from './xml';
+import { ATTRIBUTE, decodeXmlText, renderXml, type XmlTree } from '../shared/xml';
 
 export const POX_CONTENT_TYPE = 'text/xml; charset=utf-8';
 
