@@ -105,7 +105,14 @@ function jsonLineWriter({ sink, base }: AccessLogLines, level: number): (fields:
   return (fields, message) => sink.write(pinoJsonLine(`{"level":${level},"time":${Date.now()}${baseFields}`, fields, message));
 }
 
-const optional = (name: string, value: string | undefined) => (value === undefined ? '' : `,"${name}":${JSON.stringify(value)}`);
+// Anything but what JSON writes as it is: the quote, the backslash, control characters and
+// surrogates (a lone one is escaped by JSON.stringify) fall outside these ranges.
+const ESCAPED_IN_JSON = /[^\x20\x21\x23-\x5b\x5d-\ud7ff\ue000-\uffff]/;
+
+/** A JSON string; most values need no escaping, and a plain pair of quotes is cheaper than JSON.stringify. */
+const quoted = (value: string) => (ESCAPED_IN_JSON.test(value) ? JSON.stringify(value) : `"${value}"`);
+
+const optional = (name: string, value: string | undefined) => (value === undefined ? '' : `,"${name}":${quoted(value)}`);
 
 /**
  * The line pino writes for these fields after `start` (its level, time and base fields):
@@ -113,10 +120,10 @@ const optional = (name: string, value: string | undefined) => (value === undefin
  */
 export function pinoJsonLine(start: string, { req, res, err, responseTime, outcome, domain, address }: AccessLogFields, message: string): string {
   return (
-    `${start},"req":{"id":${JSON.stringify(req.id)},"method":${JSON.stringify(req.method)},"path":${JSON.stringify(req.path)}${optional('host', req.host)}}` +
+    `${start},"req":{"id":${quoted(req.id)},"method":${quoted(req.method)},"path":${quoted(req.path)}${optional('host', req.host)}}` +
     `,"res":{"statusCode":${res.statusCode}}` +
-    (err ? `,"err":{"type":"Error","message":${JSON.stringify(err.message)}}` : '') +
-    `,"responseTime":${responseTime},"outcome":${JSON.stringify(outcome)}${optional('domain', domain)}${optional('address', address)}` +
-    `,"msg":${JSON.stringify(message)}}\n`
+    (err ? `,"err":{"type":"Error","message":${quoted(err.message)}}` : '') +
+    `,"responseTime":${responseTime},"outcome":${quoted(outcome)}${optional('domain', domain)}${optional('address', address)}` +
+    `,"msg":${quoted(message)}}\n`
   );
 }
