@@ -4,6 +4,7 @@
  * (config/settings.ts); without that section the domains come from the provider files alone.
  */
 import { z } from 'zod';
+import { settingFlag } from '../model/setting-flag';
 import { redactDatabaseUrl } from './redact';
 import { DEFAULT_DOMAIN_QUERY } from './schema';
 
@@ -29,7 +30,7 @@ export const databaseSettingsSchema = z.strictObject({
    * default query (the default table's trigger sends them); a custom schema can send the
    * same notifications from its own trigger and turn this on, otherwise only the TTLs apply.
    */
-  listen: z.union([z.boolean(), z.stringbool()]).optional(),
+  listen: settingFlag.optional(),
   /** Connections per server process; the LISTEN connection comes on top. */
   poolMax: z.coerce.number().int().min(1).max(100).default(5),
   /** How long one lookup may take in the database (statement_timeout, and the client gives up too). */
