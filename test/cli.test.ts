@@ -4,6 +4,9 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import request from 'supertest';
 import { runCommand } from '../src/cli/index';
+import { loadProviderDirectory } from '../src/config/load';
+import { defaultSettings } from '../src/config/settings';
+import { createApp } from '../src/http/app';
 import { SHIPPED_CONFIG, shippedApp } from './support/app';
 
 async function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
@@ -213,6 +216,41 @@ describe('dns', () => {
     const own = await run(['dns', 'hotmail.com', '--config', SHIPPED_CONFIG]);
     expect(own.code).toBe(2);
     expect(own.stderr).toContain('hotmail.com needs --target');
+  });
+
+  test('a domain PACC answers 404 for gets no ua-auto-config records, and a comment says why', async () => {
+    const config = await configWith({
+      'providers/starttls.yaml': [
+        'id: starttls.example',
+        'domains: [starttls.example]',
+        'incoming:',
+        '  - { type: imap, hostname: imap.starttls.example, port: 143, socketType: STARTTLS }',
+        'outgoing:',
+        '  - { type: smtp, hostname: smtp.starttls.example, port: 587, socketType: STARTTLS }',
+        '',
+      ].join('\n'),
+    });
+    const { code, stdout } = await run(['dns', 'starttls.example', '--target', 'autoconfig.hoster.example', '--config', config]);
+    expect(code).toBe(0);
+    const records = parseZone(stdout);
+    expect(records.filter((record) => record.type === 'CNAME').map((record) => record.name)).toEqual(['autoconfig.starttls.example.', 'autodiscover.starttls.example.']);
+    expect(records.filter((record) => record.name?.includes('ua-auto-config'))).toEqual([]);
+    expect(srv(records, '_imap._tcp.starttls.example.')).toEqual(['0 0 143 imap.starttls.example.']);
+    // Every printed record leads to an answer: the PACC name the record would point at is a 404 on the same configuration.
+    const app = createApp({ providerDirectory: await loadProviderDirectory(config), settings: defaultSettings({ configDir: config }) });
+    await request(app).get('/.well-known/user-agent-configuration.json').set('Host', 'ua-auto-config.starttls.example').expect(404);
+    await request(app).get('/mail/config-v1.1.xml?emailaddress=jane%40starttls.example').set('Host', 'autoconfig.starttls.example').expect(200);
+    const comments = stdout.split('\n').filter((line) => line.startsWith(';') && line.includes('ua-auto-config'));
+    expect(comments).toHaveLength(1);
+    expect(comments[0]).toContain('ua-auto-config.starttls.example. _ua-auto-config.starttls.example.');
+    expect(comments[0]).toMatch(/imap imap\.starttls\.example: STARTTLS: PACC clients use implicit TLS only/);
+    expect(comments[0]).toMatch(/smtp smtp\.starttls\.example: STARTTLS: PACC clients use implicit TLS only/);
+
+    const json = JSON.parse((await run(['dns', 'starttls.example', '--target', 'autoconfig.hoster.example', '--json', '--config', config])).stdout);
+    expect(json.records.map((record: any) => record.name)).toEqual(records.map((record) => record.name));
+    expect(json.leftOut).toEqual([{ names: ['ua-auto-config.starttls.example.', '_ua-auto-config.starttls.example.'], reason: expect.stringContaining('PACC can describe none') }]);
+    // A domain PACC serves has nothing left out.
+    expect(JSON.parse((await run(['dns', 'example.net', '--target', 'h.example', '--json', '--config', SHIPPED_CONFIG])).stdout).leftOut).toEqual([]);
   });
 
   test('unknown domains and bad options are clear errors', async () => {

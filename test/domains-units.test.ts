@@ -138,6 +138,17 @@ describe('database settings: the database section of the server settings', () =>
     expect(listensForChanges((await load(`database: { url: "${url}", domainQuery: "${query}", listen: true }\n`)).database!)).toBe(true);
   });
 
+  test('yes/no settings take the same spellings and give the same error, in the database section and outside it', async () => {
+    for (const [spelling, value] of [['yes', true], ['1', true], ['true', true], ['no', false], ['0', false], ['false', false]] as const) {
+      const settings = await load(undefined, { MAIL_AUTOCONFIG_DATABASE_URL: url, MAIL_AUTOCONFIG_DATABASE_LISTEN: spelling, METRICS_ENABLED: spelling });
+      expect([settings.database!.listen, settings.metricsEnabled]).toEqual([value, value]);
+    }
+    const listen = await failure(undefined, { MAIL_AUTOCONFIG_DATABASE_URL: url, MAIL_AUTOCONFIG_DATABASE_LISTEN: 'maybe' });
+    const metrics = await failure(undefined, { METRICS_ENABLED: 'maybe' });
+    expect(listen).toMatch(/MAIL_AUTOCONFIG_DATABASE_LISTEN: database\.listen: /);
+    expect(listen.replace(/.*database\.listen: /s, '')).toBe(metrics.replace(/.*metricsEnabled: /s, ''));
+  });
+
   test.each([
     ['no parameter', 'SELECT provider_id FROM t WHERE domain = lower(name)'],
     ['a second parameter', 'SELECT provider_id FROM t WHERE domain = $1 AND x = $2'],

@@ -163,10 +163,13 @@ test('a domain whose servers PACC cannot describe: 404 with the unknown-domain b
   const parsed = parseProviderFile('starttls.json', JSON.stringify({ id: 'starttls.example', domains: ['starttls.example'], incoming: [{ type: 'imap', hostname: 'imap.starttls.example', socketType: 'STARTTLS' }], outgoing: [{ type: 'smtp', hostname: 'smtp.starttls.example', socketType: 'STARTTLS' }] }));
   if ('problems' in parsed) throw new Error(JSON.stringify(parsed.problems));
   expect(renderPacc(parsed.definition, 'starttls.example')).toBeUndefined();
-  // No document, so no digest to publish: a TXT record would point at nothing.
-  const names = dnsRecords(parsed.definition, 'starttls.example', { target: 'config.example.net' }).map((record) => record.name);
-  expect(names).toContain('ua-auto-config.starttls.example.');
+  // No document, so neither the name it would be fetched from nor a digest of it is published.
+  const zone = dnsRecords(parsed.definition, 'starttls.example', { target: 'config.example.net' });
+  const names = zone.records.map((record) => record.name);
+  expect(names).toContain('autoconfig.starttls.example.');
+  expect(names).not.toContain('ua-auto-config.starttls.example.');
   expect(names).not.toContain('_ua-auto-config.starttls.example.');
+  expect(zone.leftOut.flatMap((each) => each.names)).toEqual(['ua-auto-config.starttls.example.', '_ua-auto-config.starttls.example.']);
 });
 
 test('the provider’s name: %EMAILDOMAIN% filled per domain, and a short name over 20 characters left out', async () => {

@@ -1,7 +1,7 @@
 /**
  * `mail-autoconfig db init|import|check`: the admin side of hosted domains in PostgreSQL.
  * `init` creates the default table and its change trigger, `import` copies the `domains:`
- * of the provider files into it, `check` runs the configured query and finds provider ids
+ * of the provider files into it (and with `--prune` deletes the rows they no longer name), `check` runs the configured query and finds provider ids
  * in the table that no provider file defines.
  */
 import { Client } from 'pg';
@@ -9,22 +9,27 @@ import { ConfigError } from '../config/errors';
 import { loadProviders } from '../config/load-providers';
 import type { LoadedProvider } from '../model/loaded-provider';
 import { redactSecrets } from '../domains/redact';
-import { DEFAULT_DOMAIN_QUERY, DOMAIN_TABLE, importDomains, initSchema, providerIdsInTable, tryDomainQuery } from '../domains/schema';
+import { DEFAULT_DOMAIN_QUERY, DOMAIN_TABLE, importDomains, initSchema, providerIdsInTable, tryDomainQuery, type ImportOptions } from '../domains/schema';
 import { loadSettings } from '../config/settings';
 import type { DatabaseSettings } from '../domains/settings';
 import { EXIT, parseCommandArgs, usageError, type CliIo } from './io';
 
-export const DB_USAGE = `usage: mail-autoconfig db <init|import|check> [--config DIR]
+export const DB_USAGE = `usage: mail-autoconfig db <init|import|check> [--prune] [--dry-run] [--config DIR]
 
 Hosted domains in PostgreSQL. The database is database.url in DIR/settings.yaml or
 $MAIL_AUTOCONFIG_DATABASE_URL; the lookup is database.domainQuery or
 $MAIL_AUTOCONFIG_DOMAIN_QUERY (default: the ${DOMAIN_TABLE} table).
 
   init     create the ${DOMAIN_TABLE} table and its change trigger (idempotent)
-  import   upsert the domains: of every provider file into that table
+  import   upsert the domains: of every provider file into that table; rows the files
+           do not name are kept unless --prune is given
   check    run the domain query once and report provider ids in the table that no
            provider file defines
 
+  --prune        (import) also delete the rows whose domain no provider file names, in the
+                 same transaction, so the table matches the files; refused with a custom
+                 domain query, whose table is not ${DOMAIN_TABLE}
+  --dry-run      (import) report what would be added, changed and removed; write nothing
   --config DIR   configuration directory (default: $MAIL_AUTOCONFIG_CONFIG or ./config)
   -h, --help     show this help
 
@@ -38,13 +43,17 @@ type Subcommand = (typeof SUBCOMMANDS)[number];
 const PROBE_DOMAIN = 'mail-autoconfig-check.invalid';
 
 export async function runDbCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const parsed = parseCommandArgs(args, { usage: DB_USAGE, positionals: true }, io);
+  const parsed = parseCommandArgs(args, { usage: DB_USAGE, options: { prune: { type: 'boolean' }, 'dry-run': { type: 'boolean' } }, positionals: true }, io);
   if (typeof parsed === 'number') return parsed;
   const [subcommand, ...extra] = parsed.positionals;
   if (!SUBCOMMANDS.includes(subcommand as Subcommand)) {
     return usageError(subcommand === undefined ? 'db needs a subcommand' : `unknown db subcommand ${JSON.stringify(subcommand)}`, DB_USAGE, io);
   }
   if (extra.length > 0) return usageError(`unexpected argument ${JSON.stringify(extra[0])}`, DB_USAGE, io);
+  const importOptions = { prune: parsed.values.prune === true, dryRun: parsed.values['dry-run'] === true };
+  if (subcommand !== 'import' && (importOptions.prune || importOptions.dryRun)) {
+    return usageError(`--${importOptions.prune ? 'prune' : 'dry-run'} is an option of db import only`, DB_USAGE, io);
+  }
 
   let settings: DatabaseSettings | undefined;
   let providers: LoadedProvider[] = [];
@@ -61,10 +70,16 @@ export async function runDbCommand(args: readonly string[], io: CliIo): Promise<
     return EXIT.failure;
   }
 
+  if (importOptions.prune && settings.domainQuery !== DEFAULT_DOMAIN_QUERY) {
+    // The server reads the custom query's own table; deleting from ours would not remove those domains, only our copy of them.
+    io.stderr(`mail-autoconfig: --prune deletes from ${DOMAIN_TABLE}, but database.domainQuery is a custom query: remove domains from its own table instead\n`);
+    return EXIT.failure;
+  }
+
   const configured = settings;
   return withDatabase(configured, io, (client) => {
     if (subcommand === 'init') return init(client, io);
-    if (subcommand === 'import') return importFromFiles(client, providers, io);
+    if (subcommand === 'import') return importFromFiles(client, providers, importOptions, io);
     return check(client, configured, providers, io);
   });
 }
@@ -99,10 +114,15 @@ async function init(client: Client, io: CliIo): Promise<number> {
   return EXIT.ok;
 }
 
-async function importFromFiles(client: Client, providers: readonly LoadedProvider[], io: CliIo): Promise<number> {
+async function importFromFiles(client: Client, providers: readonly LoadedProvider[], options: ImportOptions, io: CliIo): Promise<number> {
   const pairs = providers.flatMap((provider) => provider.definition.domains.map((domain) => ({ domain, providerId: provider.definition.id })));
-  const counts = await importDomains(client, pairs);
-  io.stdout(`ok: ${pairs.length} domains from ${providers.length} provider files: ${counts.inserted} added, ${counts.updated} changed, ${counts.unchanged} unchanged\n`);
+  const counts = await importDomains(client, pairs, options);
+  const verb = options.dryRun ? 'would be ' : '';
+  for (const row of counts.removed) io.stdout(`  ${verb}removed ${row.domain} (provider ${row.providerId})\n`);
+  const summary = [`${counts.inserted} ${verb}added`, `${counts.updated} ${verb}changed`, `${counts.unchanged} unchanged`];
+  if (options.prune) summary.push(`${counts.removed.length} ${verb}removed`);
+  const outcome = options.dryRun ? 'dry run, nothing written' : 'ok';
+  io.stdout(`${outcome}: ${pairs.length} domains from ${providers.length} provider files: ${summary.join(', ')}\n`);
   return EXIT.ok;
 }
 

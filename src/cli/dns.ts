@@ -9,10 +9,12 @@ import { EXIT, findHostedDomain, parseCommandArgs, usageError, type CliIo } from
 
 export const DNS_USAGE = `usage: mail-autoconfig dns <domain> [--target HOST|IP] [--ttl SECONDS] [--json] [--config DIR]
 
-Prints the DNS records to publish for a hosted domain: autoconfig.<domain> and
-autodiscover.<domain> pointing at this server, the _autodiscover._tcp SRV record, and the
+Prints the DNS records to publish for a hosted domain: autoconfig.<domain>,
+autodiscover.<domain> and ua-auto-config.<domain> pointing at this server, the
+_autodiscover._tcp SRV record, the _ua-auto-config TXT digest of the PACC document, and the
 RFC 6186/8314 SRV records (_imaps, _pop3s, _submissions, _submission, _imap, _pop3) for the
-provider's servers, with target "." for services it does not offer.
+provider's servers, with target "." for services it does not offer. The two PACC records
+are left out, with a comment saying why, when PACC can describe none of the servers.
 
   --target HOST|IP  where autoconfig./autodiscover. point: a host name gives CNAMEs, an
                     IPv4/IPv6 address gives A/AAAA records (default: autoconfig.<provider id>)
@@ -51,11 +53,11 @@ export async function dnsCommand(args: readonly string[], io: CliIo): Promise<nu
     return usageError(`${domain} needs --target: the host name or address this server is reached at`, DNS_USAGE, io);
   }
 
-  const records = dnsRecords(provider, domain, { target, ttl: Number(ttlText) });
+  const zone = dnsRecords(provider, domain, { target, ttl: Number(ttlText) });
   if (parsed.values.json) {
-    io.stdout(`${JSON.stringify({ domain, provider: provider.id, records }, null, 2)}\n`);
+    io.stdout(`${JSON.stringify({ domain, provider: provider.id, records: zone.records, leftOut: zone.leftOut }, null, 2)}\n`);
   } else {
-    io.stdout(`; mail-autoconfig records for ${domain} (provider ${provider.id})\n${renderZone(records)}`);
+    io.stdout(`; mail-autoconfig records for ${domain} (provider ${provider.id})\n${renderZone(zone)}`);
   }
   return EXIT.ok;
 }

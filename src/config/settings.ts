@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { at, ConfigError, problemsFromZod } from './errors';
 import { DEFAULT_CONFIG_FILE_LIMITS } from './config-files';
 import { DATABASE_ENVIRONMENT, databaseSettingsSchema } from '../domains/settings';
+import { settingFlag } from '../model/setting-flag';
 
 export const DEFAULT_CONFIG_DIR = './config';
 
@@ -23,8 +24,6 @@ export const DEFAULT_MAX_TRACKED_CLIENTS = 50_000;
 /** The largest body limit an admin may set; see bodyLimitBytes. */
 export const MAX_BODY_LIMIT_BYTES = 64 * 1024;
 
-/** A yes/no setting: a YAML boolean, or "true"/"false" (also 1/0, yes/no) from the environment. */
-const flag = z.union([z.boolean(), z.stringbool()]);
 
 // Express's trust proxy list: addresses, CIDR ranges and its three named ranges.
 const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
@@ -81,12 +80,12 @@ const settingsSchema = z.strictObject({
    * says otherwise, so it stays off the public listener; on the main port only when
    * metricsOnMainPort says so (docs/operations.md, "Metrics").
    */
-  metricsEnabled: flag.default(true),
+  metricsEnabled: settingFlag.default(true),
   metricsPort: z.coerce.number().int().min(0).max(65535).default(9464),
   metricsHost: z.string().min(1).default('127.0.0.1'),
-  metricsOnMainPort: flag.default(false),
+  metricsOnMainPort: settingFlag.default(false),
   /** Log the full address a client asked about; by default only its domain is logged. */
-  logEmailAddresses: flag.default(false),
+  logEmailAddresses: settingFlag.default(false),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /**
    * PEM files for signing Apple profiles (docs/endpoints.md): the certificate (a file with
@@ -133,7 +132,7 @@ const settingsSchema = z.strictObject({
   /** Provider files larger than this are refused (docs/operations.md). */
   maxProviderFileBytes: z.coerce.number().int().min(1024).max(256 * 1024 * 1024).default(DEFAULT_CONFIG_FILE_LIMITS.maxProviderFileBytes),
   /** Whether provider files may be links to files outside the config directory. */
-  allowFilesOutsideConfigDir: flag.default(DEFAULT_CONFIG_FILE_LIMITS.allowFilesOutsideConfigDir),
+  allowFilesOutsideConfigDir: settingFlag.default(DEFAULT_CONFIG_FILE_LIMITS.allowFilesOutsideConfigDir),
   /** Hosted domains from PostgreSQL besides the provider files ("Hosted domains from PostgreSQL" in docs/configuration.md). */
   database: databaseSettingsSchema.optional(),
 })

@@ -105,7 +105,7 @@ export class DatabaseDomainSource {
     this.pool.on('error', (error) => this.connectionLost(error));
   }
 
-  private connectionConfig(): ClientConfig {
+  private connectionConfig(applicationName = 'mail-autoconfig'): ClientConfig {
     const { url, queryTimeoutMs, connectTimeoutMs } = this.settings;
     return {
       connectionString: url,
@@ -113,7 +113,7 @@ export class DatabaseDomainSource {
       // The server cancels a slow lookup; the client gives up a little later in case the server cannot.
       statement_timeout: queryTimeoutMs,
       query_timeout: queryTimeoutMs + 250,
-      application_name: 'mail-autoconfig',
+      application_name: applicationName,
       keepAlive: true,
     };
   }
@@ -298,7 +298,8 @@ export class DatabaseDomainSource {
 
   private async listen(): Promise<void> {
     if (this.listener !== undefined || this.closed) return;
-    const client = new Client(this.connectionConfig());
+    // Its own name, so an admin (or a test) can tell it from the pool in pg_stat_activity.
+    const client = new Client(this.connectionConfig('mail-autoconfig listen'));
     let current = true;
     const lost = (error: unknown) => {
       if (!current) return;
@@ -324,6 +325,21 @@ export class DatabaseDomainSource {
       return;
     }
     this.listener = client;
+    // A silent partition (a dropped NAT entry, a dead peer) loses every notification while
+    // TCP keepalive takes minutes to notice, so the connection is asked a question of its
+    // own; no answer within the query timeout counts as losing it (docs/operations.md).
+    let checking = false;
+    const check = setInterval(() => {
+      // A lost connection stops its own check at the next tick; the new connection has its own.
+      if (!current) return clearInterval(check);
+      if (checking) return;
+      checking = true;
+      client.query('SELECT 1').then(
+        () => void (checking = false),
+        (error: unknown) => lost(new Error(`the LISTEN connection failed its check: ${(error as Error).message ?? String(error)}`)),
+      );
+    }, this.settings.listenCheckMs);
+    check.unref();
   }
 
   private invalidate(domain: string | undefined): void {

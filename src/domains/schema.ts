@@ -52,22 +52,52 @@ export interface ImportCounts {
   readonly inserted: number;
   readonly updated: number;
   readonly unchanged: number;
+  /** Rows the files no longer name, deleted (only when pruning). */
+  readonly removed: readonly { readonly domain: string; readonly providerId: string }[];
 }
 
-/** Upserts domain → provider id pairs into the default table in one statement. */
-export async function importDomains(client: ClientBase, pairs: readonly { domain: string; providerId: string }[]): Promise<ImportCounts> {
-  // xmax = 0 tells a freshly inserted row from an updated one; unchanged rows are not returned.
-  const result = await client.query<{ inserted: boolean }>(
-    `INSERT INTO ${DOMAIN_TABLE} (domain, provider_id)
-       SELECT * FROM unnest($1::text[], $2::text[])
-     ON CONFLICT (domain) DO UPDATE SET provider_id = EXCLUDED.provider_id
-       WHERE ${DOMAIN_TABLE}.provider_id IS DISTINCT FROM EXCLUDED.provider_id
-     RETURNING (xmax = 0) AS inserted`,
-    [pairs.map((pair) => pair.domain), pairs.map((pair) => pair.providerId)],
-  );
-  const inserted = result.rows.filter((row) => row.inserted).length;
-  const updated = result.rows.length - inserted;
-  return { inserted, updated, unchanged: pairs.length - inserted - updated };
+export interface ImportOptions {
+  /** Also delete the rows whose domain no pair names, so the table ends up equal to the pairs. */
+  readonly prune?: boolean;
+  /** Do all of it and report the counts, then roll back: nothing changes and nothing is notified. */
+  readonly dryRun?: boolean;
+}
+
+/**
+ * Upserts domain → provider id pairs into the default table, and with `prune` deletes the
+ * rows no pair names, in one transaction: a server never sees the table half imported.
+ */
+export async function importDomains(client: ClientBase, pairs: readonly { domain: string; providerId: string }[], options: ImportOptions = {}): Promise<ImportCounts> {
+  const domains = pairs.map((pair) => pair.domain);
+  await client.query('BEGIN');
+  try {
+    // xmax = 0 tells a freshly inserted row from an updated one; unchanged rows are not returned.
+    const upserted = await client.query<{ inserted: boolean }>(
+      `INSERT INTO ${DOMAIN_TABLE} (domain, provider_id)
+         SELECT * FROM unnest($1::text[], $2::text[])
+       ON CONFLICT (domain) DO UPDATE SET provider_id = EXCLUDED.provider_id
+         WHERE ${DOMAIN_TABLE}.provider_id IS DISTINCT FROM EXCLUDED.provider_id
+       RETURNING (xmax = 0) AS inserted`,
+      [domains, pairs.map((pair) => pair.providerId)],
+    );
+    const removed = options.prune
+      ? (
+          await client.query<{ domain: string; provider_id: string }>(
+            `DELETE FROM ${DOMAIN_TABLE} WHERE NOT (domain = ANY($1::text[])) RETURNING domain, provider_id`,
+            [domains],
+          )
+        ).rows
+          .map((row) => ({ domain: row.domain, providerId: row.provider_id }))
+          .sort((a, b) => a.domain.localeCompare(b.domain))
+      : [];
+    await client.query(options.dryRun ? 'ROLLBACK' : 'COMMIT');
+    const inserted = upserted.rows.filter((row) => row.inserted).length;
+    const updated = upserted.rows.length - inserted;
+    return { inserted, updated, unchanged: pairs.length - inserted - updated, removed };
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
 }
 
 /** Provider ids in the default table with how many domains use each. */

@@ -4,6 +4,7 @@
  * (config/settings.ts); without that section the domains come from the provider files alone.
  */
 import { z } from 'zod';
+import { settingFlag } from '../model/setting-flag';
 import { redactDatabaseUrl } from './redact';
 import { DEFAULT_DOMAIN_QUERY } from './schema';
 
@@ -29,7 +30,7 @@ export const databaseSettingsSchema = z.strictObject({
    * default query (the default table's trigger sends them); a custom schema can send the
    * same notifications from its own trigger and turn this on, otherwise only the TTLs apply.
    */
-  listen: z.union([z.boolean(), z.stringbool()]).optional(),
+  listen: settingFlag.optional(),
   /** Connections per server process; the LISTEN connection comes on top. */
   poolMax: z.coerce.number().int().min(1).max(100).default(5),
   /** How long one lookup may take in the database (statement_timeout, and the client gives up too). */
@@ -44,6 +45,11 @@ export const databaseSettingsSchema = z.strictObject({
   missTtlMs: z.coerce.number().int().min(0).max(86_400_000).default(30_000),
   /** Distinct domains being looked up at once; beyond it lookups fail at once instead of queueing. */
   maxPendingLookups: z.coerce.number().int().min(1).max(100_000).default(1_000),
+  /**
+   * How often the LISTEN connection is asked `SELECT 1` (giving up after the query timeout):
+   * a silent network partition loses notifications while TCP keepalive takes minutes to notice.
+   */
+  listenCheckMs: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   /** Reconnection after the database went away: first wait, doubling up to the longest. */
   reconnectMinMs: z.coerce.number().int().min(10).max(60_000).default(250),
   reconnectMaxMs: z.coerce.number().int().min(10).max(600_000).default(15_000),

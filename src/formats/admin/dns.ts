@@ -3,14 +3,15 @@
  * `autoconfig.`/`autodiscover.`/`ua-auto-config.` names pointing at this server, the
  * `_autodiscover._tcp` SRV record Outlook falls back to, the PACC digest record (§9.4),
  * and the RFC 6186/8314 SRV records for the mail servers themselves, with `.` as the
- * target of services the provider does not offer.
+ * target of services the provider does not offer. Only records that lead to an answer:
+ * the PACC names are left out, with the reason, for a domain PACC gets a 404 for.
  * Pure: definition + domain + target → records → BIND zone lines or JSON.
  */
 import { isIP } from 'node:net';
 import { substitutePlaceholders } from '../../model/address';
-import { AUTODISCOVER_HOST_PREFIX, DISCOVERY_PREFIXES } from '../../model/discovery-hosts';
+import { AUTODISCOVER_HOST_PREFIX, DISCOVERY_PREFIXES, PACC_HOST_PREFIX } from '../../model/discovery-hosts';
 import type { MailServer, ProviderDefinition, ServerType, SocketType } from '../../model/provider';
-import { paccDigest, renderPacc } from '../pacc/pacc';
+import { paccDigest, paccUnavailableReason, renderPacc } from '../pacc/pacc';
 
 export const DEFAULT_TTL = 3600;
 /** Clients build https://<target>/autodiscover/autodiscover.xml and ignore the port (§5.3); 443 says what we mean. */
@@ -44,16 +45,35 @@ const MAIL_SERVICES: readonly { label: string; type: ServerType; socketTypes: re
   { label: '_pop3', type: 'pop3', socketTypes: ['STARTTLS', 'plain'] },
 ];
 
+/** Names deliberately not published for a domain, and why (a comment for the admin). */
+export interface LeftOutRecords {
+  readonly names: readonly string[];
+  readonly reason: string;
+}
+
+export interface DnsZone {
+  readonly records: readonly DnsRecord[];
+  readonly leftOut: readonly LeftOutRecords[];
+}
+
 export interface DnsOptions {
   /** Where `autoconfig.<domain>` and `autodiscover.<domain>` point: a host name (CNAME) or an IP address (A/AAAA). */
   readonly target: string;
   readonly ttl?: number;
 }
 
-export function dnsRecords(definition: ProviderDefinition, domain: string, { target, ttl = DEFAULT_TTL }: DnsOptions): DnsRecord[] {
+export function dnsRecords(definition: ProviderDefinition, domain: string, { target, ttl = DEFAULT_TTL }: DnsOptions): DnsZone {
   const records: DnsRecord[] = [];
+  const leftOut: LeftOutRecords[] = [];
   const family = isIP(target);
+  // A domain whose servers PACC cannot describe is served no document (a 404), so neither
+  // the name clients fetch it from nor the digest of it may be published.
+  const pacc = renderPacc(definition, domain);
+  if (pacc === undefined) {
+    leftOut.push({ names: [absolute(`${PACC_HOST_PREFIX}${domain}`), paccDigestName(domain)], reason: `clients would get 404 there: ${paccUnavailableReason(definition, domain)}` });
+  }
   for (const prefix of DISCOVERY_PREFIXES) {
+    if (prefix === PACC_HOST_PREFIX && pacc === undefined) continue;
     const name = absolute(`${prefix}${domain}`);
     if (family === 0) records.push({ name, ttl, type: 'CNAME', target: absolute(target) });
     else records.push({ name, ttl, type: family === 4 ? 'A' : 'AAAA', address: target });
@@ -69,9 +89,7 @@ export function dnsRecords(definition: ProviderDefinition, domain: string, { tar
     port: AUTODISCOVER_SRV_PORT,
     target: family === 0 ? absolute(target) : absolute(`${AUTODISCOVER_HOST_PREFIX}${domain}`),
   });
-  // PACC clients read the document only if its SHA-256 matches this record; a domain
-  // whose servers PACC cannot describe is served no document, so it gets no record.
-  const pacc = renderPacc(definition, domain);
+  // PACC clients read the document only if its SHA-256 matches this record.
   if (pacc !== undefined) records.push(paccDigestRecord(domain, pacc, ttl));
 
   for (const service of MAIL_SERVICES) {
@@ -88,17 +106,23 @@ export function dnsRecords(definition: ProviderDefinition, domain: string, { tar
     if (offered.size > 0) records.push(...offered.values());
     else records.push({ name, ttl, type: 'SRV', priority: 0, weight: 0, port: 0, target: '.' });
   }
-  return records;
+  return { records, leftOut };
 }
 
 /** The TXT record PACC clients check the document against (`_ua-auto-config.<domain>`). */
 export function paccDigestRecord(domain: string, document: string | Uint8Array, ttl = DEFAULT_TTL): Extract<DnsRecord, { type: 'TXT' }> {
-  return { name: absolute(`_ua-auto-config.${domain}`), ttl, type: 'TXT', value: `v=UAAC1; a=sha256; d=${paccDigest(document)}` };
+  return { name: paccDigestName(domain), ttl, type: 'TXT', value: `v=UAAC1; a=sha256; d=${paccDigest(document)}` };
 }
 
-/** BIND zone-file lines, one record each. */
-export function renderZone(records: readonly DnsRecord[]): string {
-  return records.map((record) => `${record.name}\t${record.ttl}\tIN\t${record.type}\t${recordData(record)}\n`).join('');
+function paccDigestName(domain: string): string {
+  return absolute(`_ua-auto-config.${domain}`);
+}
+
+/** BIND zone-file lines: a comment for each name left out, then one line per record. */
+export function renderZone({ records, leftOut }: DnsZone): string {
+  // A comment runs to the end of its line, so a reason must never carry a line break into the zone.
+  const comments = leftOut.map(({ names, reason }) => `; not published: ${names.join(' ')}: ${reason.replace(/[\r\n]+/g, ' ')}\n`);
+  return comments.join('') + records.map((record) => `${record.name}\t${record.ttl}\tIN\t${record.type}\t${recordData(record)}\n`).join('');
 }
 
 function recordData(record: DnsRecord): string {

@@ -85,6 +85,18 @@ export function paccRefusal(server: MailServer, domain: string, oauthAnnounced: 
 }
 
 /**
+ * Why renderPacc has no document for `domain`, in one line for an admin: each of the
+ * provider's servers with what keeps a PACC client from reaching it.
+ */
+export function paccUnavailableReason(provider: ProviderDefinition, domain: string): string {
+  const oauthAnnounced = oauthIssuer(provider) !== undefined;
+  const servers = [...provider.incoming, ...provider.outgoing].map(
+    (server) => `${server.type} ${substitutePlaceholders(server.hostname, undefined, domain)}: ${paccRefusal(server, domain, oauthAnnounced) ?? 'usable'}`,
+  );
+  return `PACC can describe none of the provider's servers (${servers.join('; ')})`;
+}
+
+/**
  * PACC needs an RFC 8414 issuer: an https URL without query or fragment. Mozilla's
  * `issuer` is often a bare host name, which is not one, so only URL-shaped issuers are
  * announced.
