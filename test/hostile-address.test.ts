@@ -250,6 +250,7 @@ test('whatever the address, it is refused or every document is well-formed and c
     }),
     { numRuns: 200 },
   );
-  // The generator reaches accepted addresses too, or the property says little.
-  expect(accepted).toBeGreaterThan(20);
+  // The generator reaches accepted addresses too, or the property says little: about 30
+  // of the 200 on average, and as few as 18 in a run seen, so the bound leaves chance room.
+  expect(accepted).toBeGreaterThan(5);
 }, 120_000);
