@@ -3,7 +3,8 @@
  * requests finish, closes keep-alive connections and exits 0 within the grace period;
  * SIGHUP reloads the configuration, keeping the last good one when the new one is broken.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -135,6 +136,23 @@ test('log lines still waiting for the end of their turn are written when the pro
   expect(await run('process.exit(0)')).toBe('one\ntwo\n');
   expect(await run('throw new Error("crash")')).toBe('one\ntwo\n');
 });
+
+test('a reader slower than the log loses no line: a full pipe is waited out', async () => {
+  const destination = path.join(path.dirname(build.mainJs), '..', 'log-destination.js');
+  // Far more than a pipe holds, written in one turn while nobody reads.
+  const script = `const log = require(${JSON.stringify(destination)}).standardOutputLog(); for (let n = 0; n < 40000; n += 1) log.write(JSON.stringify({ n, pad: 'x'.repeat(60) }) + '\\n');`;
+  const child = spawn(process.execPath, ['-e', script], { env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const chunks: Buffer[] = [];
+  child.stdout.pause();
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+  child.stdout.resume();
+  const [code] = (await once(child, 'close')) as [number | null];
+  expect(code).toBe(0);
+  const lines = Buffer.concat(chunks).toString('utf8').split('\n');
+  expect(lines.pop()).toBe('');
+  expect(lines.map((line) => (JSON.parse(line) as { n: number }).n)).toEqual(Array.from({ length: 40_000 }, (_unused, n) => n));
+}, 20_000);
 
 test('SIGTERM: a request that never completes is cut at the end of the grace period, and the exit is still 0', async () => {
   server = await startServerProcess(build, config.dir, { MAIL_AUTOCONFIG_SHUTDOWN_GRACE_MS: '1000' });
