@@ -27,15 +27,18 @@ export function pathMatcher<R extends Route>(routes: readonly R[]): PathMatcher<
       return { route, pattern, names };
     }),
   );
-  // Paths without parameters are looked up rather than tried one by one: most requests are for one of them.
-  const exact = new Map<string, R>();
+  // Paths without parameters are looked up rather than tried one by one: most requests
+  // are for one of them, and their match is the same every time.
+  const exact = new Map<string, RouteMatch<R>>();
   for (const route of routes) {
-    for (const path of route.paths) if (typeof path === 'string' && !path.includes(':') && !exact.has(path.toLowerCase())) exact.set(path.toLowerCase(), route);
+    for (const path of route.paths) {
+      if (typeof path === 'string' && !path.includes(':') && !exact.has(path.toLowerCase())) exact.set(path.toLowerCase(), { route, params: NO_PARAMS });
+    }
   }
   return (path) => {
     const lower = path.toLowerCase();
     const found = exact.get(lower) ?? exact.get(lower.endsWith('/') ? lower.slice(0, -1) : lower);
-    if (found) return { route: found, params: NO_PARAMS };
+    if (found) return found;
     for (const { route, pattern, names } of compiled) {
       const match = pattern.exec(path);
       if (!match) continue;
