@@ -30,11 +30,13 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   // The route table, the dispatcher and the answer writer.
   http: ['model', 'formats', 'config', 'registry', 'domains'],
   'log-destination': [],
-  server: ['model', 'formats', 'config', 'registry', 'domains', 'http', 'log-destination'],
+  // What the standalone server and an embedding site both run: handler, reloads, database, limits.
+  service: ['model', 'formats', 'config', 'registry', 'domains', 'http', 'log-destination'],
+  server: ['model', 'formats', 'config', 'registry', 'domains', 'http', 'log-destination', 'service'],
   // The package's entry for embedders.
-  index: ['model', 'formats', 'config', 'registry', 'domains', 'http', 'server'],
+  index: ['model', 'formats', 'config', 'registry', 'domains', 'http', 'server', 'service'],
   // The edge: commands may use everything, and nothing but commands imports them.
-  cli: ['model', 'formats', 'config', 'registry', 'domains', 'probe', 'http', 'log-destination', 'server'],
+  cli: ['model', 'formats', 'config', 'registry', 'domains', 'probe', 'http', 'log-destination', 'server', 'service'],
 };
 
 /** `model` for src/model/domain.ts, `registry` for src/registry.ts. */

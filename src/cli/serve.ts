@@ -5,9 +5,8 @@
  * once the server has stopped.
  */
 import path from 'node:path';
-import pino from 'pino';
-import { standardOutputLog } from '../log-destination';
 import { startServer } from '../server';
+import { serviceLogger } from '../service';
 import { ALLOW_EXAMPLES_VARIABLE, exampleProviderFiles, examplesPolicy } from './examples';
 import { EXIT, loadConfigurationFor, parseCommandArgs, type CliIo } from './io';
 import { versionCommand } from './version';
@@ -58,7 +57,7 @@ export async function serveCommand(args: readonly string[], io: CliIo): Promise<
     return EXIT.failure;
   }
 
-  const logger = pino({ level: settings.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] }, standardOutputLog());
+  const logger = serviceLogger(settings.logLevel);
   if (examples.length > 0 && policy === 'warn') {
     logger.warn(
       { files: examples },
