@@ -134,11 +134,12 @@ async function main() {
       await stop(bare);
     }
 
-    // What Express's request handling costs: the same dispatcher as createApp's one middleware.
+    // What embedding costs, set up as docs/deploying.md tells a site to: our handler in front of an Express site.
     print('');
-    print('Express app (bench/express-only.mjs: createApp, the same dispatcher inside Express):');
+    print('embedded in an Express site (bench/express-only.mjs: openMailAutoconfig in front of the site, as the docs show):');
     const expressPort = await freePort();
     const { child: expressOnly } = await startNode([path.join(import.meta.dirname, 'express-only.mjs'), String(expressPort), configDir], expressPort, {
+      METRICS_PORT: '0',
       LOG_LEVEL: 'info',
       MAIL_AUTOCONFIG_RATE_LIMIT: '1000000000',
     });
