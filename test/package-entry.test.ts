@@ -41,7 +41,7 @@ afterAll(async () => {
   await build.remove();
 });
 
-// The example of docs/deploying.md, as an ES module, asking itself once over HTTP.
+// The lower-level parts (createApp, loadConfiguration) mounted at the root of a site, as an ES module asking itself once over HTTP.
 const EMBEDDER = `
 import { createRequire } from 'node:module';
 import { createApp, loadConfiguration } from 'mail-autoconfig';
