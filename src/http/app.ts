@@ -1,8 +1,9 @@
 /**
- * The app, built from the route table (routes.ts): as the standalone server's request
- * listener (createRequestListener), and as an Express application (createApp) that an
- * existing Express site can mount with `app.use()`. Both run the same dispatcher, so they
- * answer every request with the same bytes. No I/O beyond serving requests: configuration
+ * The app, built from the route table (routes.ts): as a request listener
+ * (createRequestListener), as middleware that passes other paths on (createMiddleware:
+ * the standalone server's and an embedding site's, through service.ts), and as an Express
+ * application (createApp) that a site can mount under a prefix. All run the same
+ * dispatcher, so they answer every request with the same bytes. No I/O beyond serving requests: configuration
  * is loaded by the caller and handed in as a registry getter, so a reload can swap it.
  */
 import type { RequestListener } from 'node:http';
