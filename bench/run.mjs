@@ -17,7 +17,7 @@ import path from 'node:path';
 import process from 'node:process';
 import { parseArgs } from 'node:util';
 import { generateDomains } from './generate-domains.mjs';
-import { LOAD_GENERATOR, PINNING, ROOT, drive, driveMeasured, fetchOnce, firstAnswers, freePort, median, rssMb, startCeiling, startNode, startServer, stop } from './harness.mjs';
+import { LOAD_GENERATOR, PINNING, ROOT, drive, driveMeasured, fetchOnce, firstAnswers, freePort, median, rssMb, startCeiling, startEmbedded, startServer, stop } from './harness.mjs';
 import { PROBES } from './probes.mjs';
 
 const { values } = parseArgs({
@@ -138,11 +138,7 @@ async function main() {
     print('');
     print('embedded in an Express site (bench/express-only.mjs: openMailAutoconfig in front of the site, as the docs show):');
     const expressPort = await freePort();
-    const { child: expressOnly } = await startNode([path.join(import.meta.dirname, 'express-only.mjs'), String(expressPort), configDir], expressPort, {
-      METRICS_PORT: '0',
-      LOG_LEVEL: 'info',
-      MAIL_AUTOCONFIG_RATE_LIMIT: '1000000000',
-    });
+    const { child: expressOnly } = await startEmbedded(configDir, expressPort);
     try {
       await measureAgainstCeiling({ port: expressPort, child: expressOnly }, { port: ceilingPort, child: ceiling }, PROBES.slice(0, 3), sizes);
     } finally {
