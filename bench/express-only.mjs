@@ -26,5 +26,5 @@ const server = createServer(mail.serverOptions, (req, res) => mail.handle(req, r
 mail.limitConnections(server);
 server.listen(Number(port), '127.0.0.1');
 
-const metrics = mail.settings.metricsOnMainPort ? undefined : createServer(mail.metricsListener);
+const metrics = mail.settings.metricsOnMainPort ? undefined : createServer(mail.serverOptions, mail.metricsListener);
 metrics?.listen(mail.settings.metricsPort, mail.settings.metricsHost);
