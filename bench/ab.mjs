@@ -8,13 +8,14 @@
  * moments over all of them, which measuring one after the other does not: on the
  * development machine the ceiling alone moved between 42 and 75 µs within one bench run.
  * Without variants it compares everything on, no access log, no rate limit, and neither.
+ * `--embedded` adds the package embedded in an Express site as the docs set it up.
  * To compare two commits, build the older one, copy its dist/ to a directory inside the
  * repository (dist-* is ignored by git) and name it: `--variant 'before:BENCH_DIST=dist-before'`.
  */
 import path from 'node:path';
 import process from 'node:process';
 import { parseArgs } from 'node:util';
-import { ROOT, drive, driveMeasured, fetchOnce, freePort, median, startCeiling, startServer, stop } from './harness.mjs';
+import { ROOT, drive, driveMeasured, fetchOnce, freePort, median, startCeiling, startEmbedded, startServer, stop } from './harness.mjs';
 import { PROBES } from './probes.mjs';
 
 const { values } = parseArgs({
@@ -26,6 +27,7 @@ const { values } = parseArgs({
     variant: { type: 'string', multiple: true },
     config: { type: 'string' },
     domain: { type: 'string' },
+    embedded: { type: 'boolean', default: false },
   },
 });
 const named = PROBES.find((candidate) => candidate.name.includes(values.probe));
@@ -47,6 +49,10 @@ try {
   for (const { label, env } of variants) {
     const port = await freePort();
     servers.push({ label, port, child: (await startServer(config, port, env)).child, cpuUs: [] });
+  }
+  if (values.embedded) {
+    const port = await freePort();
+    servers.push({ label: 'embedded in Express (express-only.mjs)', port, child: (await startEmbedded(config, port)).child, cpuUs: [] });
   }
   const size = (await fetchOnce(servers[0].port, probe)).body.length;
   ceiling = { label: `ceiling: raw node:http ${probe.method}`, cpuUs: [], ...(await startCeiling({ GET: size, POST: size })) };

@@ -1,7 +1,9 @@
 /**
- * The built app as an Express host would run it (createApp, the route table behind
- * Express's own request handling), with the server's settings, for the bench's comparison.
- * Usage: node bench/express-only.mjs PORT CONFIG_DIR (access log to stdout at info).
+ * The built package embedded in an Express site exactly as docs/deploying.md tells an
+ * embedder to ("Inside an existing Express site"): openMailAutoconfig's handler in front
+ * of the site, with the server's timeouts, connection caps and metrics port, and its log
+ * on standard output. For the bench's comparison with the standalone server.
+ * Usage: node bench/express-only.mjs PORT CONFIG_DIR (settings from the environment as in the docs).
  */
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
@@ -9,20 +11,20 @@ import path from 'node:path';
 import process from 'node:process';
 
 const require = createRequire(import.meta.url);
-const dist = path.join(import.meta.dirname, '..', 'dist');
-const { createApp } = require(path.join(dist, 'http', 'app.js'));
-const { loadConfiguration } = require(path.join(dist, 'config', 'load.js'));
-const { Metrics } = require(path.join(dist, 'http', 'metrics.js'));
-const { rateLimitOptions } = require(path.join(dist, 'http', 'rate-limit.js'));
-const pino = require('pino');
+const { openMailAutoconfig } = require(path.join(import.meta.dirname, '..', 'dist', 'index.js'));
+const express = require('express');
 
 const [port, configDir] = process.argv.slice(2);
-const { settings, providerDirectory } = await loadConfiguration(configDir, process.env);
-const app = createApp({
-  providerDirectory,
-  settings,
-  logger: pino({ level: settings.logLevel }),
-  metrics: new Metrics(() => providerDirectory, { processMetrics: true }),
-  rateLimit: rateLimitOptions(settings),
+const mail = await openMailAutoconfig(configDir, process.env);
+
+const site = express();
+site.get('/about', (req, res) => {
+  res.send('the site itself');
 });
-createServer(app).listen(Number(port), '127.0.0.1');
+
+const server = createServer(mail.serverOptions, (req, res) => mail.handle(req, res, () => site(req, res)));
+mail.limitConnections(server);
+server.listen(Number(port), '127.0.0.1');
+
+const metrics = mail.settings.metricsOnMainPort ? undefined : createServer(mail.serverOptions, mail.metricsListener);
+metrics?.listen(mail.settings.metricsPort, mail.settings.metricsHost);

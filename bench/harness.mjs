@@ -80,6 +80,19 @@ export function startServer(configDir, port, env = {}, nodeOptions = []) {
 }
 
 /**
+ * Starts the built package embedded in an Express site as docs/deploying.md sets it up
+ * (express-only.mjs), with the same settings as startServer's.
+ */
+export function startEmbedded(configDir, port, env = {}) {
+  return startNode([path.join(import.meta.dirname, 'express-only.mjs'), String(port), configDir], port, {
+    METRICS_PORT: '0',
+    LOG_LEVEL: 'info',
+    MAIL_AUTOCONFIG_RATE_LIMIT: '1000000000',
+    ...env,
+  });
+}
+
+/**
  * Starts the raw node:http ceiling (ceiling.mjs) on a free port: GET answers `sizes.GET`
  * bytes, POST parses its body and answers `sizes.POST` bytes, GET /with-headers sends
  * `headers` (a flat list of names and values) too. Resolves to { port, child }.

@@ -17,7 +17,7 @@ import path from 'node:path';
 import process from 'node:process';
 import { parseArgs } from 'node:util';
 import { generateDomains } from './generate-domains.mjs';
-import { LOAD_GENERATOR, PINNING, ROOT, drive, driveMeasured, fetchOnce, firstAnswers, freePort, median, rssMb, startCeiling, startNode, startServer, stop } from './harness.mjs';
+import { LOAD_GENERATOR, PINNING, ROOT, drive, driveMeasured, fetchOnce, firstAnswers, freePort, median, rssMb, startCeiling, startEmbedded, startServer, stop } from './harness.mjs';
 import { PROBES } from './probes.mjs';
 
 const { values } = parseArgs({
@@ -149,14 +149,11 @@ async function main() {
       await stop(bare);
     }
 
-    // What Express's request handling costs: the same dispatcher as createApp's one middleware.
+    // What embedding costs, set up as docs/deploying.md tells a site to: our handler in front of an Express site.
     print('');
-    print('Express app (bench/express-only.mjs: createApp, the same dispatcher inside Express):');
+    print('embedded in an Express site (bench/express-only.mjs: openMailAutoconfig in front of the site, as the docs show):');
     const expressPort = await freePort();
-    const { child: expressOnly } = await startNode([path.join(import.meta.dirname, 'express-only.mjs'), String(expressPort), configDir], expressPort, {
-      LOG_LEVEL: 'info',
-      MAIL_AUTOCONFIG_RATE_LIMIT: '1000000000',
-    });
+    const { child: expressOnly } = await startEmbedded(configDir, expressPort);
     try {
       await warmUpFresh(expressPort, PROBES.slice(0, 3));
       await measureAgainstCeiling({ port: expressPort, child: expressOnly }, { port: ceilingPort, child: ceiling }, PROBES.slice(0, 3), sizes);

@@ -39,11 +39,13 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   // The route table, the dispatcher and the answer writer.
   http: ['model', 'formats', 'config', 'domains'],
   'log-destination': [],
-  server: ['model', 'formats', 'config', 'domains', 'http', 'log-destination'],
+  // What the standalone server and an embedding site both run: handler, reloads, database, limits.
+  service: ['model', 'formats', 'config', 'domains', 'http', 'log-destination'],
+  server: ['model', 'formats', 'config', 'domains', 'http', 'log-destination', 'service'],
   // The package's entry for embedders.
-  index: ['model', 'formats', 'config', 'domains', 'http', 'server'],
+  index: ['model', 'formats', 'config', 'domains', 'http', 'server', 'service'],
   // The edge: commands may use everything, and nothing but commands imports them.
-  cli: ['model', 'formats', 'config', 'domains', 'probe', 'http', 'log-destination', 'server'],
+  cli: ['model', 'formats', 'config', 'domains', 'probe', 'http', 'log-destination', 'server', 'service'],
 };
 
 /** `model` for src/model/domain.ts, `formats/pacc` for src/formats/pacc/pacc.ts, `server` for src/server.ts. */

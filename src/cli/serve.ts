@@ -4,11 +4,9 @@
  * SIGTERM/SIGINT. Unlike the admin commands it owns the process: its signals, and its exit
  * once the server has stopped.
  */
-import os from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
-import { standardOutputLog } from '../log-destination';
 import { startServer } from '../server';
+import { serviceLog } from '../service';
 import { ALLOW_EXAMPLES_VARIABLE, exampleProviderFiles, examplesPolicy } from './examples';
 import { EXIT, loadConfigurationFor, parseCommandArgs, type CliIo } from './io';
 import { versionCommand } from './version';
@@ -59,11 +57,7 @@ export async function serveCommand(args: readonly string[], io: CliIo): Promise<
     return EXIT.failure;
   }
 
-  const destination = standardOutputLog();
-  // pino's own default fields, named here because access log lines are written to the
-  // destination past the logger and must carry them too.
-  const base = { pid: process.pid, hostname: os.hostname() };
-  const logger = pino({ level: settings.logLevel, base, redact: ['req.headers.authorization', 'req.headers.cookie'] }, destination);
+  const { logger, accessLogLines } = serviceLog(settings.logLevel);
   if (examples.length > 0 && policy === 'warn') {
     logger.warn(
       { files: examples },
@@ -75,7 +69,7 @@ export async function serveCommand(args: readonly string[], io: CliIo): Promise<
 
   let running;
   try {
-    running = await startServer(settings, configuration, logger, { sink: destination, base });
+    running = await startServer(settings, configuration, logger, accessLogLines);
   } catch (error) {
     const reason = listenFailure(error as NodeJS.ErrnoException);
     if (reason === undefined) throw error;
