@@ -23,6 +23,11 @@ export function paccHandler(findHosted: FindHosted): (request: RequestView) => A
   return (request) => whenHosted(findHosted(hostDomain(request, PACC_HOST_PREFIX)), answer, domainsUnavailable);
 }
 
+/** Whether the PACC path has a document for `found`, so its `ua-auto-config.` name leads somewhere. */
+export function hasPaccDocument(found: NonNullable<HostedDomain>): boolean {
+  return prepared(found.provider, found.domain) !== undefined;
+}
+
 function answer(found: HostedDomain): Answer {
   // A domain whose servers PACC cannot describe gets the unknown-domain answer too.
   const body = found && prepared(found.provider, found.domain);
