@@ -1,5 +1,6 @@
 import http from 'node:http';
 import { syncBuiltinESMExports } from 'node:module';
+import process from 'node:process';
 const original = http.createServer;
 let server;
 http.createServer = (...args) => (server = original(...args));
