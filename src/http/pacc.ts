@@ -1,7 +1,8 @@
 /**
  * PACC endpoint (docs/endpoints.md#pacc): the JSON document for the domain the Host names
  * (`ua-auto-config.<domain>`, prefix stripped). The body is sent as the exact bytes whose
- * digest is published in DNS; nothing here may re-encode or compress it.
+ * digest is published in DNS; nothing here may re-encode or compress it (test/pacc.test.ts
+ * checks the served bytes against the published digest).
  */
 import { PACC_CONTENT_TYPE, renderPacc } from '../formats/pacc/pacc';
 import { PACC_HOST_PREFIX } from '../model/discovery-hosts';

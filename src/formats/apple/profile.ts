@@ -24,7 +24,8 @@ const ACCOUNT_TYPE: Record<IncomingServer['type'], string> = { imap: 'EmailTypeI
 /**
  * Fixed namespace for profile UUIDs: UUIDv5 of `urn:mail-autoconfig:apple-profile` in the
  * RFC 9562 URL namespace. Never change it: installed profiles are replaced, not
- * duplicated, only while re-downloads carry the same identifiers.
+ * duplicated, only while re-downloads carry the same identifiers (the golden profile of
+ * test/apple-mobileconfig.test.ts holds them fixed).
  */
 export const PROFILE_NAMESPACE = 'E91BC9B5-83C6-5CA9-879C-028FA3576A63';
 
