@@ -28,7 +28,7 @@ export async function startServer(settings: Settings, initial: LoadedConfig, log
   // Responses not yet sent when shutdown starts are told to close their connection, so
   // keep-alive clients do not hold the server open until keepAliveTimeoutMs. Most answers
   // are sent before the listener returns; only the others (a body still arriving, a
-  // profile being signed, a domain asked of the database) need tracking, which spares the hot paths a listener each.
+  // profile being signed, a domain asked of the database) need tracking, which spares every other request a listener.
   let closing = false;
   const inFlight = new Set<ServerResponse>();
   const server = createServer(service.serverOptions, (req, res) => {

@@ -330,7 +330,7 @@ test('a profile that cannot be signed is a 500 on both paths, logged, and the se
   const running = await startServer(settings, { providerDirectory: await loadProviderDirectory(SHIPPED_CONFIG), signing: broken }, logger);
   try {
     const target = '/mobileconfig?emailaddress=fred%40example.com';
-    // The running server answers on its lean path; createApp is Express alone.
+    // The running server answers through its own request listener, createApp through Express: both must fail alike.
     for (const server of [running.server, createApp({ providerDirectory: await loadProviderDirectory(SHIPPED_CONFIG), settings, logger, signing: broken })]) {
       const res = await download(server, target).expect(500);
       expect(res.body.toString('utf8')).toBe('Internal server error\n');

@@ -48,7 +48,7 @@ const POX = poxRequestXml('fred@example.com');
 const POX_UNKNOWN = poxRequestXml('fred@unknown.invalid');
 const MOBILESYNC = POX.replace('outlook/responseschema/2006a', 'mobilesync/responseschema/2006');
 
-/** What clients and scanners send to the hot endpoints, good and bad. */
+/** What clients and scanners send to the most-requested endpoints, good and bad. */
 const PROBES: readonly Probe[] = [
   // Mozilla autoconfig
   { method: 'GET', path: '/mail/config-v1.1.xml?emailaddress=fred%40example.com', headers: { Host: 'autoconfig.example.com' } },
@@ -170,7 +170,7 @@ function send(server: Server, probe: Probe): Promise<Reply> {
   const { port } = server.address() as AddressInfo;
   return new Promise((resolve, reject) => {
     // A fixed Host and request id, so that the two servers' ports and fresh ids do not differ.
-    const headers: Record<string, string | number> = { Host: 'localhost', 'X-Request-Id': 'lean-path-test', ...probe.headers };
+    const headers: Record<string, string | number> = { Host: 'localhost', 'X-Request-Id': 'parity-test', ...probe.headers };
     if (probe.body !== undefined && !probe.chunked) headers['Content-Length'] = Buffer.byteLength(probe.body);
     const req = request({ host: '127.0.0.1', port, method: probe.method, path: probe.path, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
@@ -222,13 +222,13 @@ async function requestCounts(metrics: Metrics): Promise<string[]> {
 /** Sends each probe to both sides; returns the statuses, so a test can check it met the cases it meant to. */
 async function compare(probes: readonly Probe[], overrides: Partial<SettingsInput> = {}): Promise<number[]> {
   const express = await side((options) => createApp(options), overrides);
-  const lean = await side(createRequestListener, overrides, true);
+  const standalone = await side(createRequestListener, overrides, true);
   const statuses: number[] = [];
   try {
     for (const probe of probes) {
       const expected = await send(express.server, probe);
       statuses.push(expected.status);
-      const actual = await send(lean.server, probe);
+      const actual = await send(standalone.server, probe);
       const label = `${probe.method} ${probe.path}`;
       expect({ label, status: actual.status, headers: comparable(actual.headers, probe), body: comparableBody(actual.body, probe) }).toEqual({
         label,
@@ -237,17 +237,17 @@ async function compare(probes: readonly Probe[], overrides: Partial<SettingsInpu
         body: comparableBody(expected.body, probe),
       });
     }
-    expect(lean.logLines.map(comparableLog)).toEqual(express.logLines.map(comparableLog));
-    expect(lean.logLines).toHaveLength(probes.length);
-    expect(await requestCounts(lean.metrics)).toEqual(await requestCounts(express.metrics));
+    expect(standalone.logLines.map(comparableLog)).toEqual(express.logLines.map(comparableLog));
+    expect(standalone.logLines).toHaveLength(probes.length);
+    expect(await requestCounts(standalone.metrics)).toEqual(await requestCounts(express.metrics));
     return statuses;
   } finally {
     express.server.close();
-    lean.server.close();
+    standalone.server.close();
   }
 }
 
-test('every hot endpoint, good and bad requests: same status, headers, body, log line and count on both paths', async () => {
+test('the most-requested endpoints, good and bad requests: same status, headers, body, log line and count from Express and the standalone listener', async () => {
   const statuses = await compare(PROBES, { rateLimitRequests: 1_000 });
   expect(new Set(statuses)).toEqual(new Set([200, 204, 301, 302, 304, 400, 404, 405, 413, 415]));
 });

@@ -5,14 +5,19 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import pino from 'pino';
 import request from 'supertest';
 import { z } from 'zod';
-import { loadProviderDirectory } from '../src/config/load';
+import { loadProviderDirectory, loadServedConfig } from '../src/config/load';
+import { defaultSettings } from '../src/config/settings';
 import { parseProviderFile } from '../src/config/load-providers';
 import { dnsRecords, paccDigestRecord } from '../src/formats/admin/dns';
 import { paccDigest, renderPacc } from '../src/formats/pacc/pacc';
 import type { ProviderInput } from '../src/model/provider';
+import { startServer, type RunningServer } from '../src/server';
 import { appWithProviders, binaryBody, SHIPPED_CONFIG, shippedApp } from './support/formats';
 
 const PATH = '/.well-known/user-agent-configuration.json';
@@ -259,5 +264,57 @@ describe('what PACC can and cannot say', () => {
     expect(paccSchema.parse(document).authentication).toEqual({ password: false });
     // OAuth2 was the only way into mail.%EMAILDOMAIN%: without an issuer it is not listed.
     expect(document.protocols).toEqual({ jmap: { url: 'https://jmap.pacc.example/session' } });
+  });
+});
+
+describe('the TLS ask on the metrics port and PACC names', () => {
+  const STARTTLS_ONLY = [
+    'id: starttls.example',
+    'displayName: STARTTLS only',
+    'domains: [starttls.example]',
+    'incoming: [{ type: imap, hostname: imap.starttls.example, socketType: STARTTLS }]',
+    'outgoing: [{ type: smtp, hostname: smtp.starttls.example, socketType: STARTTLS }]',
+    '',
+  ].join('\n');
+  let configDir: string;
+  let running: RunningServer;
+
+  beforeAll(async () => {
+    configDir = await mkdtemp(path.join(tmpdir(), 'mail-autoconfig-tls-ask-'));
+    await cp(SHIPPED_CONFIG, configDir, { recursive: true });
+    await writeFile(path.join(configDir, 'providers', 'starttls.yaml'), STARTTLS_ONLY);
+    const settings = defaultSettings({ configDir, port: 0, host: '127.0.0.1', metricsPort: 0, rateLimitRequests: 0, watchConfig: false });
+    running = await startServer(settings, await loadServedConfig(settings), pino({ level: 'silent' }));
+  });
+  afterAll(async () => {
+    await running.close();
+    await rm(configDir, { recursive: true, force: true });
+  });
+
+  const ask = async (name: string) => (await request(running.metricsServer!).get(`/tls/ask?domain=${encodeURIComponent(name)}`)).status;
+
+  test('no certificate for the PACC name of a domain whose PACC answer is 404; yes for its other names', async () => {
+    await request(running.server).get(PATH).set('Host', 'ua-auto-config.starttls.example').expect(404);
+    expect(await ask('ua-auto-config.starttls.example')).toBe(404);
+    expect(await ask('UA-Auto-Config.STARTTLS.example')).toBe(404);
+    expect(await ask('autoconfig.starttls.example')).toBe(200);
+    expect(await ask('autodiscover.starttls.example')).toBe(200);
+    await request(running.server).get(PATH).set('Host', 'ua-auto-config.example.com').expect(200);
+    expect(await ask('ua-auto-config.example.com')).toBe(200);
+  });
+
+  test('yes for exactly the discovery names `mail-autoconfig dns` publishes, and the PACC name exactly where PACC answers 200', async () => {
+    const providerDirectory = await loadProviderDirectory(configDir);
+    const domains = providerDirectory.providers.flatMap((provider) => provider.definition.domains.map((domain) => ({ provider, domain })));
+    expect(domains.map(({ domain }) => domain)).toEqual(expect.arrayContaining(['example.com', 'starttls.example']));
+    for (const { provider, domain } of domains) {
+      const published = new Set(dnsRecords(provider.definition, domain, { target: 'config.example.net' }).records.map((record) => record.name));
+      for (const prefix of ['autoconfig.', 'autodiscover.', 'ua-auto-config.']) {
+        const name = `${prefix}${domain}`;
+        expect([name, await ask(name)]).toEqual([name, published.has(`${name}.`) ? 200 : 404]);
+      }
+      const pacc = await request(running.server).get(PATH).set('Host', `ua-auto-config.${domain}`);
+      expect([domain, await ask(`ua-auto-config.${domain}`)]).toEqual([domain, pacc.status]);
+    }
   });
 });

@@ -5,7 +5,7 @@
 import { isIP } from 'node:net';
 import { DEFAULT_TTL, dnsRecords, renderZone } from '../formats/admin/dns';
 import { toDomainKey } from '../model/domain';
-import { EXIT, findHostedDomain, parseCommandArgs, usageError, type CliIo } from './io';
+import { EXIT, loadProviderHosting, parseCommandArgs, usageError, type CliIo } from './io';
 
 export const DNS_USAGE = `usage: mail-autoconfig dns <domain> [--target HOST|IP] [--ttl SECONDS] [--json] [--config DIR]
 
@@ -41,7 +41,7 @@ export async function dnsCommand(args: readonly string[], io: CliIo): Promise<nu
   const ttlText = typeof parsed.values.ttl === 'string' ? parsed.values.ttl : String(DEFAULT_TTL);
   if (!/^\d{1,10}$/.test(ttlText) || Number(ttlText) > 2 ** 31 - 1) return usageError(`--ttl must be a number of seconds, got ${JSON.stringify(ttlText)}`, DNS_USAGE, io);
 
-  const found = await findHostedDomain(parsed.configDir, domain, io);
+  const found = await loadProviderHosting(parsed.configDir, domain, io);
   if (typeof found === 'number') return found;
 
   const provider = found.provider.definition;

@@ -128,8 +128,8 @@ export async function loadConfigurationFor(configDir: string, io: CliIo): Promis
   }
 }
 
-/** The provider hosting `domain`, or the exit code after saying why there is none. */
-export async function findHostedDomain(configDir: string, domain: string, io: CliIo): Promise<NonNullable<ReturnType<ProviderDirectory['find']>> | number> {
+/** The provider hosting `domain` in the files of `configDir`, or the exit code after saying why there is none. */
+export async function loadProviderHosting(configDir: string, domain: string, io: CliIo): Promise<NonNullable<ReturnType<ProviderDirectory['find']>> | number> {
   const configuration = await loadConfigurationFor(configDir, io);
   if (typeof configuration === 'number') return configuration;
   const found = configuration.providerDirectory.find(domain);

@@ -8,7 +8,7 @@ import { isIP } from 'node:net';
 import { parseEmailAddress } from '../model/address';
 import { toDomainKey } from '../model/domain';
 import { DEFAULT_PROBE_TIMEOUT_MS, probeProvider, type ServerProbe } from '../probe/probe';
-import { EXIT, findHostedDomain, parseCommandArgs, usageError, type CliIo } from './io';
+import { EXIT, loadProviderHosting, parseCommandArgs, usageError, type CliIo } from './io';
 
 export const PROBE_USAGE = `usage: mail-autoconfig probe <domain|address> [--timeout MS] [--ca FILE] [--connect-to HOST=IP] [--json] [--config DIR]
 
@@ -75,7 +75,7 @@ export async function probeCommand(args: readonly string[], io: CliIo): Promise<
     }
   }
 
-  const found = await findHostedDomain(parsed.configDir, domain, io);
+  const found = await loadProviderHosting(parsed.configDir, domain, io);
   if (typeof found === 'number') return found;
 
   const results = await probeProvider(found.provider.definition, domain, address, { timeoutMs, extraCa, connectTo });

@@ -17,8 +17,8 @@ import { AUTODISCOVER_V2_EMAIL_PATH, HEALTH_PATH, MOZILLA_PATH, MOZILLA_WELL_KNO
 
 /**
  * Allowed RSS growth between warm-up and the end of the run. V8 keeps growing its heap
- * reservation for a while under load (RSS wanders by 10-20 MB while the heap after GC
- * stays flat), so the bound is above that wander and far below a real leak.
+ * reservation for a while under load while the heap after GC stays flat
+ * (docs/performance.md#soak), so the bound is above that wander and far below a real leak.
  */
 const RSS_GROWTH_LIMIT_MB = 30;
 const RELOAD_EVERY_MS = 10_000;

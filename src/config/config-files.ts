@@ -2,8 +2,9 @@
  * Reading provider files safely: a file whose real path (after following links) leaves the
  * config directory is refused unless the settings allow it, since a link to /etc/shadow
  * would otherwise be read and reported; a file over the size limit is refused before it
- * is read, since parsing a 50 MB file held up every request for seconds; and anything
- * that is not a regular file (a FIFO would block the read forever) is refused too.
+ * is read, since parsing is synchronous and a huge file would hold up every request
+ * (docs/performance.md#choices-in-the-code); and anything that is not a regular file (a
+ * FIFO would block the read forever) is refused too.
  * Messages name the file and the limit, never the file's content.
  */
 import { constants } from 'node:fs';

@@ -111,9 +111,9 @@ function isMissing(input: unknown, path: readonly PropertyKey[]): boolean {
 
 function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   let value = input;
-  for (const step of path) {
+  for (const segment of path) {
     if (typeof value !== 'object' || value === null) return undefined;
-    value = (value as Record<PropertyKey, unknown>)[step];
+    value = (value as Record<PropertyKey, unknown>)[segment];
   }
   return value;
 }

@@ -22,7 +22,7 @@ export function hostedProvider(provider: LoadedProvider, options: HostedProvider
 /**
  * The directory of `loaded`, with waiting requests answered between one provider's
  * documents and the next: a reload of a hoster's providers renders documents listing
- * hundreds of thousands of domains, which in one go held every request up.
+ * hundreds of thousands of domains, which in one go would hold every request up.
  */
 export async function buildProviderDirectory(loaded: readonly LoadedProvider[], options: HostedProviderOptions = {}): Promise<ProviderDirectory> {
   const hosted: HostedProvider[] = [];

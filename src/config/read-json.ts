@@ -29,13 +29,14 @@ export function readJson(text: string): ReadFile {
   return { data, locate: (path) => (locate ??= locatorFor(text))(path) };
 }
 
-// V8 quotes a piece of the file in some messages (`Unexpected token 'x', "{"id": x, "s"... is not valid JSON`).
+// JSON.parse quotes a piece of the file in some messages (`Unexpected token 'x', "{"id": x, "s"... is not valid JSON`),
+// and problems never quote a file.
 function withoutExcerpt(message: string): string {
   return message.replace(/, (?:\.\.\.)?".*is not valid JSON$/s, '').replace(/ in JSON at position \d+.*$/s, '');
 }
 
 /**
- * Where JSON.parse gave up. Node 20 names the position in some messages only, so this
+ * Where JSON.parse gave up. Its messages name the position in some cases only, so this
  * finds the shortest prefix that fails for a reason other than ending too soon: every
  * longer prefix fails there too, so a binary search finds it.
  */

@@ -15,10 +15,10 @@ import { settingFlag } from '../model/setting-flag';
 
 export const DEFAULT_CONFIG_DIR = './config';
 
-/** Signed Apple profiles kept for repeat requests (about 5 KB each, docs/operations.md). */
+/** Signed Apple profiles kept for repeat requests; their memory is sized in docs/operations.md. */
 export const DEFAULT_SIGNED_PROFILE_CACHE_ENTRIES = 1000;
 
-/** Clients the rate limiter tracks per budget by default: at most about 10 MB each (docs/operations.md). */
+/** Clients the rate limiter tracks per budget by default, which bounds its memory (docs/operations.md). */
 export const DEFAULT_MAX_TRACKED_CLIENTS = 50_000;
 
 /** The largest body limit an admin may set; see bodyLimitBytes. */
@@ -40,8 +40,9 @@ const settingsSchema = z.strictObject({
   port: z.coerce.number().int().min(0).max(65535).default(8080),
   host: z.string().min(1).default('0.0.0.0'),
   /**
-   * Largest request body accepted: autodiscover POSTs are a few hundred bytes, so 8 KiB is
-   * twenty times that, and nothing we serve needs more than 64 KiB (docs/operations.md).
+   * Largest request body accepted: autodiscover POSTs are a few hundred bytes, so the
+   * default leaves ample room, and nothing we serve needs more than the maximum
+   * (docs/operations.md).
    */
   bodyLimitBytes: z.coerce.number().int().min(256).max(MAX_BODY_LIMIT_BYTES).default(8 * 1024),
   /**

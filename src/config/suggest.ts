@@ -56,15 +56,15 @@ type AnySchema = z.core.$ZodType;
 export function knownKeysAt(schema: AnySchema, path: readonly PropertyKey[], input: unknown): string[] {
   let schemas: AnySchema[] = [schema];
   let value = input;
-  for (const step of path) {
+  for (const segment of path) {
     const objects = schemas.flatMap(objectSchemas);
     if (objects.length > 0) {
       const object = bestFit(objects, value);
-      schemas = object ? fieldSchema(object, step) : [];
+      schemas = object ? fieldSchema(object, segment) : [];
     } else {
-      schemas = schemas.flatMap(unwrapped).flatMap((inner) => elementSchema(inner, step));
+      schemas = schemas.flatMap(unwrapped).flatMap((inner) => elementSchema(inner, segment));
     }
-    value = typeof value === 'object' && value !== null ? (value as Record<PropertyKey, unknown>)[step] : undefined;
+    value = typeof value === 'object' && value !== null ? (value as Record<PropertyKey, unknown>)[segment] : undefined;
   }
   const object = bestFit(schemas.flatMap(objectSchemas), value);
   return object ? shapeKeys(object) : [];
@@ -94,14 +94,14 @@ function literalMatches(field: AnySchema, given: unknown): boolean {
 
 const shapeKeys = (object: AnySchema): string[] => Object.keys((object as z.core.$ZodObject)._zod.def.shape);
 
-function fieldSchema(object: AnySchema, step: PropertyKey): AnySchema[] {
-  const field = (object as z.core.$ZodObject)._zod.def.shape[String(step)];
+function fieldSchema(object: AnySchema, segment: PropertyKey): AnySchema[] {
+  const field = (object as z.core.$ZodObject)._zod.def.shape[String(segment)];
   return field ? [field] : [];
 }
 
-function elementSchema(schema: AnySchema, step: PropertyKey): AnySchema[] {
+function elementSchema(schema: AnySchema, segment: PropertyKey): AnySchema[] {
   const def = schema._zod.def;
-  if (def.type === 'array' && typeof step === 'number') return [(def as z.core.$ZodArrayDef).element];
+  if (def.type === 'array' && typeof segment === 'number') return [(def as z.core.$ZodArrayDef).element];
   if (def.type === 'record') return [(def as z.core.$ZodRecordDef).valueType];
   return [];
 }

@@ -140,7 +140,7 @@ export class DatabaseDomainSource {
     const serveExpired = this.unreachable !== undefined;
     for (const domain of domainKeys) {
       if (domain === undefined) continue;
-      // No canonical-form check here, to keep the hot path a Map lookup: only canonical keys are ever cached.
+      // No canonical-form check here, so a request's cache hit stays a Map lookup: only canonical keys are ever cached.
       const entry = this.cache.get(domain);
       if (entry === undefined || (!serveExpired && !this.cache.isFresh(entry))) return NOT_CACHED;
       if (entry.value !== null && this.known(entry.value)) return entry.value.peeked;

@@ -4,9 +4,10 @@
  * the database's cache, then a query. The answer is synchronous whenever no query is
  * needed, so the request path only goes async for a domain it has not seen lately.
  */
+import type { DiscoveryPrefix } from '../model/discovery-hosts';
 import type { HostedProvider, ProviderDirectory } from '../model/provider-directory';
 import { DomainSourceUnavailable, type DatabaseDomainSource } from './database-source';
-import { tlsAskDomain } from './tls-ask';
+import { parseDiscoveryName } from './tls-ask';
 
 export type HostedDomain = { readonly provider: HostedProvider; readonly domain: string } | undefined;
 
@@ -29,17 +30,25 @@ function withProvider(providerDirectory: ProviderDirectory, match: { readonly pr
   return provider === undefined ? undefined : { provider, domain: match.domain };
 }
 
+/** A discovery name Caddy asked about: which protocol's name it is, and the hosted domain it names. */
+export interface TlsAskTarget {
+  readonly prefix: DiscoveryPrefix;
+  readonly hosted: NonNullable<HostedDomain>;
+}
+
 /**
- * Caddy's `ask` for `name` against files and database. A database that cannot answer
- * refuses the certificate (Caddy asks again on the next handshake) rather than failing.
+ * Caddy's `ask` for `name` against files and database: the hosted domain `name` is a
+ * discovery name of, or undefined. A database that cannot answer gives undefined (Caddy
+ * asks again on the next handshake) rather than failing.
  */
-export async function tlsAskHosted(name: string, providerDirectory: ProviderDirectory, source: DatabaseDomainSource | undefined): Promise<boolean> {
-  const domain = tlsAskDomain(name);
-  if (domain === undefined) return false;
+export async function tlsAskTarget(name: string, providerDirectory: ProviderDirectory, source: DatabaseDomainSource | undefined): Promise<TlsAskTarget | undefined> {
+  const parsed = parseDiscoveryName(name);
+  if (parsed === undefined) return undefined;
   try {
-    return (await findHostedDomain(providerDirectory, source, [domain])) !== undefined;
+    const hosted = await findHostedDomain(providerDirectory, source, [parsed.domain]);
+    return hosted === undefined ? undefined : { prefix: parsed.prefix, hosted };
   } catch (error) {
-    if (error instanceof DomainSourceUnavailable) return false;
+    if (error instanceof DomainSourceUnavailable) return undefined;
     throw error;
   }
 }

@@ -37,7 +37,7 @@ export const databaseSettingsSchema = z.strictObject({
   queryTimeoutMs: z.coerce.number().int().min(10).max(60_000).default(1_000),
   /** How long to wait for a connection, new or from a busy pool. */
   connectTimeoutMs: z.coerce.number().int().min(10).max(60_000).default(2_000),
-  /** Domains remembered, hosted or not; the least recently used goes first. About 450 bytes each (100 000 ≈ 45 MB). */
+  /** Domains remembered, hosted or not; the least recently used goes first. Bounds the memory (docs/performance.md#hosted-domains-from-postgresql). */
   cacheEntries: z.coerce.number().int().min(0).max(10_000_000).default(100_000),
   /** How long a hosted domain is served from the cache before it is asked for again. */
   cacheTtlMs: z.coerce.number().int().min(0).max(86_400_000).default(300_000),

@@ -59,11 +59,12 @@ interface SignedProfile {
 }
 
 /**
- * Signing costs twenty times what rendering does, so anyone sending GETs could spend our
- * CPU on it: the signed bytes of recent profiles are kept, up to `entries`, keyed by the
- * hash of the unsigned profile (the address is in it, so one entry per address). An entry
- * counts only for the provider object and signing identity it was made with, which a
- * reload or a new key replaces. A stream of distinct addresses still signs each one.
+ * Signing costs far more than rendering (docs/performance.md#choices-in-the-code), so
+ * anyone sending GETs could spend our CPU on it: the signed bytes of recent profiles are
+ * kept, up to `entries`, keyed by the hash of the unsigned profile (the address is in it,
+ * so one entry per address). An entry counts only for the provider object and signing
+ * identity it was made with, which a reload or a new key replaces. A stream of distinct
+ * addresses still signs each one.
  */
 function signedProfiles(entries: number) {
   const cache = new ExpiringLruCache<SignedProfile>(entries);

@@ -14,8 +14,8 @@ const preparedText = rememberRecent((message) => new PreparedBody(`${message}\n`
 
 /**
  * A plain-text error answer, with the record and headers a caller adds, built as one
- * object literal: answers are never spread (eslint.config.mjs), since V8 gives each
- * spread copy a shape of its own and the writer's inline caches then miss.
+ * object literal, as the lint rule against spreads in src/http requires (eslint.config.mjs):
+ * answers of one shape keep the writer fast (docs/performance.md#choices-in-the-code).
  */
 export function textError(status: number, message: string, { record, headers, storable }: Pick<Answer, 'record' | 'headers' | 'storable'> = {}): Answer {
   return { status, contentType: 'text/plain; charset=utf-8', headers, body: preparedText(message), record, storable };

@@ -23,7 +23,7 @@ const CLIENT_FAMILIES: readonly (readonly [RegExp, ClientFamily])[] = [
   [/iphone|ipad|ipod|\bios\b|mac ?os|macintosh|darwin|cfnetwork|accountsd/i, 'apple'],
 ];
 
-// Clients send the same few User-Agent strings, and matching a long one costs microseconds.
+// Clients send the same few User-Agent strings, and a remembered result spares matching each pattern per request.
 const familyOfUserAgent = rememberRecent(
   (userAgent) => CLIENT_FAMILIES.find(([pattern]) => pattern.test(userAgent))?.[1] ?? 'other',
   1024,
@@ -151,7 +151,7 @@ export class Metrics {
     const { endpoint } = view;
     const outcome = requestOutcome(res);
     const client = clientFamilyOf(view.userAgent);
-    // Looked up label by label: joining the labels into one key cost more than the lookups.
+    // Looked up label by label, so no key string is built per request.
     let byOutcome = this.counted.get(endpoint);
     if (!byOutcome) this.counted.set(endpoint, (byOutcome = new Map()));
     let byClient = byOutcome.get(outcome);

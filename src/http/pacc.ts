@@ -1,7 +1,8 @@
 /**
  * PACC endpoint (docs/endpoints.md#pacc): the JSON document for the domain the Host names
  * (`ua-auto-config.<domain>`, prefix stripped). The body is sent as the exact bytes whose
- * digest is published in DNS; nothing here may re-encode or compress it.
+ * digest is published in DNS; nothing here may re-encode or compress it (test/pacc.test.ts
+ * checks the served bytes against the published digest).
  */
 import { PACC_CONTENT_TYPE, renderPacc } from '../formats/pacc/pacc';
 import { PACC_HOST_PREFIX } from '../model/discovery-hosts';
@@ -21,6 +22,11 @@ const prepared = perProviderAndDomain((provider, domain) => {
 /** GET and HEAD of the PACC path (routes.ts). */
 export function paccHandler(findHosted: FindHosted): (request: RequestView) => Answer | Promise<Answer> {
   return (request) => whenHosted(findHosted(hostDomain(request, PACC_HOST_PREFIX)), answer, domainsUnavailable);
+}
+
+/** Whether the PACC path has a document for `found`, so its `ua-auto-config.` name leads somewhere. */
+export function hasPaccDocument(found: NonNullable<HostedDomain>): boolean {
+  return prepared(found.provider, found.domain) !== undefined;
 }
 
 function answer(found: HostedDomain): Answer {

@@ -108,7 +108,7 @@ function budgetCounter(windows: Map<string, Window>, requests: number, windowMs:
     }
     window.hits += 1;
     // Only a client that has used half its budget is told about it: mail clients read none
-    // of these fields, and on every other answer they were 75 bytes of head for nothing.
+    // of these fields, so on every other answer they would only lengthen the head.
     if (window.hits * 2 <= requests) return undefined;
     const resetSeconds = Math.max(0, Math.ceil((window.resetTime - now) / 1000));
     headers.push('RateLimit-Policy', policy, 'RateLimit', `limit=${requests}, remaining=${Math.max(requests - window.hits, 0)}, reset=${resetSeconds}`);

@@ -38,7 +38,7 @@ export class RequestView {
     this.path = target.startsWith('/') ? target : absoluteFormPath(target);
   }
 
-  /** The query parameters as rawQuery (request.ts) reads them, read once per request. */
+  /** The query parameters as rawQuery (query.ts) reads them, read once per request. */
   get query(): ReadonlyMap<string, string | null> {
     this.queryCache ??= rawQuery(this);
     return this.queryCache;

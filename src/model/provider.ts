@@ -29,10 +29,11 @@ export type ServerType = 'imap' | 'pop3' | 'smtp';
 
 /**
  * Incoming servers that are not POP3 or IMAP: autoconfig 1.2's URL-based access (jmap,
- * ews, activeSync, graph; docs/endpoints.md#autoconfig-draft-additions) and the Exchange-family entries of ISPDB
- * files (exchange, owa; §1.3). They live in their own list, `otherIncoming`, so that only
- * the Mozilla output passes them on and no other format can mistake them for a mail
- * server; config-v1.1 clients skip incoming types they do not know.
+ * ews, activeSync, graph; docs/endpoints.md#autoconfig-draft-additions) and the
+ * Exchange-family entries of ISPDB files (exchange, owa;
+ * docs/configuration.md#mozilla-ispdb-files). They live in their own list,
+ * `otherIncoming`, so that only the Mozilla output passes them on and no other format can
+ * mistake them for a mail server; config-v1.1 clients skip incoming types they do not know.
  */
 export const OTHER_INCOMING_TYPES = ['jmap', 'ews', 'activeSync', 'graph', 'exchange', 'owa'] as const;
 

@@ -1,7 +1,7 @@
 /**
  * The DNS records an admin publishes for a hosted domain (docs/endpoints.md#dns-records): the
  * `autoconfig.`/`autodiscover.`/`ua-auto-config.` names pointing at this server, the
- * `_autodiscover._tcp` SRV record Outlook falls back to, the PACC digest record (§9.4),
+ * `_autodiscover._tcp` SRV record Outlook falls back to, the PACC digest record (docs/endpoints.md#pacc-digest),
  * and the RFC 6186/8314 SRV records for the mail servers themselves, with `.` as the
  * target of services the provider does not offer. Only records that lead to an answer:
  * the PACC names are left out, with the reason, for a domain PACC gets a 404 for.
@@ -14,7 +14,7 @@ import type { MailServer, ProviderDefinition, ServerType, SocketType } from '../
 import { paccDigest, paccUnavailableReason, renderPacc } from '../pacc/pacc';
 
 export const DEFAULT_TTL = 3600;
-/** Clients build https://<target>/autodiscover/autodiscover.xml and ignore the port (§5.3); 443 says what we mean. */
+/** Clients build https://<target>/autodiscover/autodiscover.xml and ignore the port (docs/endpoints.md#where-outlook-looks); 443 says what we mean. */
 const AUTODISCOVER_SRV_PORT = 443;
 
 export type DnsRecord =

@@ -24,7 +24,8 @@ const ACCOUNT_TYPE: Record<IncomingServer['type'], string> = { imap: 'EmailTypeI
 /**
  * Fixed namespace for profile UUIDs: UUIDv5 of `urn:mail-autoconfig:apple-profile` in the
  * RFC 9562 URL namespace. Never change it: installed profiles are replaced, not
- * duplicated, only while re-downloads carry the same identifiers.
+ * duplicated, only while re-downloads carry the same identifiers (the golden profile of
+ * test/apple-mobileconfig.test.ts holds them fixed).
  */
 export const PROFILE_NAMESPACE = 'E91BC9B5-83C6-5CA9-879C-028FA3576A63';
 
@@ -33,9 +34,8 @@ const PROFILE_NAMESPACE_BYTES = Buffer.from(PROFILE_NAMESPACE.replaceAll('-', ''
 /**
  * RFC 9562 UUIDv5 of `name` in PROFILE_NAMESPACE: the SHA-1 of the namespace's bytes and
  * the name, with the version and variant bits set, in upper case as Apple's tools write
- * UUIDs. A profile needs two per request, so the input is one buffer, hashed one-shot (a
- * Hash object each cost more than the digest of a few dozen bytes) into hex: a digest
- * returned as a Buffer took three times as long, most of it allocating the Buffer.
+ * UUIDs. A profile needs two per request, so the input is one buffer, hashed one-shot
+ * straight into hex, which allocates least (docs/performance.md#choices-in-the-code).
  */
 export function profileUuid(name: string): string {
   const input = Buffer.allocUnsafe(16 + Buffer.byteLength(name, 'utf8'));
@@ -113,9 +113,8 @@ export function appleProfileRenderer(provider: ProviderDefinition): ((address: E
       return Buffer.from(renderAppleProfile(provider, address)!, 'utf8');
     }
     const { profileUuid, payloadUuid } = profileIds(provider, address);
-    // Written out rather than spread from two objects: V8 (Node 20) promoted every object
-    // made by such a spread to the old generation, and what it pointed to with it, which
-    // grew old space by about 250 KB per young collection under load (README, Performance).
+    // Written out rather than spread from two objects: under load, spread copies and what
+    // they point to outlived the young generation (docs/performance.md#choices-in-the-code).
     return splice({ address: address.address, localPart: address.localPart, domain: address.domain, profileUuid, payloadUuid });
   };
 }

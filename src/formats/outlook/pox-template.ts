@@ -22,8 +22,9 @@ export function poxSettingsRenderer(provider: ProviderDefinition, domain: string
 export type PoxErrorRenderer = (time: Date) => Buffer;
 
 /**
- * The error answer for `details` at any time. Bots ask for domains nobody hosts by the
- * thousand, and each error answer was an XML tree built per request.
+ * The error answer for `details` at any time, spliced from a template: bots ask for
+ * domains nobody hosts by the thousand, and building an XML tree for each would cost
+ * more than all the rest of answering it.
  */
 export function poxErrorRenderer(details: Omit<PoxErrorDetails, 'time'>): PoxErrorRenderer {
   // The time is digits, `:` and `.`: nothing in it needs escaping, in an attribute or not.

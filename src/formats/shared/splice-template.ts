@@ -38,7 +38,7 @@ export function spliceTemplate<Name extends string>(
     let length = textLength;
     for (const slot of slots) length += Buffer.byteLength(escaped[slot]!, 'utf8');
     // One buffer of the final size, written in place: a buffer per value and a concat of
-    // them all allocated twice what the document needs.
+    // them all would allocate twice what the document needs.
     const document = Buffer.allocUnsafe(length);
     let offset = texts[0]!.copy(document, 0);
     for (let index = 0; index < slots.length; index += 1) {
