@@ -156,6 +156,26 @@ describe('a reload of one large YAML file', () => {
   }, 60_000);
 });
 
+test('a large ISPDB file names the line of a mistake at its end (lines are found without rescanning the file per element)', async () => {
+  const domains = Array.from({ length: DOMAINS }, (_, index) => `    <domain>customer-${index}.hoster.example</domain>`).join('\n');
+  const server = (kind: string, type: string, port: number) =>
+    `    <${kind} type="${type}">\n      <hostname>${type}.hoster.example</hostname>\n      <port>${port}</port>\n      <socketType>SSL</socketType>\n      <username>%EMAILADDRESS%</username>\n      <authentication>password-cleartext</authentication>\n    </${kind}>`;
+  const text = `<?xml version="1.0"?>\n<clientConfig version="1.1">\n  <emailProvider id="hoster.example">\n${domains}\n${server('incomingServer', 'imap', 993)}\n${server('outgoingServer', 'smtp', 99999)}\n  </emailProvider>\n</clientConfig>\n`;
+  const config = await makeConfigDir(taggedProvider('a'));
+  const log = collectingLogger();
+  const hosting = await startTestServer({ configDir: config.dir }, log.logger);
+  try {
+    await writeFile(path.join(config.dir, 'providers', 'hoster.xml'), text);
+    expect(await hosting.running.reload()).toBe(false);
+    const problems = log.reloadProblems().at(-1)!;
+    expect(problems.map(formatProblem)).toEqual([`${shownAs(config).replace(LARGE_FILE, 'hoster.xml')}:${lineOf(text, '<port>99999')}: clientConfig/emailProvider/outgoingServer/port (outgoing[0].port): must be 1..65535, got 99999`]);
+    expect((await get(hosting, autoconfig(TEST_DOMAIN))).status).toBe(200);
+  } finally {
+    await hosting.close();
+    await config.remove();
+  }
+}, 60_000);
+
 describe('a parser thread that fails', () => {
   let config: ConfigDir;
   beforeAll(async () => {
