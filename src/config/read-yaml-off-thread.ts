@@ -10,20 +10,29 @@ import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { locatorFor, readYaml, yamlSyntaxError, YAML_PARSE_OPTIONS, type Locate, type ReadFile, type SourcePosition } from './read-yaml';
 
 /**
- * Files shorter than this (in characters) are parsed inline: 64 KiB takes about 20 ms,
- * less than starting the thread and copying the data back would save.
+ * Files shorter than this (in characters) are parsed inline: 64 KiB holds requests up for
+ * 20 to 45 ms, about what a round trip to the thread adds to a reload, which a hoster's
+ * thousand small files would each pay (docs/performance.md).
  */
 export const OFF_THREAD_MIN_YAML_LENGTH = 64 * 1024;
+
+/**
+ * How long a parse may take before the thread is taken for hung: 60 times the ~0.5 s per
+ * MiB measured on a busy machine, and at least 30 s, so a large maxProviderFileBytes
+ * still gets the time it needs.
+ */
+const TIMEOUT_MS_PER_MIB = 30_000;
+const MIN_TIMEOUT_MS = 30_000;
 
 /** A parser thread that crashed or took too long; the file is reported as not loaded. */
 export class ParserThreadError extends Error {}
 
 export interface YamlParserThreadOptions {
-  /** How long one file may take before the thread is stopped: far above the ~1 s a 1 MiB file takes on a busy machine. */
+  /** How long any one file may take before the thread is stopped, instead of the limit that grows with the file's length. */
   readonly timeoutMs?: number;
   /** How long an idle thread is kept for the next file of the same reload before it is stopped. */
   readonly idleMs?: number;
-  /** Heap limits for the thread, so a file can exhaust its memory and not the server's. */
+  /** Heap limits for the thread; none by default, since what a file needs grows with maxProviderFileBytes. */
   readonly resourceLimits?: ResourceLimits;
 }
 
@@ -76,11 +85,9 @@ export class YamlParserThread {
   private idleTimer: NodeJS.Timeout | undefined;
   /** The parse before this one: parses wait for it, so only one runs at a time. */
   private previous: Promise<unknown> = Promise.resolve();
-  private readonly timeoutMs: number;
   private readonly idleMs: number;
 
   constructor(private readonly options: YamlParserThreadOptions = {}) {
-    this.timeoutMs = options.timeoutMs ?? 30_000;
     this.idleMs = options.idleMs ?? 5_000;
   }
 
@@ -112,11 +119,12 @@ export class YamlParserThread {
     clearTimeout(this.idleTimer);
     const worker = (this.worker ??= this.start());
     worker.ref();
+    const timeoutMs = this.options.timeoutMs ?? Math.max(MIN_TIMEOUT_MS, Math.ceil((text.length / (1024 * 1024)) * TIMEOUT_MS_PER_MIB));
     return new Promise<ThreadAnswer>((resolve, reject) => {
       const timer = setTimeout(() => {
-        this.fail(worker, `the YAML parser took longer than ${this.timeoutMs / 1000} s and was stopped`);
+        this.fail(worker, `the YAML parser took longer than ${timeoutMs / 1000} s and was stopped`);
         void worker.terminate();
-      }, this.timeoutMs);
+      }, timeoutMs);
       this.pending = { resolve, reject, timer };
       worker.postMessage(text);
     }).finally(() => {
