@@ -15,10 +15,18 @@ import { at, ConfigError, formatPlace, problemsFromZod } from './errors';
 import type { ConfigProblem, LoadedProvider } from '../model/loaded-provider';
 import { readIspdbProvider } from './ispdb-reader';
 import { DEFAULT_CONFIG_FILE_LIMITS, readProviderFileText, type ConfigFileLimits } from './config-files';
+import { OFF_THREAD_MIN_YAML_LENGTH, ParserThreadError, YamlParserThread } from './read-yaml-off-thread';
 
 const PROVIDER_FILE = /\.(ya?ml|json|xml)$/i;
 
-export async function loadProviders(configDir: string, limits: ConfigFileLimits = DEFAULT_CONFIG_FILE_LIMITS): Promise<LoadedProvider[]> {
+/** Parses the large YAML files of every load, one reused thread for the whole process. */
+const sharedYamlParserThread = new YamlParserThread();
+
+export async function loadProviders(
+  configDir: string,
+  limits: ConfigFileLimits = DEFAULT_CONFIG_FILE_LIMITS,
+  yamlParserThread: YamlParserThread = sharedYamlParserThread,
+): Promise<LoadedProvider[]> {
   const providersDir = path.join(configDir, 'providers');
   let names: string[];
   try {
@@ -43,7 +51,7 @@ export async function loadProviders(configDir: string, limits: ConfigFileLimits 
       problems.push(...content.reason.problems);
       continue;
     }
-    const result = parseProviderFile(shownAs, content.value);
+    const result = await parseProviderFileOffThread(shownAs, content.value, yamlParserThread);
     if ('problems' in result) {
       problems.push(...result.problems);
     } else {
@@ -68,10 +76,37 @@ export function parseProviderFile(file: string, text: string): LoadedProvider | 
   try {
     read = /\.json$/i.test(file) ? readJson(text) : readYaml(text);
   } catch (error) {
-    if (!(error instanceof YamlSyntaxError || error instanceof JsonSyntaxError)) throw error;
-    const language = error instanceof JsonSyntaxError ? 'JSON' : 'YAML';
-    return { problems: [{ file, ...at(error.position), field: '', message: `${language} syntax error: ${error.reason}` }] };
+    return { problems: [readProblem(file, error)] };
   }
+  return validateProvider(file, read);
+}
+
+/**
+ * parseProviderFile, with a large YAML file parsed on the parser thread so that requests
+ * are answered meanwhile; JSON.parse and the ISPDB reader take a few milliseconds for the
+ * largest file allowed, so those stay inline (docs/performance.md).
+ */
+async function parseProviderFileOffThread(file: string, text: string, thread: YamlParserThread): Promise<LoadedProvider | { problems: ConfigProblem[] }> {
+  if (!/\.ya?ml$/i.test(file) || text.length < OFF_THREAD_MIN_YAML_LENGTH) return parseProviderFile(file, text);
+  let read: ReadFile;
+  try {
+    read = await thread.read(text);
+  } catch (error) {
+    return { problems: [readProblem(file, error)] };
+  }
+  return validateProvider(file, read);
+}
+
+/** The problem for a file that could not be read as YAML or JSON; anything else is a bug and is thrown on. */
+function readProblem(file: string, error: unknown): ConfigProblem {
+  if (error instanceof ParserThreadError) return { file, field: '', message: `not loaded: ${error.message}` };
+  if (!(error instanceof YamlSyntaxError || error instanceof JsonSyntaxError)) throw error;
+  const language = error instanceof JsonSyntaxError ? 'JSON' : 'YAML';
+  return { file, ...at(error.position), field: '', message: `${language} syntax error: ${error.reason}` };
+}
+
+/** Checks a file's data against the provider schema, naming the place of every problem. */
+function validateProvider(file: string, read: ReadFile): LoadedProvider | { problems: ConfigProblem[] } {
   const parsed = providerSchema.safeParse(read.data);
   if (!parsed.success) {
     return {

@@ -51,14 +51,18 @@ const SYNTAX_HINTS: Readonly<Record<string, string>> = {
 // Error text from the parser is short, but a reason quoting an alias name could be long.
 const MAX_REASON = 160;
 
+/**
+ * How every YAML file is parsed, here and in the parser thread (read-yaml-off-thread.ts):
+ * plain data, so it can be handed to another thread. prettyErrors off: its messages quote
+ * the offending line, and ours never quote a file.
+ */
+export const YAML_PARSE_OPTIONS = { schema: 'core', prettyErrors: false, uniqueKeys: true } as const;
+
 /** Reads one YAML file; throws YamlSyntaxError naming the line and column and a likely fix. */
 export function readYaml(text: string): ReadFile {
   const { document, at } = parsePositioned(text);
   const [error] = document.errors;
-  if (error) {
-    const hint = SYNTAX_HINTS[error.code];
-    throw new YamlSyntaxError(at(error.pos[0]), `${error.message.slice(0, MAX_REASON)}${hint ? `; ${hint}` : ''}`);
-  }
+  if (error) throw yamlSyntaxError(error.code, error.message, at(error.pos[0]));
   let data: unknown;
   try {
     // The default alias budget stops a "billion laughs" file from exhausting memory.
@@ -70,6 +74,12 @@ export function readYaml(text: string): ReadFile {
   return { data, locate: (path) => at(offsetOf(document, path)) };
 }
 
+/** The error for the parser's complaint `code`, its own words cut short and a likely fix added. */
+export function yamlSyntaxError(code: string, message: string, position: SourcePosition | undefined): YamlSyntaxError {
+  const hint = SYNTAX_HINTS[code];
+  return new YamlSyntaxError(position, `${message.slice(0, MAX_REASON)}${hint ? `; ${hint}` : ''}`);
+}
+
 /** Where fields are in a text already known to be valid YAML (a JSON file is one). */
 export function locatorFor(text: string): Locate {
   const { document, at } = parsePositioned(text);
@@ -78,8 +88,7 @@ export function locatorFor(text: string): Locate {
 
 function parsePositioned(text: string): { document: Document; at: (offset: number | undefined) => SourcePosition | undefined } {
   const lineCounter = new LineCounter();
-  // prettyErrors off: its messages quote the offending line, and ours never quote a file.
-  const document = parseDocument(text, { schema: 'core', lineCounter, prettyErrors: false, uniqueKeys: true });
+  const document = parseDocument(text, { ...YAML_PARSE_OPTIONS, lineCounter });
   const at = (offset: number | undefined): SourcePosition | undefined => {
     if (offset === undefined) return undefined;
     const { line, col } = lineCounter.linePos(offset);
