@@ -8,13 +8,14 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import ts from 'typescript';
 import { runDbCommand } from '../src/cli/db';
 import { REPO_ROOT, SHIPPED_CONFIG, parseXml } from './support/app';
 import { TEST_DOMAIN, makeConfigDir, taggedProvider } from './support/config-dir';
@@ -159,6 +160,54 @@ async function incomingHost({ ask }: DocumentedSite, domain: string): Promise<st
   if (answer.status !== 200) return `status ${answer.status}`;
   return (parseXml(answer.text) as { clientConfig: { emailProvider: { incomingServer: { hostname: string }[] } } }).clientConfig.emailProvider.incomingServer[0]?.hostname;
 }
+
+// A TypeScript site's use of the package: what the docs show, and misuses the types must refuse.
+const TYPED_EMBEDDER = `
+import { createServer } from 'node:http';
+import { openMailAutoconfig, createApp, loadConfiguration, type Service } from 'mail-autoconfig';
+
+export async function start(): Promise<void> {
+  const mail: Service = await openMailAutoconfig('/etc/mail-autoconfig', process.env);
+  const server = createServer(mail.serverOptions, (req, res) => mail.handle(req, res, () => res.end()));
+  mail.limitConnections(server);
+  const port: number = mail.settings.port;
+  server.listen(port, mail.settings.host);
+  const reloaded: boolean = await mail.reload();
+  const { settings, providerDirectory } = await loadConfiguration('/etc/mail-autoconfig', {});
+  createApp({ providerDirectory, settings, passUnmatched: reloaded });
+  // @ts-expect-error the handler takes a request and a response
+  mail.handle('/mail/config-v1.1.xml');
+  // @ts-expect-error the port is a number
+  const named: string = mail.settings.port;
+  // @ts-expect-error createApp needs the provider directory
+  createApp({ settings });
+  void named;
+  await mail.close();
+}
+`;
+
+test('a TypeScript site gets the types of what it imports, and misuses are refused', () => {
+  const packageJson = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { types: string };
+  expect(readFileSync(path.join(build.packageDir, packageJson.types), 'utf8')).toContain('openMailAutoconfig');
+  const file = path.join(site, 'typed-site.ts');
+  writeFileSync(file, TYPED_EMBEDDER);
+  const program = ts.createProgram([file], {
+    strict: true,
+    noEmit: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.CommonJS,
+    moduleResolution: ts.ModuleResolutionKind.Node10,
+    esModuleInterop: true,
+    types: ['node'],
+    // The package's own dependencies, as the site's install would hold them.
+    baseUrl: site,
+    paths: { '*': [path.join(REPO_ROOT, 'node_modules', '*'), path.join(REPO_ROOT, 'node_modules', '@types', '*')] },
+    typeRoots: [path.join(REPO_ROOT, 'node_modules', '@types')],
+  });
+  const problems = ts.getPreEmitDiagnostics(program).map((diagnostic) => ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n'));
+  // Unused @ts-expect-error lines would be reported too: types that accepted anything would fail here.
+  expect(problems).toEqual([]);
+}, 60_000);
 
 test('the embedding example of docs/deploying.md serves, reloads on SIGHUP, caps connections and stops on SIGTERM', async () => {
   const config = await makeConfigDir(taggedProvider('first'), 'watchConfig: false\n');
