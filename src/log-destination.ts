@@ -9,7 +9,7 @@
  */
 import { writeSync } from 'node:fs';
 
-/** What the gathered bytes are written to. */
+/** What the gathered bytes are written to; it must be done with them when write returns, as they are reused. */
 export interface ByteSink {
   write(bytes: Buffer): unknown;
 }
@@ -44,11 +44,12 @@ export class TurnBatchedDestination {
   readonly flush = (): void => {
     this.scheduled = false;
     if (this.used === 0) return;
-    // The sink may keep the bytes until it can write them, so they are never reused.
     const bytes = this.chunk.subarray(0, this.used);
-    this.chunk = Buffer.allocUnsafe(CHUNK_BYTES);
     this.used = 0;
     this.out.write(bytes);
+    // One buffer serves every turn: a new one per turn was enough allocation to trigger
+    // collections of its own. One grown for a very long line is not kept.
+    if (this.chunk.length > CHUNK_BYTES) this.chunk = Buffer.allocUnsafe(CHUNK_BYTES);
   };
 }
 
