@@ -21,14 +21,14 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   model: [],
   // Pure renderers from a definition to a document, one folder per client format; a
   // format uses what several share, never another client's format.
-  'formats/shared': ['model'],
-  'formats/mozilla': ['model', 'formats/shared'],
-  'formats/outlook': ['model', 'formats/shared'],
-  'formats/apple': ['model', 'formats/shared'],
-  'formats/pacc': ['model', 'formats/shared'],
-  'formats/setup-page': ['model', 'formats/shared'],
+  'formats/common': ['model'],
+  'formats/mozilla': ['model', 'formats/common'],
+  'formats/outlook': ['model', 'formats/common'],
+  'formats/apple': ['model', 'formats/common'],
+  'formats/pacc': ['model', 'formats/common'],
+  'formats/setup-page': ['model', 'formats/common'],
   // The admin's outputs: the DNS records carry the PACC document's digest.
-  'formats/admin': ['model', 'formats/shared', 'formats/pacc'],
+  'formats/admin': ['model', 'formats/common', 'formats/pacc'],
   // Reading files into the model (the ISPDB reader parses with the Mozilla format's
   // field map), the provider directory built from what was read with the documents
   // rendered at load, and the database settings' schema.
@@ -156,7 +156,7 @@ test('imports run from the edges down to the model, never back', () => {
 test('the layer check finds an import that goes up', () => {
   const file = (name: string) => path.join(SRC, name);
   const graph = new Map([
-    [file('formats/mozilla/autoconfig.ts'), [file('model/provider.ts'), file('config/settings.ts'), file('formats/shared/xml.ts')]],
+    [file('formats/mozilla/autoconfig.ts'), [file('model/provider.ts'), file('config/settings.ts'), file('formats/common/xml.ts')]],
     [file('formats/apple/profile.ts'), [file('formats/outlook/pox.ts'), file('formats/apple/plist.ts')]],
     [file('http/app.ts'), [file('cli/serve.ts'), file('formats/mozilla/autoconfig.ts')]],
     [file('model/provider.ts'), []],

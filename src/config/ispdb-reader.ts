@@ -10,7 +10,7 @@
  * element. Pure: text in, provider (with warnings) or problems out.
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { decodeXmlText } from '../formats/shared/xml';
+import { decodeXmlText } from '../formats/common/xml';
 import { hasPlaceholder } from '../model/address';
 import { toDomainKey } from '../model/domain';
 import {

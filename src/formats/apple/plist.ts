@@ -5,7 +5,7 @@
  * text value, as in shared/xml.ts.
  */
 import { XMLBuilder } from 'fast-xml-parser';
-import { ATTRIBUTE, BUILDER_OPTIONS, TEXT } from '../shared/xml';
+import { ATTRIBUTE, BUILDER_OPTIONS, TEXT } from '../common/xml';
 
 /** The values a plist can hold that profiles use. Keys of a dict keep their insertion order. */
 export type PlistValue = string | number | boolean | PlistValue[] | { readonly [key: string]: PlistValue | undefined };

@@ -10,7 +10,7 @@ import { SOCKET_CAPABILITIES, firstExpressible, type AppleAuthentication } from 
 import { readableName } from '../../model/display-name';
 import { type IncomingServer, type MailServer, type OutgoingServer, type ProviderDefinition } from '../../model/provider';
 import { renderPlist } from './plist';
-import { spliceTemplate } from '../shared/splice-template';
+import { spliceTemplate } from '../common/splice-template';
 
 export const MOBILECONFIG_CONTENT_TYPE = 'application/x-apple-aspen-config';
 

@@ -16,7 +16,7 @@
  */
 import type { ProviderDefinition } from '../../model/provider';
 import { PROVIDER_FIELDS, SERVER_FIELDS, VERSION_12_SERVER_TYPES, appliesTo, type Block, type FieldEntry } from './config-v11';
-import { ATTRIBUTE, TEXT, renderXml, type XmlTree, type XmlValue } from '../shared/xml';
+import { ATTRIBUTE, TEXT, renderXml, type XmlTree, type XmlValue } from '../common/xml';
 
 export const MOZILLA_CONTENT_TYPE = 'text/xml; charset=utf-8';
 

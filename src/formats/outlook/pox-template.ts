@@ -8,7 +8,7 @@
 import { ADDRESS_PARTS, type EmailAddress } from '../../model/address';
 import type { ProviderDefinition } from '../../model/provider';
 import { poxErrorTime, renderPoxErrorAt, renderPoxSettings, type PoxErrorDetails } from './pox';
-import { spliceTemplate } from '../shared/splice-template';
+import { spliceTemplate } from '../common/splice-template';
 
 /** The answer's bytes (UTF-8) for an address. */
 export type PoxSettingsRenderer = (address: EmailAddress) => Buffer;

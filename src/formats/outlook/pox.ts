@@ -10,7 +10,7 @@ import { fillPlaceholders, substitutePlaceholders, type EmailAddress } from '../
 import { SOCKET_CAPABILITIES, firstExpressible } from '../../model/client-capabilities';
 import { type IncomingServer, type MailServer, type OutgoingServer, type ProviderDefinition } from '../../model/provider';
 import { scanPoxRequest } from './pox-request-scanner';
-import { ATTRIBUTE, decodeXmlText, renderXml, type XmlTree } from '../shared/xml';
+import { ATTRIBUTE, decodeXmlText, renderXml, type XmlTree } from '../common/xml';
 
 export const POX_CONTENT_TYPE = 'text/xml; charset=utf-8';
 
