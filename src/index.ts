@@ -5,7 +5,7 @@
  * `createApp` and `loadConfiguration` are the lower-level parts for mounting under a prefix.
  * The server itself starts from cli/main.js and cli/index.js.
  */
-export { createApp, createRequestListener, type AppOptions, type ExpressAppOptions } from './http/app';
+export { createApp, type AppOptions, type ExpressAppOptions } from './http/app';
 export { loadConfiguration } from './config/load';
 export type { Settings } from './config/settings';
 export { openMailAutoconfig, type OpenOptions, type Service } from './service';

@@ -1,6 +1,6 @@
 /**
- * The Express app (createApp) and the standalone server's listener (createRequestListener)
- * must not differ by a single byte: the same requests sent to both get the same status,
+ * The Express app (createApp) and the standalone server's handler (createMiddleware,
+ * called without `next` as the server calls it) must not differ by a single byte: the same requests sent to both get the same status,
  * headers and body, for every row of the route table (src/http/routes.ts), its error
  * cases, other methods and paths no route serves. The access log lines and the request
  * counts in /metrics must match too. The clock is frozen (Date only), so
@@ -15,7 +15,7 @@ import { gzipSync } from 'node:zlib';
 import pino from 'pino';
 import { loadProviderDirectory } from '../src/config/load';
 import { defaultSettings, type SettingsInput } from '../src/config/settings';
-import { createApp, createRequestListener, type AppOptions } from '../src/http/app';
+import { createApp, createMiddleware, type AppOptions } from '../src/http/app';
 import { Metrics } from '../src/http/metrics';
 import { rateLimitOptions } from '../src/http/rate-limit';
 import { pathMatcher } from '../src/http/route-match';
@@ -222,7 +222,7 @@ async function requestCounts(metrics: Metrics): Promise<string[]> {
 /** Sends each probe to both sides; returns the statuses, so a test can check it met the cases it meant to. */
 async function compare(probes: readonly Probe[], overrides: Partial<SettingsInput> = {}): Promise<number[]> {
   const express = await side((options) => createApp(options), overrides);
-  const standalone = await side(createRequestListener, overrides, true);
+  const standalone = await side(createMiddleware, overrides, true);
   const statuses: number[] = [];
   try {
     for (const probe of probes) {
@@ -270,7 +270,7 @@ test('rate limiting: the same budget, the same 429 with Retry-After, per forward
 /** Sends each probe to the server's listener; says for each whether Express touched it. */
 async function reachedExpress(probes: readonly Probe[]): Promise<boolean[]> {
   const providerDirectory = await loadProviderDirectory(SHIPPED_CONFIG);
-  const listener = createRequestListener({ providerDirectory, settings: defaultSettings({ configDir: SHIPPED_CONFIG }) });
+  const listener = createMiddleware({ providerDirectory, settings: defaultSettings({ configDir: SHIPPED_CONFIG }) });
   // Express gives every request it dispatches its own prototype.
   const reached: boolean[] = [];
   const server = createServer((req, res) => {

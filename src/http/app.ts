@@ -1,10 +1,11 @@
 /**
- * The app, built from the route table (routes.ts): as a request listener
- * (createRequestListener), as middleware that passes other paths on (createMiddleware:
- * the standalone server's and an embedding site's, through service.ts), and as an Express
- * application (createApp) that a site can mount under a prefix. All run the same
- * dispatcher, so they answer every request with the same bytes. No I/O beyond serving requests: configuration
- * is loaded by the caller and handed in as a provider directory getter, so a reload can swap it.
+ * The app, built from the route table (routes.ts): as the dispatcher itself, which passes
+ * the paths no route serves on when given `next` (createMiddleware: the standalone
+ * server's and an embedding site's, through service.ts), and as an Express application
+ * (createApp) that a site can mount under a prefix. Both run the same dispatcher, so they
+ * answer every request with the same bytes. No I/O beyond serving requests: configuration
+ * is loaded by the caller and handed in as a provider directory getter, so a reload can
+ * swap it.
  */
 import type { RequestListener } from 'node:http';
 import express, { type Express } from 'express';
@@ -59,14 +60,9 @@ export function createApp(options: ExpressAppOptions): Express {
   return app;
 }
 
-/** The standalone server's request listener. */
-export function createRequestListener(options: AppOptions): RequestListener {
-  const dispatch = dispatcher(options);
-  return (req, res) => dispatch(req, res);
-}
-
 /**
- * The dispatcher as Express middleware, which passes the paths no route serves to `next`.
+ * The dispatcher: it answers what the routes serve, and passes every other path to `next`
+ * when given one (as Express middleware or in front of a site), else answers it 404.
  * A plain function rather than an Express application: Express swaps the prototypes of
  * every request and response an application handles, which costs more than answering
  * (docs/performance.md), so in front of a site our answers go without Express at all.
