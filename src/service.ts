@@ -116,7 +116,7 @@ export function serviceLog(level: Settings['logLevel']): { readonly logger: Logg
 }
 
 export interface OpenOptions {
-  /** The site's own pino logger; by default the server's (serviceLogger: JSON lines on standard output). */
+  /** The site's own pino logger; by default the server's (serviceLog: JSON lines on standard output). */
   readonly logger?: Logger;
 }
 
